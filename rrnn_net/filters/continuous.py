@@ -1,0 +1,173 @@
+"""The continuous-time (extended Kalman–Bucy) filter: the equations the compiled network runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import positive_scalar
+from ..errors import UnstableSettingError
+from ..model import GenerativeRNN
+from ._common import batched_observations, cholesky_with_repair, initial_belief, symmetrize
+from .result import FilterResult
+
+__all__ = ["ContinuousFilter", "ContinuousRHS"]
+
+
+class ContinuousRHS:
+    """Right-hand side of the extended Kalman–Bucy filter for one model.
+
+    With ε = y − M φ(μ) − c, D = diag(φ'(μ)), G = M D, F = (−I + W D)/τ and
+    the observation noise as a rate R_c = R·Δ (precision Λ = R_c⁻¹ on the
+    observed channels, zero on missing ones):
+
+        dμ/dt = (−μ + W φ(μ) + b)/τ + P Gᵀ Λ ε
+        dP/dt = F P + P Fᵀ + Q − P Gᵀ Λ G P
+        dℓ/dt = −½ εᵀ Λ ε
+    """
+
+    def __init__(self, model: GenerativeRNN) -> None:
+        self.model = model
+        self.observation_rate_cov = model.R * model.dt
+        self.precision = np.linalg.inv(self.observation_rate_cov)
+
+    def masked_precision(self, observed: np.ndarray) -> np.ndarray:
+        """Λ (B, m, m): the inverse of R_c restricted to each trial's observed channels, zero elsewhere."""
+        batch, n_obs = observed.shape
+        if observed.all():
+            return np.broadcast_to(self.precision, (batch, n_obs, n_obs))
+        both = observed[:, :, None] & observed[:, None, :]
+        restricted = np.where(both, self.observation_rate_cov, np.eye(n_obs))
+        return np.where(both, np.linalg.inv(restricted), 0.0)
+
+    def __call__(self, mean, cov, y, observed, precision):
+        """Evaluate the right-hand side.
+
+        Parameters
+        ----------
+        mean : ndarray, shape (B, N)
+        cov : ndarray, shape (B, N, N)
+        y : ndarray, shape (B, m)
+            Observation held over the current interval (any value where missing).
+        observed : ndarray of bool, shape (B, m)
+        precision : ndarray, shape (B, m, m)
+            :meth:`masked_precision` of ``observed``.
+
+        Returns
+        -------
+        d_mean, d_cov, d_evidence, feedback, predicted_obs
+            Shapes (B, N), (B, N, N), (B,), (B, N), (B, m). ``feedback`` is
+            P Gᵀ Λ ε, the part of d_mean driven by the prediction error.
+        """
+        model = self.model
+        rate = model.rate(mean)
+        slope = 1.0 - rate**2 if model.activation == "tanh" else np.ones_like(mean)
+        predicted_obs = rate @ model.M.T + model.c
+        error = np.where(observed, y - predicted_obs, 0.0)
+        weighted_error = (precision @ error[..., None])[..., 0]  # Λ ε, the precision-weighted error
+        obs_jacobian = model.M * slope[:, None, :]  # G = M D, (B, m, N)
+        cov_gt = cov @ obs_jacobian.mT  # P Gᵀ, (B, N, m)
+        feedback = (cov_gt @ weighted_error[..., None])[..., 0]
+        drift_jacobian = (model.W * slope[:, None, :] - np.eye(model.n_hidden)) / model.tau
+        f_cov = drift_jacobian @ cov
+        d_cov = f_cov + f_cov.mT + model.Q - cov_gt @ precision @ cov_gt.mT
+        d_mean = model.drift_from_rate(mean, rate) + feedback
+        d_evidence = -0.5 * np.sum(error * weighted_error, axis=-1)
+        return d_mean, d_cov, d_evidence, feedback, predicted_obs
+
+
+class ContinuousFilter:
+    """Extended Kalman–Bucy filter integrated by forward Euler.
+
+    Each sample y_k (k = 1..T, time t_k = kΔ) is held over (t_{k−1}, t_k]; the
+    filter takes Δ/dt Euler steps of the equations of :class:`ContinuousRHS`
+    over that interval and reports the state at t_k. This is the exact set of
+    equations (and integration scheme) the compiled network runs.
+
+    Parameters
+    ----------
+    model : GenerativeRNN
+    dt : float, optional
+        Euler step in seconds; must divide Δ. Default Δ/substeps.
+
+    Notes
+    -----
+    Per sample the result holds: ``predicted_obs`` and ``prediction_error``
+    at the moment y_k arrives (from μ(t_{k−1})), ``state_prediction_error``
+    = ∫ P Gᵀ Λ ε dt over the interval (the correction due to the prediction
+    error, the continuous analogue of K ε), ``predicted_state`` = μ(t_k)
+    minus that correction, and ``loglik`` = −½∫εᵀΛε dt over the interval,
+    the model evidence up to a model-independent term (no log-determinant
+    term: it is the same for every model with the same R). ``innovation_cov``
+    is not defined and stays None.
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN, ContinuousFilter
+    >>> model = GenerativeRNN.oscillator(4, 2, substeps=4, seed=0)
+    >>> _, y = model.simulate(40, batch=2, seed=1)
+    >>> ContinuousFilter(model).filter(y).evidence.shape
+    (2, 40)
+    """
+
+    def __init__(self, model: GenerativeRNN, dt: float | None = None) -> None:
+        if not isinstance(model, GenerativeRNN):
+            raise TypeError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+        self.model = model
+        self.dt = model.step if dt is None else positive_scalar(dt, "dt")
+        ratio = model.dt / self.dt
+        self.steps_per_sample = int(round(ratio))
+        if self.steps_per_sample < 1 or abs(ratio - self.steps_per_sample) > 1e-9 * ratio:
+            raise UnstableSettingError(f"dt = {self.dt:g} s must divide the sampling interval {model.dt:g} s")
+        if self.dt >= 2 * model.tau:
+            raise UnstableSettingError(f"dt = {self.dt:g} s must be below 2*tau = {2 * model.tau:g} s")
+        self.rhs = ContinuousRHS(model)
+
+    def filter(self, observations, *, mean0=None, cov0=None, keep_cov: bool = False) -> FilterResult:
+        """Run the filter over observations (T, m) or (B, T, m); NaN = missing. See :class:`FilterResult`."""
+        model = self.model
+        y, batched = batched_observations(observations, model)
+        batch, n_steps, n_obs = y.shape
+        n = model.n_hidden
+        mean, cov = initial_belief(model, batch, mean0, cov0)
+        repairs = np.zeros(batch, dtype=np.int64)
+        dt = self.dt
+
+        predicted_obs = np.empty((batch, n_steps, n_obs))
+        correction = np.empty((batch, n_steps, n))
+        means = np.empty((batch, n_steps, n))
+        loglik = np.empty((batch, n_steps))
+        covs = np.empty((batch, n_steps, n, n)) if keep_cov else None
+
+        for k in range(n_steps):
+            sample = y[:, k]
+            observed = ~np.isnan(sample)
+            precision = self.rhs.masked_precision(observed)
+            feedback_integral = np.zeros((batch, n))
+            evidence = np.zeros(batch)
+            for step in range(self.steps_per_sample):
+                d_mean, d_cov, d_evidence, feedback, y_hat = self.rhs(mean, cov, sample, observed, precision)
+                if step == 0:
+                    predicted_obs[:, k] = y_hat
+                mean = mean + dt * d_mean
+                cov = symmetrize(cov + dt * d_cov)
+                evidence += dt * d_evidence
+                feedback_integral += dt * feedback
+            cov, _ = cholesky_with_repair(cov, repairs)
+            correction[:, k] = feedback_integral
+            means[:, k] = mean
+            loglik[:, k] = evidence
+            if keep_cov:
+                covs[:, k] = cov
+
+        result = FilterResult(
+            predicted_state=means - correction,
+            predicted_obs=predicted_obs,
+            prediction_error=y - predicted_obs,
+            state_prediction_error=correction,
+            mean=means,
+            loglik=loglik,
+            cov=covs,
+            innovation_cov=None,
+            n_psd_repairs=repairs,
+        )
+        return result if batched else result.unbatched()

@@ -1,0 +1,411 @@
+"""The generative model: a continuous-time leaky RNN observed through a linear readout.
+
+The hidden state ``x`` (N units) follows
+
+    dx/dt = (-x + W phi(x) + b) / tau + w(t),     w white noise, covariance Q per unit time
+
+and the m observed channels are sampled every ``dt`` seconds (the sampling
+interval Δ):
+
+    y_k = M phi(x(t_k)) + c + v_k,                v_k ~ N(0, R)
+
+with phi = tanh (or the identity, for linear-Gaussian checks). Between samples
+the dynamics are integrated with ``substeps`` Euler(-Maruyama) steps of
+``h = dt / substeps``; this discretisation *is* the model, the decoders invert
+exactly it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import (
+    covariance_matrix,
+    finite_array,
+    positive_int,
+    positive_scalar,
+)
+from .errors import ParameterError, ShapeError, UnstableSettingError
+
+__all__ = ["GenerativeRNN", "ACTIVATIONS"]
+
+ACTIVATIONS = ("tanh", "linear")
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class GenerativeRNN:
+    """Continuous-time leaky RNN used as a generative model of a multichannel signal.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+        Recurrent weights.
+    M : array_like, shape (m, N)
+        Readout weights from the rates phi(x) to the observed channels.
+    b : array_like, shape (N,), optional
+        Input bias of the hidden units (default zeros).
+    c : array_like, shape (m,), optional
+        Offset of the observations (default zeros).
+    tau : float
+        Membrane time constant τ in seconds.
+    dt : float
+        Sampling interval Δ of the observations in seconds.
+    Q : float, array_like of shape (N,) or (N, N)
+        Process-noise covariance *per unit time* (s⁻¹); positive semidefinite.
+    R : float, array_like of shape (m,) or (m, m)
+        Observation-noise covariance per sample; positive definite.
+    substeps : int
+        Euler substeps per sampling interval (integration step h = dt / substeps).
+    activation : {"tanh", "linear"}
+        The rate nonlinearity phi.
+
+    Examples
+    --------
+    >>> model = GenerativeRNN.oscillator(6, 2, seed=0)
+    >>> states, observations = model.simulate(100, batch=3, seed=1)
+    >>> states.shape, observations.shape
+    ((3, 100, 6), (3, 100, 2))
+    """
+
+    W: np.ndarray
+    M: np.ndarray
+    b: np.ndarray | None = None
+    c: np.ndarray | None = None
+    tau: float = 0.05
+    dt: float = 0.01
+    Q: np.ndarray | float = 0.01
+    R: np.ndarray | float = 0.01
+    substeps: int = 1
+    activation: str = "tanh"
+
+    def __post_init__(self) -> None:
+        W = finite_array(self.W, "W")
+        if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+            raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
+        n_hidden = W.shape[0]
+        M = finite_array(self.M, "M")
+        if M.ndim != 2 or M.shape[1] != n_hidden or M.shape[0] == 0:
+            raise ShapeError(f"M must have shape (m, {n_hidden}) with m >= 1, got {M.shape}")
+        n_obs = M.shape[0]
+        b = np.zeros(n_hidden) if self.b is None else finite_array(self.b, "b", (n_hidden,))
+        c = np.zeros(n_obs) if self.c is None else finite_array(self.c, "c", (n_obs,))
+        tau = positive_scalar(self.tau, "tau")
+        dt = positive_scalar(self.dt, "dt")
+        substeps = positive_int(self.substeps, "substeps")
+        if self.activation not in ACTIVATIONS:
+            raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        # Forward Euler on the leak term is unstable once h > 2 tau.
+        if dt / substeps >= 2 * tau:
+            raise UnstableSettingError(
+                f"Euler step h = dt/substeps = {dt / substeps:g} s must be below 2*tau = {2 * tau:g} s; "
+                "increase substeps or tau"
+            )
+        Q = covariance_matrix(self.Q, "Q", n_hidden, definite=False)
+        R = covariance_matrix(self.R, "R", n_obs, definite=True)
+        for name, value in (("W", W), ("M", M), ("b", b), ("c", c), ("Q", Q), ("R", R)):
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "tau", tau)
+        object.__setattr__(self, "dt", dt)
+        object.__setattr__(self, "substeps", substeps)
+        # Contiguous transposes: `rates @ W.T` on a strided view is ~2x slower in BLAS.
+        object.__setattr__(self, "_recurrent_t", np.ascontiguousarray(W.T))
+        object.__setattr__(self, "_readout_t", np.ascontiguousarray(M.T))
+        # Euler step x + h f(x) = (1 - h/τ) x + (h/τ)(W φ(x) + b), pre-scaled to save passes over the points.
+        leak = dt / substeps / tau
+        object.__setattr__(self, "_step_recurrent_t", np.ascontiguousarray(leak * W.T))
+        object.__setattr__(self, "_step_bias", leak * b)
+        object.__setattr__(self, "_step_retain", 1.0 - leak)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_hidden(self) -> int:
+        """Number of hidden units N."""
+        return self.W.shape[0]
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observed channels m."""
+        return self.M.shape[0]
+
+    @property
+    def step(self) -> float:
+        """Euler integration step h = dt / substeps in seconds."""
+        return self.dt / self.substeps
+
+    # ------------------------------------------------------------- functions
+    def rate(self, x: np.ndarray) -> np.ndarray:
+        """phi(x), elementwise; shape of ``x``."""
+        return np.tanh(x) if self.activation == "tanh" else np.asarray(x, dtype=np.float64)
+
+    def rate_derivative(self, x: np.ndarray) -> np.ndarray:
+        """phi'(x), elementwise; shape of ``x``."""
+        if self.activation == "tanh":
+            return 1.0 - np.tanh(x) ** 2
+        return np.ones_like(x, dtype=np.float64)
+
+    def drift(self, x: np.ndarray) -> np.ndarray:
+        """f(x) = (-x + W phi(x) + b) / tau for states of shape (..., N)."""
+        return self.drift_from_rate(x, self.rate(x))
+
+    def drift_from_rate(self, x: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        """f(x) when phi(x) is already known (saves one tanh on hot paths)."""
+        return (rate @ self._recurrent_t + self.b - x) / self.tau
+
+    def euler_step(self, x: np.ndarray) -> np.ndarray:
+        """One noise-free Euler substep x + h f(x); shape of ``x``."""
+        out = self.rate(x) @ self._step_recurrent_t
+        out += self._step_bias
+        out += self._step_retain * x
+        return out
+
+    def observe(self, x: np.ndarray) -> np.ndarray:
+        """Noise-free observation g(x) = M phi(x) + c for states (..., N) -> (..., m)."""
+        out = self.rate(x) @ self._readout_t
+        out += self.c
+        return out
+
+    def drift_jacobian(self, x: np.ndarray) -> np.ndarray:
+        """∂f/∂x = (-I + W D) / tau with D = diag(phi'(x)); shape (..., N, N)."""
+        slope = self.rate_derivative(x)
+        return (self.W * slope[..., None, :] - np.eye(self.n_hidden)) / self.tau
+
+    def observation_jacobian(self, x: np.ndarray) -> np.ndarray:
+        """∂g/∂x = M D; shape (..., m, N)."""
+        return self.M * self.rate_derivative(x)[..., None, :]
+
+    def transition(self, x: np.ndarray) -> np.ndarray:
+        """Noise-free state after one sampling interval (``substeps`` Euler steps); shape of ``x``."""
+        for _ in range(self.substeps):
+            x = self.euler_step(x)
+        return x
+
+    def transition_jacobian(self, x: np.ndarray) -> np.ndarray:
+        """Jacobian of :meth:`transition`: the product of the substeps' I + h ∂f/∂x; (..., N, N)."""
+        h = self.step
+        eye = np.eye(self.n_hidden)
+        jacobian = np.broadcast_to(eye, x.shape[:-1] + eye.shape).copy()
+        for _ in range(self.substeps):
+            jacobian = (eye + h * self.drift_jacobian(x)) @ jacobian
+            x = x + h * self.drift(x)
+        return jacobian
+
+    # -------------------------------------------------------------- simulate
+    def simulate(
+        self,
+        n_steps: int,
+        *,
+        batch: int = 1,
+        x0: np.ndarray | None = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw trajectories and noisy observations from the model.
+
+        Parameters
+        ----------
+        n_steps : int
+            Number of samples T.
+        batch : int
+            Number of independent trials B.
+        x0 : array_like, shape (N,) or (B, N), optional
+            State at t = 0, one interval before the first sample. Default: a
+            draw from N(0, I), the decoders' default prior.
+        seed : int or numpy.random.Generator, optional
+            Seed of the noise.
+
+        Returns
+        -------
+        states : ndarray, shape (B, T, N)
+            Hidden state at the sample times t_1 .. t_T.
+        observations : ndarray, shape (B, T, m)
+        """
+        n_steps = positive_int(n_steps, "n_steps")
+        batch = positive_int(batch, "batch")
+        rng = np.random.default_rng(seed)
+        n = self.n_hidden
+        if x0 is None:
+            x = rng.standard_normal((batch, n))
+        else:
+            x0 = finite_array(x0, "x0")
+            if x0.shape not in ((n,), (batch, n)):
+                raise ShapeError(f"x0 must have shape ({n},) or ({batch}, {n}), got {x0.shape}")
+            x = np.broadcast_to(x0, (batch, n)).copy()
+        h = self.step
+        process_factor = _psd_factor(self.Q) * np.sqrt(h)
+        observation_factor = np.linalg.cholesky(self.R)
+        states = np.empty((batch, n_steps, n))
+        for k in range(n_steps):
+            for _ in range(self.substeps):
+                x = x + h * self.drift(x) + rng.standard_normal((batch, n)) @ process_factor.T
+            states[:, k] = x
+        observations = self.observe(states)
+        observations += rng.standard_normal(observations.shape) @ observation_factor.T
+        return states, observations
+
+    def run_open_loop(self, x0: np.ndarray, n_steps: int) -> np.ndarray:
+        """Noise-free trajectory from ``x0`` (B, N) or (N,): the generator run without input.
+
+        Returns states at t_1 .. t_T with shape (B, T, N), or (T, N) for a 1-D ``x0``.
+        """
+        n_steps = positive_int(n_steps, "n_steps")
+        x0 = finite_array(x0, "x0")
+        if x0.shape[-1:] != (self.n_hidden,) or x0.ndim > 2:
+            raise ShapeError(f"x0 must have shape (N,) or (B, N) with N = {self.n_hidden}, got {x0.shape}")
+        x = np.atleast_2d(x0)
+        states = np.empty((x.shape[0], n_steps, self.n_hidden))
+        for k in range(n_steps):
+            x = self.transition(x)
+            states[:, k] = x
+        return states[0] if x0.ndim == 1 else states
+
+    # ---------------------------------------------------------- constructors
+    @classmethod
+    def random(
+        cls,
+        n_hidden: int,
+        n_obs: int,
+        *,
+        spectral_radius: float = 0.9,
+        tau: float = 0.05,
+        dt: float = 0.01,
+        substeps: int = 1,
+        process_noise: float = 0.01,
+        observation_noise: float = 0.01,
+        activation: str = "tanh",
+        seed: int | None = None,
+    ) -> GenerativeRNN:
+        """Gaussian random W scaled to ``spectral_radius``, Gaussian readout M / sqrt(N).
+
+        With a spectral radius below about 1.2 such networks usually relax to a
+        fixed point; use :meth:`oscillator` for a model whose dynamics keep moving.
+        """
+        n_hidden = positive_int(n_hidden, "n_hidden")
+        n_obs = positive_int(n_obs, "n_obs")
+        radius = positive_scalar(spectral_radius, "spectral_radius")
+        rng = np.random.default_rng(seed)
+        W = rng.standard_normal((n_hidden, n_hidden))
+        W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
+        M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
+        return cls(W=W, M=M, tau=tau, dt=dt, substeps=substeps, Q=process_noise,
+                   R=observation_noise, activation=activation)
+
+    @classmethod
+    def oscillator(
+        cls,
+        n_hidden: int,
+        n_obs: int,
+        *,
+        frequency: float = 8.0,
+        growth: float = 0.6,
+        background_radius: float = 0.5,
+        tau: float = 0.02,
+        dt: float = 0.005,
+        substeps: int = 1,
+        process_noise: float = 0.05,
+        observation_noise: float = 0.01,
+        seed: int | None = None,
+    ) -> GenerativeRNN:
+        """A tanh RNN with a stable limit cycle, built around one dominant rotation.
+
+        W = (1 + growth) (u uᵀ + v vᵀ) + ω (v uᵀ − u vᵀ) + B, with u, v a random
+        orthonormal pair and B a random matrix of spectral radius
+        ``background_radius`` acting on the orthogonal complement. Linearised at
+        the origin the rotation plane is unstable (real part ``growth``/τ > 0) and
+        oscillates at ω/(2πτ) = ``frequency`` Hz; tanh saturation bounds it, giving
+        a limit cycle that the other units follow. Saturation lowers the effective
+        gain, so the cycle runs slower than ``frequency`` (about 4.5 Hz for the
+        defaults).
+        """
+        n_hidden = positive_int(n_hidden, "n_hidden")
+        n_obs = positive_int(n_obs, "n_obs")
+        if n_hidden < 2:
+            raise ParameterError("an oscillator needs n_hidden >= 2")
+        frequency = positive_scalar(frequency, "frequency")
+        tau = positive_scalar(tau, "tau")
+        rng = np.random.default_rng(seed)
+        basis, _ = np.linalg.qr(rng.standard_normal((n_hidden, n_hidden)))
+        u, v = basis[:, 0], basis[:, 1]
+        omega = 2 * np.pi * frequency * tau
+        rotation = (1 + growth) * (np.outer(u, u) + np.outer(v, v)) + omega * (np.outer(v, u) - np.outer(u, v))
+        complement = basis[:, 2:]
+        background = np.zeros((n_hidden, n_hidden))
+        if n_hidden > 2:
+            inner = rng.standard_normal((n_hidden - 2, n_hidden - 2))
+            inner *= background_radius / max(np.max(np.abs(np.linalg.eigvals(inner))), 1e-12)
+            # Weak coupling from the rotation plane drives the other units so they all move.
+            drive = 0.5 * rng.standard_normal((n_hidden - 2, 2))
+            background = complement @ (inner @ complement.T + drive @ basis[:, :2].T)
+        W = rotation + background
+        M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
+        return cls(W=W, M=M, tau=tau, dt=dt, substeps=substeps, Q=process_noise, R=observation_noise)
+
+    # ----------------------------------------------------------------- I/O
+    def to_dict(self) -> dict:
+        """Parameters as plain Python lists and numbers (JSON-serialisable)."""
+        return {
+            "W": self.W.tolist(), "M": self.M.tolist(), "b": self.b.tolist(), "c": self.c.tolist(),
+            "tau": self.tau, "dt": self.dt, "Q": self.Q.tolist(), "R": self.R.tolist(),
+            "substeps": self.substeps, "activation": self.activation,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to ``path`` (``.npz``): float arrays plus a JSON metadata string.
+
+        No pickle is used; :meth:`load` reads it with ``allow_pickle=False``.
+        """
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(".npz")
+        metadata = {"format": "rrnn_net.GenerativeRNN", "version": _FORMAT_VERSION, "tau": self.tau,
+                    "dt": self.dt, "substeps": self.substeps, "activation": self.activation}
+        np.savez(path, W=self.W, M=self.M, b=self.b, c=self.c, Q=self.Q, R=self.R,
+                 metadata=np.array(json.dumps(metadata)))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> GenerativeRNN:
+        """Read a model written by :meth:`save`; validates everything the constructor validates."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in ("W", "M", "b", "c", "Q", "R")}
+                metadata = json.loads(str(data["metadata"]))
+        except (KeyError, ValueError, OSError) as exc:
+            raise ParameterError(f"{path} is not a saved GenerativeRNN: {exc}") from None
+        if metadata.get("format") != "rrnn_net.GenerativeRNN" or metadata.get("version") != _FORMAT_VERSION:
+            raise ParameterError(f"{path}: unknown model format {metadata.get('format')!r} "
+                                 f"version {metadata.get('version')!r}")
+        return cls(**arrays, tau=metadata["tau"], dt=metadata["dt"], substeps=metadata["substeps"],
+                   activation=metadata["activation"])
+
+    def replace(self, **changes) -> GenerativeRNN:
+        """A copy with some parameters changed (validated like a new model)."""
+        params = {"W": self.W, "M": self.M, "b": self.b, "c": self.c, "tau": self.tau, "dt": self.dt,
+                  "Q": self.Q, "R": self.R, "substeps": self.substeps, "activation": self.activation}
+        unknown = set(changes) - set(params)
+        if unknown:
+            raise ParameterError(f"unknown GenerativeRNN parameters: {sorted(unknown)}")
+        params.update(changes)
+        return GenerativeRNN(**params)
+
+    def __repr__(self) -> str:
+        return (f"GenerativeRNN(N={self.n_hidden}, m={self.n_obs}, tau={self.tau:g} s, dt={self.dt:g} s, "
+                f"substeps={self.substeps}, activation={self.activation!r})")
+
+
+def _psd_factor(matrix: np.ndarray) -> np.ndarray:
+    """A square root F with F Fᵀ = matrix, for a symmetric positive *semi*definite matrix.
+
+    Cholesky when it succeeds (lower-triangular, as the augmented UKF specifies);
+    otherwise from the eigendecomposition, which also handles singular matrices
+    such as Q = 0.
+    """
+    try:
+        return np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+        return eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
