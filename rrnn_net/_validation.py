@@ -73,7 +73,9 @@ def covariance_matrix(value, name: str, size: int, *, definite: bool) -> np.ndar
             raise ShapeError(f"{name} given as a vector must have shape ({size},), got {array.shape}")
         array = np.diag(array)
     elif array.shape != (size, size):
-        raise ShapeError(f"{name} must be a scalar, a ({size},) vector or a ({size}, {size}) matrix, got shape {array.shape}")
+        raise ShapeError(
+            f"{name} must be a scalar, a ({size},) vector or a ({size}, {size}) matrix, got shape {array.shape}"
+        )
     if not np.all(np.isfinite(array)):
         raise NonFiniteError(f"{name} contains NaN or infinite values")
     check_covariance(array, name, definite=definite)

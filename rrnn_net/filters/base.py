@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import CovarianceError
 from ..model import GenerativeRNN
 from ._common import MaskedInnovation, batched_observations, initial_belief, symmetrize
 from .result import FilterResult
@@ -101,6 +102,9 @@ class DiscreteFilter(ABC):
             correction[:, k] = (gain @ error[..., None])[..., 0]
             mean = mean_prior + correction[:, k]
             cov = symmetrize(cov_prior - gain @ S @ gain.mT)
+            if not np.isfinite(mean).all():
+                raise CovarianceError(f"{type(self).__name__} diverged at sample {k}: the state estimate "
+                                      "is no longer finite")
             predicted_state[:, k] = mean_prior
             predicted_obs[:, k] = moments.predicted_obs
             means[:, k] = mean

@@ -88,6 +88,8 @@ class ContinuousFilter:
     model : GenerativeRNN
     dt : float, optional
         Euler step in seconds; must divide Δ. Default Δ/substeps.
+    repair_covariance : bool
+        Repair a covariance that stops being positive definite (see Notes).
 
     Notes
     -----
@@ -100,27 +102,41 @@ class ContinuousFilter:
     term: it is the same for every model with the same R). ``innovation_cov``
     is not defined and stays None.
 
+    Forward Euler on the Riccati equation keeps P positive definite only while
+    dt·λ_max(P Gᵀ R_c⁻¹ G) < 1 (the scalar case p ← p (1 − dt g² p / r_c));
+    since R_c = R Δ this reads roughly P g² < R Δ/dt. With precise observations
+    (small R) and a broad prior this fails during the first samples: choose
+    ``cov0`` accordingly or a smaller dt. Even without observations the
+    Euler-discretised Lyapunov part can turn P indefinite when P is very
+    ill-conditioned. At the end of each sample interval a P that is not
+    positive definite is repaired (eigenvalue floor) and counted in
+    ``n_psd_repairs``; ``repair_covariance=False`` turns this off, which is
+    what the compiled network does (it cannot repair), so compare the two
+    with repairs off or where ``n_psd_repairs`` is zero. A run that reaches
+    non-finite values raises :class:`~rrnn_net.errors.UnstableSettingError`.
+
     Examples
     --------
     >>> from rrnn_net import GenerativeRNN, ContinuousFilter
-    >>> model = GenerativeRNN.oscillator(4, 2, substeps=4, seed=0)
+    >>> model = GenerativeRNN.oscillator(4, 2, substeps=4, observation_noise=0.05, seed=0)
     >>> _, y = model.simulate(40, batch=2, seed=1)
-    >>> ContinuousFilter(model).filter(y).evidence.shape
+    >>> ContinuousFilter(model).filter(y, cov0=0.01 * np.eye(4)).evidence.shape
     (2, 40)
     """
 
-    def __init__(self, model: GenerativeRNN, dt: float | None = None) -> None:
+    def __init__(self, model: GenerativeRNN, dt: float | None = None, repair_covariance: bool = True) -> None:
         if not isinstance(model, GenerativeRNN):
             raise TypeError(f"model must be a GenerativeRNN, got {type(model).__name__}")
         self.model = model
         self.dt = model.step if dt is None else positive_scalar(dt, "dt")
         ratio = model.dt / self.dt
-        self.steps_per_sample = int(round(ratio))
+        self.steps_per_sample = round(ratio)
         if self.steps_per_sample < 1 or abs(ratio - self.steps_per_sample) > 1e-9 * ratio:
             raise UnstableSettingError(f"dt = {self.dt:g} s must divide the sampling interval {model.dt:g} s")
         if self.dt >= 2 * model.tau:
             raise UnstableSettingError(f"dt = {self.dt:g} s must be below 2*tau = {2 * model.tau:g} s")
         self.rhs = ContinuousRHS(model)
+        self.repair_covariance = bool(repair_covariance)
 
     def filter(self, observations, *, mean0=None, cov0=None, keep_cov: bool = False) -> FilterResult:
         """Run the filter over observations (T, m) or (B, T, m); NaN = missing. See :class:`FilterResult`."""
@@ -144,15 +160,19 @@ class ContinuousFilter:
             precision = self.rhs.masked_precision(observed)
             feedback_integral = np.zeros((batch, n))
             evidence = np.zeros(batch)
-            for step in range(self.steps_per_sample):
-                d_mean, d_cov, d_evidence, feedback, y_hat = self.rhs(mean, cov, sample, observed, precision)
-                if step == 0:
-                    predicted_obs[:, k] = y_hat
-                mean = mean + dt * d_mean
-                cov = symmetrize(cov + dt * d_cov)
-                evidence += dt * d_evidence
-                feedback_integral += dt * feedback
-            cov, _ = cholesky_with_repair(cov, repairs)
+            # Overflow only happens when Euler diverges, which is reported below as an error.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for step in range(self.steps_per_sample):
+                    d_mean, d_cov, d_evidence, feedback, y_hat = self.rhs(mean, cov, sample, observed, precision)
+                    if step == 0:
+                        predicted_obs[:, k] = y_hat
+                    mean = mean + dt * d_mean
+                    cov = symmetrize(cov + dt * d_cov)
+                    evidence += dt * d_evidence
+                    feedback_integral += dt * feedback
+            _check_integration(mean, cov, k)
+            if self.repair_covariance:
+                cov, _ = cholesky_with_repair(cov, repairs)
             correction[:, k] = feedback_integral
             means[:, k] = mean
             loglik[:, k] = evidence
@@ -171,3 +191,13 @@ class ContinuousFilter:
             n_psd_repairs=repairs,
         )
         return result if batched else result.unbatched()
+
+
+def _check_integration(mean: np.ndarray, cov: np.ndarray, sample: int) -> None:
+    """Raise :class:`UnstableSettingError` when forward Euler has diverged to non-finite values at ``sample``."""
+    if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise UnstableSettingError(
+            f"the continuous filter diverged at sample {sample}: forward Euler on the Riccati equation is "
+            "unstable when dt * |P Gᵀ R_c⁻¹ G| > 1; use a smaller dt (more substeps), a larger R "
+            "or a smaller prior covariance cov0"
+        )

@@ -34,7 +34,7 @@ def merwe_weights(n: int, alpha: float, beta: float, kappa: float) -> tuple[np.n
     Examples
     --------
     >>> wm, wc, spread = merwe_weights(2, 1.0, 2.0, 0.0)
-    >>> wm.sum()
+    >>> float(wm.sum())
     1.0
     """
     lam = alpha**2 * (n + kappa) - n

@@ -1,0 +1,64 @@
+"""Shared fixtures: small models and an exact Kalman filter written independently of the package."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rrnn_net import GenerativeRNN
+
+
+def exact_kalman_filter(model: GenerativeRNN, y: np.ndarray, mean0: np.ndarray, cov0: np.ndarray):
+    """Textbook Kalman filter of the Euler-discretised *linear* model, one trial, written from scratch.
+
+    x_k = A x_{k-1} + a + noise,  A = I + h(-I + W)/tau (per substep), a = h b / tau,
+    process noise Q h per substep; y_k = M x_k + c + v_k, v ~ N(0, R).
+    Missing channels (NaN) are dropped from the update by selecting the observed rows.
+
+    Returns means (T, N), covariances (T, N, N), log-likelihoods (T,).
+    """
+    n = model.n_hidden
+    h = model.step
+    A = np.eye(n) + h * (-np.eye(n) + model.W) / model.tau
+    a = h * model.b / model.tau
+    x, P = mean0.copy(), cov0.copy()
+    means, covs, logliks = [], [], []
+    for y_k in y:
+        for _ in range(model.substeps):
+            x = A @ x + a
+            P = A @ P @ A.T + model.Q * h
+        observed = ~np.isnan(y_k)
+        loglik = 0.0
+        if observed.any():
+            H = model.M[observed]
+            S = H @ P @ H.T + model.R[np.ix_(observed, observed)]
+            innovation = y_k[observed] - (H @ x + model.c[observed])
+            K = P @ H.T @ np.linalg.inv(S)
+            x = x + K @ innovation
+            P = (np.eye(n) - K @ H) @ P @ (np.eye(n) - K @ H).T + K @ model.R[np.ix_(observed, observed)] @ K.T
+            _, logdet = np.linalg.slogdet(2 * np.pi * S)
+            loglik = -0.5 * (innovation @ np.linalg.solve(S, innovation) + logdet)
+        means.append(x)
+        covs.append(P)
+        logliks.append(loglik)
+    return np.array(means), np.array(covs), np.array(logliks)
+
+
+@pytest.fixture
+def linear_model() -> GenerativeRNN:
+    """A stable linear-Gaussian model with a full Q and R and nonzero offsets."""
+    rng = np.random.default_rng(3)
+    n, m = 4, 3
+    W = rng.standard_normal((n, n)) * 0.4
+    Q = rng.standard_normal((n, n)) * 0.1
+    R = rng.standard_normal((m, m)) * 0.1
+    return GenerativeRNN(
+        W=W, M=rng.standard_normal((m, n)), b=rng.standard_normal(n) * 0.1, c=rng.standard_normal(m) * 0.1,
+        tau=0.05, dt=0.01, Q=Q @ Q.T + 0.05 * np.eye(n), R=R @ R.T + 0.02 * np.eye(m), activation="linear",
+    )
+
+
+@pytest.fixture
+def tanh_model() -> GenerativeRNN:
+    """A tanh oscillator (limit cycle) with N=6, m=3."""
+    return GenerativeRNN.oscillator(6, 3, seed=0)

@@ -1,0 +1,125 @@
+import json
+
+import numpy as np
+import pytest
+
+from rrnn_net import CovarianceError, GenerativeRNN, NonFiniteError, ParameterError, ShapeError, UnstableSettingError
+
+
+def numerical_jacobian(function, x, eps=1e-6):
+    columns = []
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step[i] = eps
+        columns.append((function(x + step) - function(x - step)) / (2 * eps))
+    return np.stack(columns, axis=-1)
+
+
+def test_simulate_shapes_and_seed(tanh_model):
+    states, observations = tanh_model.simulate(50, batch=4, seed=7)
+    assert states.shape == (4, 50, 6)
+    assert observations.shape == (4, 50, 3)
+    again_states, again_obs = tanh_model.simulate(50, batch=4, seed=7)
+    np.testing.assert_array_equal(states, again_states)
+    np.testing.assert_array_equal(observations, again_obs)
+    other, _ = tanh_model.simulate(50, batch=4, seed=8)
+    assert not np.allclose(states, other)
+
+
+def test_simulate_noise_statistics():
+    """Observation residuals have covariance R; one-step state increments have covariance Q h."""
+    model = GenerativeRNN.random(3, 2, seed=1, process_noise=[0.02, 0.05, 0.1], observation_noise=[0.01, 0.04])
+    states, observations = model.simulate(400, batch=200, seed=2)
+    residual = observations - model.observe(states)
+    np.testing.assert_allclose(np.cov(residual.reshape(-1, 2).T), model.R, atol=2e-3)
+    increments = states[:, 1:] - model.transition(states[:, :-1])
+    np.testing.assert_allclose(np.cov(increments.reshape(-1, 3).T), model.Q * model.dt, atol=3e-5)
+
+
+def test_oscillator_keeps_moving():
+    model = GenerativeRNN.oscillator(8, 3, seed=4)
+    trajectory = model.run_open_loop(np.full(8, 0.1), 2000)
+    late = trajectory[-400:]
+    assert late.std(axis=0).mean() > 0.3, "the limit cycle should not decay to a fixed point"
+
+
+def test_jacobians_match_finite_differences(tanh_model):
+    x = np.random.default_rng(0).standard_normal(6)
+    np.testing.assert_allclose(tanh_model.drift_jacobian(x), numerical_jacobian(tanh_model.drift, x), atol=1e-7)
+    np.testing.assert_allclose(tanh_model.observation_jacobian(x), numerical_jacobian(tanh_model.observe, x),
+                               atol=1e-8)
+    model = tanh_model.replace(substeps=3)
+    np.testing.assert_allclose(model.transition_jacobian(x), numerical_jacobian(model.transition, x), atol=1e-7)
+
+
+def test_batched_jacobians_match_single(tanh_model):
+    x = np.random.default_rng(1).standard_normal((5, 6))
+    batched = tanh_model.drift_jacobian(x)
+    for trial in range(5):
+        np.testing.assert_array_equal(batched[trial], tanh_model.drift_jacobian(x[trial]))
+
+
+def test_save_load_round_trip(tmp_path, tanh_model):
+    path = tanh_model.save(tmp_path / "model.npz")
+    loaded = GenerativeRNN.load(path)
+    for name in ("W", "M", "b", "c", "Q", "R"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(tanh_model, name))
+    assert (loaded.tau, loaded.dt, loaded.substeps, loaded.activation) == (
+        tanh_model.tau, tanh_model.dt, tanh_model.substeps, tanh_model.activation)
+
+
+def test_load_rejects_foreign_files(tmp_path, tanh_model):
+    bogus = tmp_path / "bogus.npz"
+    np.savez(bogus, W=np.eye(2))
+    with pytest.raises(ParameterError, match="not a saved GenerativeRNN"):
+        GenerativeRNN.load(bogus)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, W=np.array([object()], dtype=object))
+    with pytest.raises(ParameterError):
+        GenerativeRNN.load(pickled)
+    wrong_version = tmp_path / "wrong.npz"
+    arrays = {name: getattr(tanh_model, name) for name in ("W", "M", "b", "c", "Q", "R")}
+    np.savez(wrong_version, **arrays, metadata=np.array(json.dumps({"format": "rrnn_net.GenerativeRNN",
+                                                                      "version": 99})))
+    with pytest.raises(ParameterError, match="version"):
+        GenerativeRNN.load(wrong_version)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"W": np.ones((2, 3))}, ShapeError, "W must be"),
+        ({"M": np.ones((3, 5))}, ShapeError, "M must have shape"),
+        ({"b": np.ones(2)}, ShapeError, "b must have shape"),
+        ({"W": np.full((6, 6), np.nan)}, NonFiniteError, "W contains"),
+        ({"tau": -1.0}, ParameterError, "tau must be positive"),
+        ({"tau": np.inf}, NonFiniteError, "tau must be finite"),
+        ({"dt": 0.1}, UnstableSettingError, "below 2\\*tau"),
+        ({"substeps": 0}, ParameterError, "substeps"),
+        ({"substeps": 1.5}, ParameterError, "substeps"),
+        ({"Q": np.array([[1.0, 0.5], [0.0, 1.0]])}, ShapeError, "Q must be"),
+        ({"Q": -np.eye(6)}, CovarianceError, "Q must be positive semidefinite"),
+        ({"R": np.zeros(3)}, CovarianceError, "R must be positive definite"),
+        ({"R": np.array([[1.0, 0.2, 0], [0.0, 1.0, 0], [0, 0, 1]])}, CovarianceError, "R must be symmetric"),
+        ({"activation": "relu"}, ParameterError, "activation"),
+        ({"W": "abc"}, ParameterError, "W must be numeric"),
+    ],
+)
+def test_constructor_rejects_bad_parameters(tanh_model, changes, error, message):
+    with pytest.raises(error, match=message):
+        tanh_model.replace(**changes)
+
+
+def test_scalar_and_vector_noise_are_expanded():
+    model = GenerativeRNN(W=np.zeros((2, 2)), M=np.ones((1, 2)), Q=[0.1, 0.2], R=0.3)
+    np.testing.assert_array_equal(model.Q, np.diag([0.1, 0.2]))
+    np.testing.assert_array_equal(model.R, [[0.3]])
+
+
+def test_simulate_rejects_bad_arguments(tanh_model):
+    with pytest.raises(ParameterError):
+        tanh_model.simulate(0)
+    with pytest.raises(ShapeError, match="x0"):
+        tanh_model.simulate(5, batch=2, x0=np.zeros(3))
+    with pytest.raises(NonFiniteError):
+        tanh_model.simulate(5, x0=np.full(6, np.nan))
