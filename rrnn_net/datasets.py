@@ -1,0 +1,255 @@
+"""Data: real recordings shipped inside aeon, and synthetic generators.
+
+Recognition data follow the aeon/sktime time-series convention
+``X (n_samples, n_channels, n_timepoints)``; the decoders use
+``(batch, time, channels)``. :func:`to_batch_first` converts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import positive_int, positive_scalar
+from .errors import ParameterError, RRNNError, ShapeError
+from .model import GenerativeRNN
+
+__all__ = [
+    "Recordings",
+    "MissingExtraError",
+    "load_basic_motions",
+    "load_aeon_recordings",
+    "to_batch_first",
+    "chaotic_model",
+    "largest_lyapunov_exponent",
+    "class_sequences",
+    "switching_sequences",
+]
+
+#: Recordings in aeon's wheel that this loader knows, with their sampling rate in Hz.
+AEON_RECORDINGS = {
+    "BasicMotions": 10.0,  # smart-watch 3-D accelerometer + 3-D gyroscope, 10 s at 10 Hz
+    "JapaneseVowels": None,  # 12 LPC cepstrum coefficients of uttered vowels (frames, no fixed rate)
+}
+BASIC_MOTIONS_CHANNELS = ("accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z")
+
+
+class MissingExtraError(RRNNError, ImportError):
+    """An optional dependency (an install extra) is needed for this function."""
+
+
+@dataclass
+class Recordings:
+    """A train/test split of labelled multichannel recordings.
+
+    Attributes
+    ----------
+    X_train, X_test : ndarray, shape (n_samples, n_channels, n_timepoints)
+        NaN pads unequal lengths.
+    y_train, y_test : ndarray of str, shape (n_samples,)
+    sample_rate_hz : float or None
+        Sampling rate of the recordings, when known.
+    channel_names : tuple of str
+    name : str
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    sample_rate_hz: float | None
+    channel_names: tuple[str, ...]
+    name: str
+
+    @property
+    def classes(self) -> np.ndarray:
+        """Sorted class labels."""
+        return np.unique(self.y_train)
+
+
+def load_aeon_recordings(name: str) -> Recordings:
+    """Load a labelled recording set shipped inside aeon's wheel (no download).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`AEON_RECORDINGS`.
+
+    Raises
+    ------
+    MissingExtraError
+        When aeon is not installed (install the ``data`` extra).
+    """
+    if name not in AEON_RECORDINGS:
+        raise ParameterError(f"unknown recording set {name!r}; known: {sorted(AEON_RECORDINGS)}")
+    try:
+        from aeon.datasets import load_classification
+    except ImportError:
+        raise MissingExtraError(
+            f"loading {name} needs aeon: pip install 'rrnn_net[data]' (or pip install aeon)"
+        ) from None
+    splits = {}
+    for split in ("train", "test"):
+        X, y = load_classification(name, split=split)
+        splits[split] = (_pad_to_array(X), np.asarray(y, dtype=str))
+    n_channels = splits["train"][0].shape[1]
+    channels = BASIC_MOTIONS_CHANNELS if name == "BasicMotions" else tuple(f"channel_{i}" for i in range(n_channels))
+    return Recordings(
+        X_train=splits["train"][0], y_train=splits["train"][1],
+        X_test=splits["test"][0], y_test=splits["test"][1],
+        sample_rate_hz=AEON_RECORDINGS[name], channel_names=channels, name=name,
+    )
+
+
+def load_basic_motions() -> Recordings:
+    """BasicMotions: smart-watch accelerometer and gyroscope (6 channels, 100 samples at 10 Hz).
+
+    Four classes (standing, walking, running, badminton), 40 training and 40
+    test recordings, as shipped inside aeon.
+    """
+    return load_aeon_recordings("BasicMotions")
+
+
+def _pad_to_array(X) -> np.ndarray:
+    """aeon returns an array for equal lengths and a list of (channels, length) arrays otherwise."""
+    if isinstance(X, np.ndarray):
+        return X.astype(np.float64)
+    length = max(series.shape[-1] for series in X)
+    padded = np.full((len(X), X[0].shape[0], length), np.nan)
+    for index, series in enumerate(X):
+        padded[index, :, : series.shape[-1]] = series
+    return padded
+
+
+def to_batch_first(X: np.ndarray) -> np.ndarray:
+    """(n_samples, n_channels, n_timepoints) -> (n_samples, n_timepoints, n_channels)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 3:
+        raise ShapeError(f"X must have shape (n_samples, n_channels, n_timepoints), got {X.shape}")
+    return np.ascontiguousarray(np.swapaxes(X, 1, 2))
+
+
+# ----------------------------------------------------------------- synthetic
+def chaotic_model(
+    n_hidden: int = 60,
+    n_obs: int = 3,
+    *,
+    gain: float = 3.0,
+    tau: float = 0.02,
+    dt: float = 0.005,
+    substeps: int = 1,
+    process_noise: float = 0.01,
+    observation_noise: float = 0.01,
+    min_lyapunov: float = 1.0,
+    max_draws: int = 50,
+    seed: int | None = None,
+) -> GenerativeRNN:
+    """A tanh RNN in the chaotic regime: W_ij ~ N(0, gain²/N) with gain > 1.
+
+    Large random networks with gain > 1 are chaotic (Sompolinsky, Crisanti &
+    Sommers 1988), but at finite N and with the Euler discretisation a given
+    draw may instead settle on a fixed point or a limit cycle. Draws are
+    therefore repeated (from the same seeded generator) until the largest
+    finite-time Lyapunov exponent of the noise-free model exceeds
+    ``min_lyapunov`` (s⁻¹).
+
+    Raises
+    ------
+    ParameterError
+        When no chaotic draw is found within ``max_draws``.
+    """
+    n_hidden = positive_int(n_hidden, "n_hidden")
+    n_obs = positive_int(n_obs, "n_obs")
+    gain = positive_scalar(gain, "gain")
+    rng = np.random.default_rng(seed)
+    for _ in range(positive_int(max_draws, "max_draws")):
+        W = rng.standard_normal((n_hidden, n_hidden)) * gain / np.sqrt(n_hidden)
+        M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
+        model = GenerativeRNN(W=W, M=M, tau=tau, dt=dt, substeps=substeps, Q=process_noise, R=observation_noise)
+        if largest_lyapunov_exponent(model, rng.standard_normal(n_hidden)) > min_lyapunov:
+            return model
+    raise ParameterError(f"no chaotic network found in {max_draws} draws; increase gain or n_hidden")
+
+
+def largest_lyapunov_exponent(
+    model: GenerativeRNN, x0: np.ndarray, *, n_steps: int = 2000, transient: int = 500, separation: float = 1e-8
+) -> float:
+    """Largest finite-time Lyapunov exponent (s⁻¹) of the noise-free model from ``x0`` (Benettin's method).
+
+    A neighbouring trajectory is renormalised to distance ``separation`` after
+    every sample; the exponent is the mean log growth per second after a
+    ``transient`` of samples.
+    """
+    x = np.asarray(x0, dtype=np.float64)
+    for _ in range(transient):
+        x = model.transition(x)
+    direction = np.random.default_rng(0).standard_normal(x.shape)
+    neighbour = x + separation * direction / np.linalg.norm(direction)
+    log_growth = 0.0
+    for _ in range(n_steps):
+        x, neighbour = model.transition(x), model.transition(neighbour)
+        distance = np.linalg.norm(neighbour - x)
+        if distance == 0.0:
+            return -np.inf
+        log_growth += np.log(distance / separation)
+        neighbour = x + (neighbour - x) * (separation / distance)
+    return log_growth / (n_steps * model.dt)
+
+
+def class_sequences(
+    models: list[GenerativeRNN], n_per_class: int, n_steps: int, *, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A labelled synthetic recognition set: ``n_per_class`` sequences from each model.
+
+    Returns
+    -------
+    X : ndarray, shape (n_classes * n_per_class, m, n_steps)
+        Observations in the (n_samples, n_channels, n_timepoints) convention.
+    y : ndarray of int, shape (n_classes * n_per_class,)
+        Index of the generating model.
+    """
+    if not models:
+        raise ParameterError("class_sequences needs at least one model")
+    if len({model.n_obs for model in models}) != 1:
+        raise ShapeError("all models must have the same number of observed channels")
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for model in models:
+        _, observations = model.simulate(n_steps, batch=n_per_class, seed=rng)
+        blocks.append(np.swapaxes(observations, 1, 2))
+    labels = np.repeat(np.arange(len(models)), n_per_class)
+    return np.concatenate(blocks), labels
+
+
+def switching_sequences(
+    first: GenerativeRNN,
+    second: GenerativeRNN,
+    n_steps: int,
+    switch_step: int,
+    *,
+    batch: int = 1,
+    seed: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sequences generated by ``first`` up to ``switch_step`` and by ``second`` afterwards.
+
+    The hidden state carries over at the switch (both models need the same N,
+    m and sampling interval), so only the dynamics change.
+
+    Returns
+    -------
+    states : ndarray, shape (batch, n_steps, N)
+    observations : ndarray, shape (batch, n_steps, m)
+    active_model : ndarray of int, shape (n_steps,)
+        0 before the switch, 1 from ``switch_step`` on.
+    """
+    if (first.n_hidden, first.n_obs, first.dt) != (second.n_hidden, second.n_obs, second.dt):
+        raise ShapeError("both models need the same n_hidden, n_obs and dt to switch between them")
+    n_steps = positive_int(n_steps, "n_steps")
+    if not 0 < switch_step < n_steps:
+        raise ParameterError(f"switch_step must lie in (0, {n_steps}), got {switch_step}")
+    rng = np.random.default_rng(seed)
+    states_a, obs_a = first.simulate(switch_step, batch=batch, seed=rng)
+    states_b, obs_b = second.simulate(n_steps - switch_step, batch=batch, x0=states_a[:, -1], seed=rng)
+    active = np.r_[np.zeros(switch_step, dtype=int), np.ones(n_steps - switch_step, dtype=int)]
+    return np.concatenate([states_a, states_b], axis=1), np.concatenate([obs_a, obs_b], axis=1), active

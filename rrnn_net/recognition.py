@@ -1,0 +1,318 @@
+"""Online recognition with a bank of rRNNs: one generative model per class, scored by evidence.
+
+Each class k has a GenerativeRNN; its rRNN (a decoder) observes a sequence
+online and accumulates the log evidence ℓ_k(t) = Σ_{s≤t} log p(y_s | y_<s, k).
+With a uniform prior, the posterior over classes at time t is
+softmax_k ℓ_k(t). :class:`RRNNClassifier` wraps this as a scikit-learn-style
+estimator on aeon/sktime-shaped data X (n_samples, n_channels, n_timepoints).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import as_float_array
+from .errors import NonFiniteError, ParameterError, RRNNError, ShapeError
+from .filters import EKF, UKF
+from .model import GenerativeRNN
+
+__all__ = ["RRNNClassifier", "NotFittedError", "softmax_posterior"]
+
+DECODERS = ("ukf", "ekf", "brian2")
+_FORMAT = "rrnn_net.RRNNClassifier"
+
+
+class NotFittedError(RRNNError, AttributeError):
+    """The classifier was used before :meth:`RRNNClassifier.fit` (or ``from_models``)."""
+
+
+def softmax_posterior(log_evidence: np.ndarray) -> np.ndarray:
+    """Posterior over classes from log evidences (..., n_classes) under a uniform prior."""
+    shifted = log_evidence - log_evidence.max(axis=-1, keepdims=True)
+    weights = np.exp(shifted)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+class RRNNClassifier:
+    """Classify sequences online by the evidence of per-class generative RNNs.
+
+    Parameters
+    ----------
+    n_hidden : int
+        Hidden units of each class model.
+    sample_interval : float
+        Δ in seconds between samples of the recordings (0.1 for 10 Hz).
+    tau : float, optional
+        Time constant of the class models in seconds (default 2Δ).
+    decoder : {"ukf", "ekf", "brian2"}
+        The rRNN that scores sequences: the numpy UKF (default), the EKF, or
+        the compiled network run in Brian2 (fixed gain, numpy target).
+    prior_variance : float
+        Prior variance of the hidden state at the start of each sequence.
+    fit_options : dict, optional
+        Extra keyword arguments for the generative-model fitter.
+    random_state : int
+        Seed of the fitting.
+    fitter : callable, optional
+        ``fitter(sequences (B, T, m), n_hidden, *, dt, tau, seed, **fit_options) -> GenerativeRNN``;
+        default :func:`rrnn_net.teacher.fit_generative_rnn`.
+
+    Attributes (after fit)
+    ----------------------
+    classes_ : ndarray, shape (n_classes,)
+    models_ : list of GenerativeRNN
+    channel_mean_, channel_std_ : ndarray, shape (n_channels,)
+        Standardisation learned on the training set.
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> from rrnn_net.datasets import class_sequences
+    >>> models = [GenerativeRNN.oscillator(4, 2, seed=s) for s in (0, 1)]
+    >>> X, y = class_sequences(models, 5, 80, seed=0)
+    >>> clf = RRNNClassifier.from_models(models, classes=[0, 1])
+    >>> bool((clf.predict(X) == y).mean() > 0.9)
+    True
+    """
+
+    def __init__(
+        self,
+        n_hidden: int = 8,
+        *,
+        sample_interval: float = 0.1,
+        tau: float | None = None,
+        decoder: str = "ukf",
+        prior_variance: float = 0.5,
+        fit_options: dict | None = None,
+        random_state: int = 0,
+        fitter: Callable[..., GenerativeRNN] | None = None,
+    ) -> None:
+        self.n_hidden = n_hidden
+        self.sample_interval = sample_interval
+        self.tau = tau
+        self.decoder = decoder
+        self.prior_variance = prior_variance
+        self.fit_options = fit_options
+        self.random_state = random_state
+        self.fitter = fitter
+
+    # ------------------------------------------------------ sklearn protocol
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor parameters (scikit-learn protocol)."""
+        return {name: getattr(self, name) for name in inspect.signature(type(self).__init__).parameters
+                if name != "self"}
+
+    def set_params(self, **params) -> RRNNClassifier:
+        """Set constructor parameters (scikit-learn protocol)."""
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ParameterError(f"invalid parameter {name!r} for RRNNClassifier; valid: {sorted(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS.get(k)}
+        return f"RRNNClassifier({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # ------------------------------------------------------------ fitting
+    def fit(self, X, y) -> RRNNClassifier:
+        """Learn channel standardisation and one generative model per class.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_channels, n_timepoints)
+            NaN marks missing samples or padding of shorter sequences.
+        y : array_like, shape (n_samples,)
+        """
+        X = _check_X(X)
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ShapeError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        self._check_settings()
+        self.classes_ = np.unique(y)
+        if self.classes_.size < 2:
+            raise ParameterError("fit needs at least two classes")
+        self.channel_mean_ = np.nanmean(X, axis=(0, 2))
+        self.channel_std_ = np.nanstd(X, axis=(0, 2))
+        self.channel_std_[self.channel_std_ == 0] = 1.0
+        sequences = self._standardize(X)
+        fitter = self.fitter or _default_fitter()
+        tau = self.tau if self.tau is not None else 2.0 * self.sample_interval
+        self.models_ = [
+            fitter(sequences[y == label], self.n_hidden, dt=self.sample_interval, tau=tau,
+                   seed=self.random_state + index, **(self.fit_options or {}))
+            for index, label in enumerate(self.classes_)
+        ]
+        return self
+
+    @classmethod
+    def from_models(cls, models: list[GenerativeRNN], classes, *, channel_mean=None, channel_std=None,
+                    **params) -> RRNNClassifier:
+        """A classifier from known generative models (no fitting); identity standardisation by default."""
+        if not models or not all(isinstance(model, GenerativeRNN) for model in models):
+            raise ParameterError("models must be a non-empty list of GenerativeRNN")
+        classes = np.asarray(classes)
+        if classes.shape != (len(models),):
+            raise ShapeError(f"classes must have one label per model ({len(models)}), got shape {classes.shape}")
+        n_obs = models[0].n_obs
+        if any(model.n_obs != n_obs for model in models):
+            raise ShapeError("all class models must observe the same number of channels")
+        classifier = cls(n_hidden=models[0].n_hidden, sample_interval=models[0].dt, **params)
+        classifier._check_settings()
+        classifier.classes_ = classes
+        classifier.models_ = list(models)
+        classifier.channel_mean_ = np.zeros(n_obs) if channel_mean is None else as_float_array(channel_mean, "mean")
+        classifier.channel_std_ = np.ones(n_obs) if channel_std is None else as_float_array(channel_std, "std")
+        return classifier
+
+    # ---------------------------------------------------------- prediction
+    def log_evidence_online(self, X) -> np.ndarray:
+        """Accumulated log evidence of every class model, shape (n_samples, n_timepoints, n_classes)."""
+        self._check_fitted()
+        sequences = self._standardize(_check_X(X, n_channels=self.channel_mean_.size))
+        increments = [self._score(model, sequences) for model in self.models_]
+        return np.cumsum(np.stack(increments, axis=-1), axis=1)
+
+    def predict_proba_online(self, X) -> np.ndarray:
+        """Posterior over classes after each sample, shape (n_samples, n_timepoints, n_classes)."""
+        return softmax_posterior(self.log_evidence_online(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Posterior over classes at the end of each sequence, shape (n_samples, n_classes)."""
+        return self.predict_proba_online(X)[:, -1]
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class at the end of each sequence, shape (n_samples,)."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=-1)]
+
+    def score(self, X, y) -> float:
+        """Accuracy at the end of the sequences (scikit-learn protocol)."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def decision_time(self, X, threshold: float = 0.9) -> np.ndarray:
+        """Samples observed until the posterior of some class first reaches ``threshold``.
+
+        Returns
+        -------
+        ndarray of float, shape (n_samples,)
+            Number of samples (1-based), NaN where the threshold is never reached.
+            Multiply by ``sample_interval`` for seconds.
+        """
+        if not 0.0 < threshold < 1.0:
+            raise ParameterError(f"threshold must lie in (0, 1), got {threshold}")
+        confident = self.predict_proba_online(X).max(axis=-1) >= threshold
+        first = np.argmax(confident, axis=1).astype(float) + 1.0
+        first[~confident.any(axis=1)] = np.nan
+        return first
+
+    # ----------------------------------------------------------------- I/O
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted classifier to ``.npz`` (arrays + JSON metadata, no pickle)."""
+        self._check_fitted()
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(".npz")
+        params = {k: v for k, v in self.get_params().items() if k != "fitter"}
+        metadata = {"format": _FORMAT, "version": 1, "params": params, "classes": self.classes_.tolist(),
+                    "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
+                               for model in self.models_]}
+        arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_}
+        for index, model in enumerate(self.models_):
+            for name in _MODEL_ARRAYS:
+                arrays[f"model{index}_{name}"] = getattr(model, name)
+        np.savez(path, metadata=np.array(json.dumps(metadata)), **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> RRNNClassifier:
+        """Read a classifier written by :meth:`save`."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                metadata = json.loads(str(data["metadata"]))
+                if metadata.get("format") != _FORMAT or metadata.get("version") != 1:
+                    raise ParameterError(f"{path} is not a saved RRNNClassifier")
+                models = [
+                    GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}, **scalars)
+                    for index, scalars in enumerate(metadata["models"])
+                ]
+                mean, std = data["channel_mean"], data["channel_std"]
+        except (KeyError, ValueError, OSError) as exc:
+            raise ParameterError(f"{path} is not a saved RRNNClassifier: {exc}") from None
+        params = metadata["params"]
+        classifier = cls.from_models(models, np.asarray(metadata["classes"]), channel_mean=mean, channel_std=std,
+                                     **{k: v for k, v in params.items() if k not in ("n_hidden", "sample_interval")})
+        classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"])
+        return classifier
+
+    # ------------------------------------------------------------ helpers
+    def _check_settings(self) -> None:
+        if self.decoder not in DECODERS:
+            raise ParameterError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
+        if not (np.isfinite(self.prior_variance) and self.prior_variance > 0):
+            raise ParameterError(f"prior_variance must be positive, got {self.prior_variance}")
+        if not (np.isfinite(self.sample_interval) and self.sample_interval > 0):
+            raise ParameterError(f"sample_interval must be positive, got {self.sample_interval}")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise NotFittedError("this RRNNClassifier is not fitted yet; call fit(X, y) first")
+
+    def _standardize(self, X: np.ndarray) -> np.ndarray:
+        """(n, c, T) raw -> (n, T, c) standardised, batch-first for the decoders."""
+        standardized = (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
+        return np.ascontiguousarray(np.swapaxes(standardized, 1, 2))
+
+    def _score(self, model: GenerativeRNN, sequences: np.ndarray) -> np.ndarray:
+        """Per-sample log evidence increments (n, T) of one class model."""
+        cov0 = self.prior_variance * np.eye(model.n_hidden)
+        if self.decoder == "brian2":
+            return _brian2_increments(model, sequences, cov0)
+        decoder = UKF(model) if self.decoder == "ukf" else EKF(model)
+        return decoder.filter(sequences, cov0=cov0).loglik
+
+
+_MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")
+_MODEL_SCALARS = ("tau", "dt", "substeps", "activation")
+_DEFAULTS = {name: parameter.default for name, parameter in
+             inspect.signature(RRNNClassifier.__init__).parameters.items() if name != "self"}
+
+
+def _check_X(X, n_channels: int | None = None) -> np.ndarray:
+    X = as_float_array(X, "X")
+    if X.ndim != 3 or X.shape[2] == 0:
+        raise ShapeError(f"X must have shape (n_samples, n_channels, n_timepoints), got {X.shape}")
+    if n_channels is not None and X.shape[1] != n_channels:
+        raise ShapeError(f"X has {X.shape[1]} channels, the classifier was fitted on {n_channels}")
+    if np.isinf(X).any():
+        raise NonFiniteError("X contains infinite values (use NaN for missing samples)")
+    return X
+
+
+def _default_fitter() -> Callable[..., GenerativeRNN]:
+    from .teacher import fit_generative_rnn
+
+    return fit_generative_rnn
+
+
+def _brian2_increments(model: GenerativeRNN, sequences: np.ndarray, cov0: np.ndarray) -> np.ndarray:
+    """Evidence increments from the compiled fixed-gain network run in Brian2.
+
+    The network accumulates −½∫εᵀR_c⁻¹ε dt; the normalisation −½ log det(2πR)
+    per observed sample differs between class models with different R, so it
+    is added here to make the evidences comparable.
+    """
+    from .backends import run_brian2
+    from .graph import compile_rrnn
+
+    graph = compile_rrnn(model, gain="fixed", cov0=cov0)
+    result = run_brian2(graph, sequences)
+    observed = ~np.isnan(sequences)
+    log_norm = -0.5 * np.log(2 * np.pi * np.diag(model.R))
+    return result.loglik + observed @ log_norm

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from rrnn_net import GenerativeRNN
+from rrnn_net.datasets import (
+    MissingExtraError,
+    chaotic_model,
+    class_sequences,
+    largest_lyapunov_exponent,
+    load_aeon_recordings,
+    load_basic_motions,
+    switching_sequences,
+    to_batch_first,
+)
+from rrnn_net.errors import ParameterError, ShapeError
+
+
+def test_basic_motions_shapes_and_classes():
+    pytest.importorskip("aeon")
+    data = load_basic_motions()
+    assert data.X_train.shape == (40, 6, 100) and data.X_test.shape == (40, 6, 100)
+    assert set(data.classes) == {"badminton", "running", "standing", "walking"}
+    assert data.sample_rate_hz == 10.0 and len(data.channel_names) == 6
+    assert np.isfinite(data.X_train).all()
+
+
+def test_missing_aeon_names_the_extra(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_aeon(name, *args, **kwargs):
+        if name.startswith("aeon"):
+            raise ImportError("no aeon here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_aeon)
+    with pytest.raises(MissingExtraError, match=r"rrnn_net\[data\]"):
+        load_basic_motions()
+
+
+def test_unknown_recording_set():
+    with pytest.raises(ParameterError, match="unknown recording set"):
+        load_aeon_recordings("NotADataset")
+
+
+def test_to_batch_first():
+    X = np.arange(24.0).reshape(2, 3, 4)
+    converted = to_batch_first(X)
+    assert converted.shape == (2, 4, 3)
+    assert converted[1, 2, 0] == X[1, 0, 2]
+    with pytest.raises(ShapeError):
+        to_batch_first(X[0])
+
+
+def test_chaotic_model_separates_nearby_trajectories():
+    model = chaotic_model(40, 3, seed=0)
+    start = np.random.default_rng(1).standard_normal(40)
+    a = model.run_open_loop(start, 3000)
+    b = model.run_open_loop(start + 1e-8, 3000)
+    assert np.abs(a[-1] - b[-1]).max() > 1e-2, "chaos: a 1e-8 perturbation must grow"
+    assert a[-300:].std(axis=0).mean() > 0.1
+
+
+def test_lyapunov_exponent_of_contracting_and_oscillating_models():
+    """A linear contraction x ← a x has exponent log(a)/Δ; a limit cycle's largest exponent is ~0."""
+    contraction = GenerativeRNN(W=np.zeros((2, 2)), M=np.ones((1, 2)), tau=0.05, dt=0.01, activation="linear")
+    expected = np.log(1 - 0.01 / 0.05) / 0.01
+    assert largest_lyapunov_exponent(contraction, np.ones(2), transient=0, n_steps=50) == pytest.approx(expected)
+    cycle = GenerativeRNN.oscillator(4, 2, seed=0)
+    assert abs(largest_lyapunov_exponent(cycle, np.full(4, 0.5))) < 0.5
+
+
+def test_class_sequences_labels_follow_models():
+    models = [GenerativeRNN.oscillator(4, 2, seed=s) for s in (0, 1)]
+    X, y = class_sequences(models, 3, 50, seed=0)
+    assert X.shape == (6, 2, 50)
+    np.testing.assert_array_equal(y, [0, 0, 0, 1, 1, 1])
+
+
+def test_switching_sequences_switch_dynamics_and_keep_state():
+    first = GenerativeRNN.oscillator(4, 2, seed=0, process_noise=0.0)
+    second = GenerativeRNN.oscillator(4, 2, seed=1, process_noise=0.0)
+    states, observations, active = switching_sequences(first, second, 100, 40, batch=2, seed=3)
+    assert states.shape == (2, 100, 4) and observations.shape == (2, 100, 2)
+    assert active[39] == 0 and active[40] == 1
+    np.testing.assert_allclose(states[:, 40], second.transition(states[:, 39]))
+    with pytest.raises(ParameterError):
+        switching_sequences(first, second, 100, 100)
