@@ -98,8 +98,9 @@ class ContinuousFilter:
     = ∫ P Gᵀ Λ ε dt over the interval (the correction due to the prediction
     error, the continuous analogue of K ε), ``predicted_state`` = μ(t_k)
     minus that correction, and ``loglik`` = −½∫εᵀΛε dt over the interval,
-    the model evidence up to a model-independent term (no log-determinant
-    term: it is the same for every model with the same R). ``innovation_cov``
+    the model evidence without its normalisation −½ log det(2πR) per
+    sample (constant in time; identical for models that share R, to be
+    added when comparing models with different R). ``innovation_cov``
     is not defined and stays None.
 
     Forward Euler on the Riccati equation keeps P positive definite only while
