@@ -15,6 +15,7 @@ from .errors import RRNNError
 # Modules that provide a `register(subparsers)` function adding one subcommand.
 _COMMANDS = (
     "rrnn_net.demos.cli",
+    "rrnn_net.graph.cli",
 )
 
 

@@ -1,0 +1,436 @@
+"""Compile a generative RNN's Bayesian inverse (or a conventional RNN) into an explicit graph of units.
+
+:func:`compile_rrnn` turns the continuous-time filter of
+:class:`~rrnn_net.filters.continuous.ContinuousRHS` into nodes (rate units)
+and weighted edges (connections) following ``docs/graph_spec.md``;
+:func:`compile_baseline` does the same for a conventional input-driven RNN.
+Nodes and edges are inserted in a fixed order, so equal inputs give equal
+graphs and byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from itertools import product
+
+import networkx as nx
+import numpy as np
+
+from .._validation import check_covariance, finite_array, positive_int, positive_scalar
+from ..errors import ParameterError, ShapeError, UnstableSettingError
+from ..filters.continuous import ContinuousFilter
+from ..model import ACTIVATIONS, GenerativeRNN
+from .schema import SCHEMA_VERSION, node_id
+
+__all__ = ["GAIN_AVERAGE_DEFAULTS", "average_filter_gain", "compile_baseline", "compile_rrnn"]
+
+#: Settings of :func:`average_filter_gain` used when ``compile_rrnn(gain="fixed")`` gets no gain.
+GAIN_AVERAGE_DEFAULTS = {"n_steps": 2000, "batch": 8, "burn_in": 200, "seed": 0}
+
+# Samples filtered at a time by average_filter_gain: memory O(chunk·N²) instead of O(T·N²); handing the
+# last belief on to the next chunk is exact.
+_GAIN_CHUNK = 250
+
+# Edge payloads; one dict per edge so that editing one edge never changes another.
+Edge = tuple[str, str, dict]
+
+
+# ------------------------------------------------------------- fixed gain
+def average_filter_gain(
+    model: GenerativeRNN,
+    *,
+    n_steps: int = GAIN_AVERAGE_DEFAULTS["n_steps"],
+    batch: int = GAIN_AVERAGE_DEFAULTS["batch"],
+    burn_in: int = GAIN_AVERAGE_DEFAULTS["burn_in"],
+    seed: int = GAIN_AVERAGE_DEFAULTS["seed"],
+) -> np.ndarray:
+    """Time-averaged gain K = ⟨P Gᵀ Λ⟩ of the continuous filter on data simulated from the model.
+
+    The model is simulated for ``batch`` trials of ``n_steps`` samples (noise
+    seeded by ``seed``), the :class:`~rrnn_net.ContinuousFilter` runs on them
+    from its default prior N(0, I), and the gain P Gᵀ Λ (G = M diag φ'(μ),
+    Λ = (R Δ)⁻¹) at every sample after the first ``burn_in`` ones is averaged
+    over samples and trials. The burn-in drops the transient of P from the
+    prior. This is the gain the adaptive network settles around on the data
+    it was built for; it is the default of ``compile_rrnn(gain="fixed")``.
+
+    Parameters
+    ----------
+    model : GenerativeRNN
+    n_steps, batch, burn_in, seed : int
+        Samples per trial, trials, discarded initial samples, noise seed.
+
+    Returns
+    -------
+    ndarray, shape (N, m)
+
+    Examples
+    --------
+    >>> model = GenerativeRNN.oscillator(3, 2, seed=0)
+    >>> average_filter_gain(model, n_steps=300, batch=2, burn_in=50).shape
+    (3, 2)
+    """
+    n_steps, batch, seed = positive_int(n_steps, "n_steps"), positive_int(batch, "batch"), int(seed)
+    if isinstance(burn_in, bool) or not isinstance(burn_in, (int, np.integer)) or not 0 <= burn_in < n_steps:
+        raise ParameterError(f"burn_in must be in 0..n_steps-1 = {n_steps - 1}, got {burn_in}")
+    _, observations = model.simulate(n_steps, batch=batch, seed=seed)
+    continuous = ContinuousFilter(model)
+    precision = continuous.rhs.precision
+    gain_sum = np.zeros((model.n_hidden, model.n_obs))
+    mean, cov = None, None
+    for start in range(0, n_steps, _GAIN_CHUNK):
+        chunk = observations[:, start:start + _GAIN_CHUNK]
+        result = continuous.filter(chunk, mean0=mean, cov0=cov, keep_cov=True)
+        mean, cov = result.mean[:, -1], result.cov[:, -1]
+        kept = slice(max(burn_in - start, 0), None)
+        obs_jacobian = model.M * model.rate_derivative(result.mean[:, kept])[..., None, :]
+        gain_sum += np.einsum("btik,btjk->ij", result.cov[:, kept], obs_jacobian) @ precision
+    return gain_sum / (batch * (n_steps - burn_in))
+
+
+# ------------------------------------------------------------------- rRNN
+def compile_rrnn(
+    model: GenerativeRNN,
+    *,
+    gain: str = "adaptive",
+    mean0: np.ndarray | None = None,
+    cov0: np.ndarray | None = None,
+    fixed_gain: np.ndarray | None = None,
+) -> nx.DiGraph:
+    """Compile the model's continuous-time Bayesian filter into a graph of units.
+
+    Parameters
+    ----------
+    model : GenerativeRNN
+        The generative model; its R must be diagonal (one precision per
+        prediction-error unit).
+    gain : {"adaptive", "fixed"}
+        ``"adaptive"``: the full filter, covariance units and their machinery
+        included (N² covariance, N² scaled-covariance, m·N gated projection,
+        m·N² quadratic and N² gain-product units; O(N³ + m·N²) edges).
+        ``"fixed"``: sensory, error, state and evidence units only, with
+        ``fixed_gain`` edges carrying K (O(N² + N·m) edges).
+    mean0 : array_like, shape (N,), optional
+        Prior mean at t = 0 (default zeros), stored on the state units.
+    cov0 : array_like, shape (N, N), optional
+        Prior covariance at t = 0 (default identity), stored on the covariance
+        units; adaptive mode only.
+    fixed_gain : array_like, shape (N, m), optional
+        The gain K of the fixed mode. Default: :func:`average_filter_gain`
+        with :data:`GAIN_AVERAGE_DEFAULTS`, recorded in the provenance.
+
+    Returns
+    -------
+    networkx.DiGraph
+        A graph valid under :func:`~rrnn_net.graph.schema.validate_graph`.
+
+    Examples
+    --------
+    >>> G = compile_rrnn(GenerativeRNN.oscillator(4, 2, seed=0))
+    >>> G.number_of_nodes(), G.graph["gain_mode"]
+    (97, 'adaptive')
+    >>> G.edges["state:1", "state:0"]  # state 1 -> state 0 carries W[0, 1]
+    {'kind': 'recurrent', 'weight': -0.5460601474168186}
+    >>> G.edges["error:1", "state:3"]["kind"], G.nodes["covariance:2,3"]["cov0"]
+    ('feedback', 0.0)
+    """
+    if not isinstance(model, GenerativeRNN):
+        raise TypeError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+    if gain not in ("adaptive", "fixed"):
+        raise ParameterError(f"gain must be 'adaptive' or 'fixed', got {gain!r}")
+    _require_diagonal_observation_noise(model)
+    n, m = model.n_hidden, model.n_obs
+    provenance = {"provenance_mean0_given": int(mean0 is not None)}
+    mean0 = np.zeros(n) if mean0 is None else finite_array(mean0, "mean0", (n,))
+    if gain == "adaptive":
+        if fixed_gain is not None:
+            raise ParameterError("fixed_gain is only used with gain='fixed'")
+        provenance["provenance_cov0_given"] = int(cov0 is not None)
+        cov0 = _prior_covariance(cov0, n)
+    else:
+        if cov0 is not None:
+            raise ParameterError("cov0 is only used with gain='adaptive' (a fixed-gain graph has no covariance)")
+        provenance["provenance_fixed_gain_given"] = int(fixed_gain is not None)
+        if fixed_gain is None:
+            fixed_gain = average_filter_gain(model)
+            provenance.update({f"provenance_gain_average_{key}": value
+                               for key, value in GAIN_AVERAGE_DEFAULTS.items()})
+        fixed_gain = finite_array(fixed_gain, "fixed_gain", (n, m))
+
+    G = nx.DiGraph()
+    G.graph.update(_rrnn_graph_attributes(model, gain))
+    G.graph.update(provenance)
+    G.add_nodes_from(_filter_nodes(model, mean0))
+    G.add_edges_from(_filter_edges(model, gain, fixed_gain))
+    if gain == "adaptive":
+        G.add_nodes_from(_covariance_nodes(model, cov0))
+        G.add_edges_from(_covariance_edges(model))
+    return G
+
+
+def _require_diagonal_observation_noise(model: GenerativeRNN) -> None:
+    off_diagonal = model.R - np.diag(np.diag(model.R))
+    if np.any(off_diagonal != 0):
+        raise ParameterError("the network form needs a diagonal observation-noise covariance R (one precision "
+                             "per prediction-error unit); decorrelate the channels first")
+
+
+def _prior_covariance(cov0, n: int) -> np.ndarray:
+    if cov0 is None:
+        return np.eye(n)
+    cov0 = finite_array(cov0, "cov0", (n, n))
+    check_covariance(cov0, "cov0", definite=True)
+    return cov0
+
+
+def _rrnn_graph_attributes(model: GenerativeRNN, gain: str) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION, "graph_type": "rrnn", "gain_mode": gain,
+        "activation": model.activation, "sample_interval": float(model.dt),
+        "integration_step": float(model.step), "tau": float(model.tau), "n_hidden": model.n_hidden,
+        "n_obs": model.n_obs, "time_unit": "second", "provenance_function": "compile_rrnn",
+        "provenance_substeps": model.substeps,
+    }
+
+
+def _observation_precision(model: GenerativeRNN) -> np.ndarray:
+    """λ_j = 1/(R_jj Δ), shape (m,): the precision of each prediction-error unit (s⁻¹ per unit²)."""
+    return 1.0 / (np.diag(model.R) * model.dt)
+
+
+def _filter_nodes(model: GenerativeRNN, mean0: np.ndarray) -> Iterator[tuple[str, dict]]:
+    n, m, tau = model.n_hidden, model.n_obs, float(model.tau)
+    precision = _observation_precision(model).tolist()
+    offset, bias, mean0 = model.c.tolist(), model.b.tolist(), mean0.tolist()
+    for j in range(m):
+        yield node_id("sensory", j), {"kind": "sensory", "index": j}
+    for j in range(m):
+        yield node_id("error", j), {"kind": "error", "index": j, "offset": offset[j], "precision": precision[j]}
+    for i in range(n):
+        yield node_id("state", i), {"kind": "state", "index": i, "bias": bias[i], "tau": tau, "mean0": mean0[i]}
+    yield node_id("evidence"), {"kind": "evidence"}
+
+
+def _edge(source: str, target: str, kind: str, weight: float, port: int | None = None) -> Edge:
+    attributes = {"kind": kind, "weight": float(weight)}
+    if port is not None:
+        attributes["port"] = port
+    return source, target, attributes
+
+
+def _filter_edges(model: GenerativeRNN, gain: str, fixed_gain: np.ndarray | None) -> Iterator[Edge]:
+    n, m = model.n_hidden, model.n_obs
+    W, M = model.W.tolist(), model.M.tolist()
+    state, error = partial(node_id, "state"), partial(node_id, "error")
+    for j in range(m):
+        yield _edge(node_id("sensory", j), error(j), "sensory", 1.0)
+    for j, k in product(range(m), range(n)):
+        yield _edge(state(k), error(j), "prediction", -M[j][k])
+    for i, k in product(range(n), range(n)):
+        yield _edge(state(k), state(i), "recurrent", W[i][k])
+    if gain == "adaptive":
+        for j, k in product(range(m), range(n)):
+            yield _edge(error(j), state(k), "feedback", M[j][k])
+    else:
+        K = fixed_gain.tolist()
+        for i, j in product(range(n), range(m)):
+            yield _edge(error(j), state(i), "fixed_gain", K[i][j])
+    for j in range(m):
+        yield _edge(error(j), node_id("evidence"), "surprise", -0.5)
+
+
+def _covariance_nodes(model: GenerativeRNN, cov0: np.ndarray) -> Iterator[tuple[str, dict]]:
+    n, m, tau = model.n_hidden, model.n_obs, float(model.tau)
+    Q, cov0, precision = model.Q.tolist(), cov0.tolist(), _observation_precision(model).tolist()
+    pairs = list(product(range(n), range(n)))
+    for i, k in pairs:
+        yield node_id("covariance", i, k), {"kind": "covariance", "row": i, "col": k, "process_noise": Q[i][k],
+                                            "tau": tau, "cov0": cov0[i][k]}
+    for i, k in pairs:
+        yield node_id("scaled_covariance", i, k), {"kind": "scaled_covariance", "row": i, "col": k, "gain": 1.0}
+    for j, k in product(range(m), range(n)):
+        yield node_id("projection", j, k), {"kind": "projection", "row": j, "col": k, "gain": 1.0}
+    for j, (i, k) in product(range(m), pairs):
+        yield node_id("quadratic", j, i, k), {"kind": "quadratic", "obs": j, "row": i, "col": k,
+                                              "gain": precision[j]}
+    for i, k in pairs:
+        yield node_id("gain_product", i, k), {"kind": "gain_product", "row": i, "col": k, "gain": 1.0}
+
+
+def _covariance_edges(model: GenerativeRNN) -> Iterator[Edge]:
+    n, m = model.n_hidden, model.n_obs
+    pairs = list(product(range(n), range(n)))
+    cov, scaled = partial(node_id, "covariance"), partial(node_id, "scaled_covariance")
+    for i, k in pairs:
+        yield _edge(node_id("state", i), scaled(i, k), "slope", 1.0, port=1)
+        yield _edge(cov(i, k), scaled(i, k), "covariance_read", 1.0, port=2)
+    for i, k in pairs:
+        yield _edge(cov(i, k), node_id("gain_product", i, k), "covariance_read", 1.0, port=1)
+        yield _edge(node_id("state", k), node_id("gain_product", i, k), "back_error", 1.0, port=2)
+    yield from _drift_edges(model)
+    M = model.M.tolist()
+    for j, (r, k) in product(range(m), pairs):
+        yield _edge(scaled(r, k), node_id("projection", j, k), "projection", M[j][r], port=1)
+    for j, k in product(range(m), range(n)):
+        # The gate g_j silences channel j's share of P Gᵀ Λ G P while y_j is missing, as the masked Λ does.
+        yield _edge(node_id("sensory", j), node_id("projection", j, k), "gate", 1.0, port=2)
+    for j, (i, k) in product(range(m), pairs):
+        target = node_id("quadratic", j, i, k)
+        if i == k:
+            # One edge feeds both factors: a DiGraph cannot hold the two parallel edges of Z_ji·Z_ji.
+            yield _edge(node_id("projection", j, i), target, "quadratic_factor", 1.0, port=3)
+        else:
+            yield _edge(node_id("projection", j, i), target, "quadratic_factor", 1.0, port=1)
+            yield _edge(node_id("projection", j, k), target, "quadratic_factor", 1.0, port=2)
+        yield _edge(target, cov(i, k), "quadratic", -1.0)
+    for i, k in pairs:
+        yield _edge(node_id("gain_product", i, k), node_id("state", i), "gain", 1.0)
+
+
+def _drift_edges(model: GenerativeRNN) -> Iterator[Edge]:
+    """F P + P Fᵀ without the leak: Σ_l (W_il/τ)(DP)_lk + Σ_l (W_kl/τ)(DP)_li into covariance (i, k).
+
+    On the diagonal both sums read the same source (l, i), so their weights merge into one edge.
+    (``r`` below is the spec's summation index l.)
+    """
+    n = model.n_hidden
+    rate = (model.W / model.tau).tolist()
+    scaled = partial(node_id, "scaled_covariance")
+    for i, k in product(range(n), range(n)):
+        target = node_id("covariance", i, k)
+        for r in range(n):
+            weight = rate[i][r] + rate[i][r] if i == k else rate[i][r]
+            yield _edge(scaled(r, k), target, "drift", weight)
+        if i != k:
+            for r in range(n):
+                yield _edge(scaled(r, i), target, "drift", rate[k][r])
+
+
+# --------------------------------------------------------------- baseline
+def compile_baseline(
+    W,
+    U: np.ndarray | None = None,
+    C: np.ndarray | None = None,
+    b: np.ndarray | None = None,
+    d: np.ndarray | None = None,
+    *,
+    tau: float | None = None,
+    dt: float | None = None,
+    substeps: int = 1,
+    x0: np.ndarray | None = None,
+    activation: str = "tanh",
+) -> nx.DiGraph:
+    """Compile a conventional input-driven RNN into a graph of ``input``, ``hidden`` and ``output`` units.
+
+    The network is τ dx/dt = −x + W φ(x) + U u + b, o = C φ(x) + d, with u
+    held over each sampling interval ``dt`` and Euler steps of dt/substeps.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N), or an object
+        Recurrent weights; or any object with attributes ``W``, ``U``, ``C``
+        and optionally ``b``, ``d``, ``tau``, ``dt``, ``substeps``, ``x0``,
+        ``activation`` (e.g. ``rrnn_net.baseline.InputDrivenRNN``), in which
+        case no other argument may be given.
+    U : array_like, shape (N, n_input)
+        Input weights.
+    C : array_like, shape (n_output, N)
+        Readout weights.
+    b : array_like, shape (N,), optional
+        Hidden bias (default zeros).
+    d : array_like, shape (n_output,), optional
+        Output offset (default zeros).
+    tau, dt : float
+        Time constant and sampling interval in seconds.
+    substeps : int
+        Euler steps per sampling interval.
+    x0 : array_like, shape (N,), optional
+        Initial hidden state (default zeros).
+    activation : {"tanh", "linear"}
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Examples
+    --------
+    >>> G = compile_baseline(np.zeros((3, 3)), np.ones((3, 2)), np.ones((1, 3)), tau=0.02, dt=0.005)
+    >>> sorted({kind for _, kind in G.nodes(data="kind")})
+    ['hidden', 'input', 'output']
+    """
+    if not isinstance(W, (np.ndarray, list, tuple)) and hasattr(W, "W"):
+        explicit = (U, C, b, d, tau, dt, x0)
+        if any(value is not None for value in explicit) or substeps != 1 or activation != "tanh":
+            raise ParameterError("pass either a network object or its arrays to compile_baseline, not both")
+        network = W
+        W, U, C = network.W, network.U, network.C
+        b, d, x0 = (getattr(network, name, None) for name in ("b", "d", "x0"))
+        tau, dt = getattr(network, "tau", None), getattr(network, "dt", None)
+        substeps, activation = getattr(network, "substeps", 1), getattr(network, "activation", "tanh")
+    params = _baseline_parameters(W, U, C, b, d, tau, dt, substeps, x0, activation)
+    G = nx.DiGraph()
+    G.graph.update(_baseline_graph_attributes(params))
+    G.add_nodes_from(_baseline_nodes(params))
+    G.add_edges_from(_baseline_edges(params))
+    return G
+
+
+def _baseline_parameters(W, U, C, b, d, tau, dt, substeps, x0, activation) -> dict:
+    if U is None or C is None or tau is None or dt is None:
+        raise ParameterError("compile_baseline needs W, U, C, tau and dt")
+    W = finite_array(W, "W")
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+        raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
+    n = W.shape[0]
+    U, C = finite_array(U, "U"), finite_array(C, "C")
+    if U.ndim != 2 or U.shape[0] != n or U.shape[1] == 0:
+        raise ShapeError(f"U must have shape ({n}, n_input) with n_input >= 1, got {U.shape}")
+    if C.ndim != 2 or C.shape[1] != n or C.shape[0] == 0:
+        raise ShapeError(f"C must have shape (n_output, {n}) with n_output >= 1, got {C.shape}")
+    tau, dt, substeps = positive_scalar(tau, "tau"), positive_scalar(dt, "dt"), positive_int(substeps, "substeps")
+    if dt / substeps >= 2 * tau:
+        raise UnstableSettingError(f"Euler step dt/substeps = {dt / substeps:g} s must be below 2*tau = {2 * tau:g} s")
+    if activation not in ACTIVATIONS:
+        raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    return {
+        "W": W, "U": U, "C": C, "tau": tau, "dt": dt, "substeps": substeps, "activation": activation,
+        "b": np.zeros(n) if b is None else finite_array(b, "b", (n,)),
+        "d": np.zeros(C.shape[0]) if d is None else finite_array(d, "d", (C.shape[0],)),
+        "x0": np.zeros(n) if x0 is None else finite_array(x0, "x0", (n,)),
+        "x0_given": int(x0 is not None),
+    }
+
+
+def _baseline_graph_attributes(params: dict) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION, "graph_type": "baseline", "gain_mode": "none",
+        "activation": params["activation"], "sample_interval": params["dt"],
+        "integration_step": params["dt"] / params["substeps"], "tau": params["tau"],
+        "n_hidden": params["W"].shape[0], "n_input": params["U"].shape[1], "n_output": params["C"].shape[0],
+        "time_unit": "second", "provenance_function": "compile_baseline",
+        "provenance_substeps": params["substeps"], "provenance_x0_given": params["x0_given"],
+    }
+
+
+def _baseline_nodes(params: dict) -> Iterator[tuple[str, dict]]:
+    (n_output, n), n_input, tau = params["C"].shape, params["U"].shape[1], params["tau"]
+    bias, x0, offset = params["b"].tolist(), params["x0"].tolist(), params["d"].tolist()
+    for j in range(n_input):
+        yield node_id("input", j), {"kind": "input", "index": j}
+    for i in range(n):
+        yield node_id("hidden", i), {"kind": "hidden", "index": i, "bias": bias[i], "tau": tau, "x0": x0[i]}
+    for q in range(n_output):
+        yield node_id("output", q), {"kind": "output", "index": q, "offset": offset[q]}
+
+
+def _baseline_edges(params: dict) -> Iterator[Edge]:
+    (n_output, n), n_input = params["C"].shape, params["U"].shape[1]
+    W, U, C = params["W"].tolist(), params["U"].tolist(), params["C"].tolist()
+    hidden = partial(node_id, "hidden")
+    for i, j in product(range(n), range(n_input)):
+        yield _edge(node_id("input", j), hidden(i), "input", U[i][j])
+    for i, k in product(range(n), range(n)):
+        yield _edge(hidden(k), hidden(i), "recurrent", W[i][k])
+    for q, k in product(range(n_output), range(n)):
+        yield _edge(hidden(k), node_id("output", q), "readout", C[q][k])

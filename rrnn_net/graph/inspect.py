@@ -1,0 +1,336 @@
+"""Look inside a compiled graph: counts and locality (:func:`summarize`), matrices (:func:`to_matrices`), pictures.
+
+:func:`to_matrices` is the inverse of the compiler: it reads the model's
+matrices back from node and edge attributes and checks that every copy of a
+parameter the graph holds (W on recurrent and on drift edges, M on prediction,
+feedback and projection edges, λ on error and quadratic units, τ on every
+unit) agrees exactly, so a graph that passes it computes the filter it claims.
+:func:`draw` (the picture) lives in :mod:`rrnn_net.graph.draw` and is re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from .draw import draw
+from .schema import EDGE_KINDS, NODE_KINDS, PRODUCT_KINDS, GraphSchemaError, locality_violations, validate_graph
+
+__all__ = ["GraphSummary", "draw", "summarize", "to_matrices"]
+
+
+# ---------------------------------------------------------------- summary
+@dataclass(frozen=True)
+class GraphSummary:
+    """Counts and checks of one graph; ``str()`` gives a printable report.
+
+    Attributes
+    ----------
+    graph_attributes : dict
+        The graph-level attributes (schema version, mode, Δ, τ, sizes, provenance).
+    node_counts, edge_counts : dict of str to int
+        Number of nodes / edges per kind present, in schema order.
+    in_degree, out_degree : dict of str to (int, float, int)
+        (minimum, mean, maximum) degree per node kind.
+    n_product_units : int
+        Multiplicative (sigma-pi) units: scaled_covariance, projection (gated), quadratic, gain_product.
+    locality_violations : list of str
+        Nodes whose in-edges do not match their kind's template inputs; empty
+        when every node's inputs come only through allowed in-edges.
+    """
+
+    graph_attributes: dict
+    node_counts: dict[str, int]
+    edge_counts: dict[str, int]
+    in_degree: dict[str, tuple[int, float, int]]
+    out_degree: dict[str, tuple[int, float, int]]
+    n_product_units: int
+    locality_violations: list[str] = field(default_factory=list)
+
+    @property
+    def n_nodes(self) -> int:
+        """Total number of units."""
+        return sum(self.node_counts.values())
+
+    @property
+    def n_edges(self) -> int:
+        """Total number of connections."""
+        return sum(self.edge_counts.values())
+
+    @property
+    def is_local(self) -> bool:
+        """Whether every node's inputs come only through its allowed in-edges."""
+        return not self.locality_violations
+
+    def __str__(self) -> str:
+        attributes = self.graph_attributes
+        lines = [f"{attributes.get('graph_type')} graph, gain_mode={attributes.get('gain_mode')}, "
+                 f"schema_version={attributes.get('schema_version')}: {self.n_nodes} units, {self.n_edges} "
+                 f"connections, {self.n_product_units} multiplicative units",
+                 "  " + ", ".join(f"{name}={value}" for name, value in attributes.items()
+                                  if name not in ("graph_type", "gain_mode", "schema_version")),
+                 f"  {'node kind':<18}{'count':>7}{'in-degree min/mean/max':>26}{'out-degree min/mean/max':>27}"]
+        for kind, count in self.node_counts.items():
+            lines.append(f"  {kind:<18}{count:>7}{_degree_text(self.in_degree[kind]):>26}"
+                         f"{_degree_text(self.out_degree[kind]):>27}")
+        lines.append(f"  {'edge kind':<18}{'count':>7}")
+        lines += [f"  {kind:<18}{count:>7}" for kind, count in self.edge_counts.items()]
+        locality = "ok" if self.is_local else f"{len(self.locality_violations)} violation(s): " + "; ".join(
+            self.locality_violations[:3])
+        lines.append(f"  locality: {locality}")
+        return "\n".join(lines)
+
+
+def _degree_text(stats: tuple[int, float, int]) -> str:
+    low, mean, high = stats
+    return f"{low} / {mean:.1f} / {high}"
+
+
+def summarize(G: nx.DiGraph) -> GraphSummary:
+    """Counts per node and edge kind, degree statistics, product units and the locality check.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A compiled graph (validated first: a summary of an invalid graph would mislead).
+
+    Returns
+    -------
+    GraphSummary
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> from rrnn_net.graph import compile_rrnn
+    >>> summary = summarize(compile_rrnn(GenerativeRNN.oscillator(3, 2, seed=0)))
+    >>> summary.node_counts["covariance"], summary.n_product_units, summary.is_local
+    (9, 42, True)
+    """
+    validate_graph(G)
+    kinds = nx.get_node_attributes(G, "kind")
+    present = Counter(kinds.values())
+    node_counts = {kind: present[kind] for kind in NODE_KINDS if kind in present}
+    in_degrees, out_degrees = defaultdict(list), defaultdict(list)
+    for node, kind in kinds.items():
+        in_degrees[kind].append(G.in_degree(node))
+        out_degrees[kind].append(G.out_degree(node))
+    edge_present = Counter(kind for _, _, kind in G.edges(data="kind"))
+    return GraphSummary(
+        graph_attributes=dict(G.graph),
+        node_counts=node_counts,
+        edge_counts={kind: edge_present[kind] for kind in EDGE_KINDS if kind in edge_present},
+        in_degree={kind: _stats(in_degrees[kind]) for kind in node_counts},
+        out_degree={kind: _stats(out_degrees[kind]) for kind in node_counts},
+        n_product_units=sum(present[kind] for kind in PRODUCT_KINDS),
+        locality_violations=locality_violations(G),
+    )
+
+
+def _stats(values: list[int]) -> tuple[int, float, int]:
+    return min(values), float(np.mean(values)), max(values)
+
+
+# --------------------------------------------------------------- matrices
+# Edge kinds whose weight is fixed by the equations; any other value would compute something else.
+_CONSTANT_WEIGHTS = {"sensory": 1.0, "gate": 1.0, "surprise": -0.5, "slope": 1.0, "covariance_read": 1.0,
+                     "back_error": 1.0, "quadratic_factor": 1.0, "quadratic": -1.0, "gain": 1.0}
+_UNIT_GAIN_KINDS = ("scaled_covariance", "projection", "gain_product")
+
+
+def to_matrices(G: nx.DiGraph) -> dict:
+    """Recover the model's matrices from a compiled graph: the inverse of the compiler.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A graph from :func:`~rrnn_net.graph.compile_rrnn` or
+        :func:`~rrnn_net.graph.compile_baseline` (or a file of one).
+
+    Returns
+    -------
+    dict
+        Always ``graph_type``, ``gain_mode``, ``activation``, ``tau`` (s),
+        ``dt`` (sampling interval Δ, s), ``step`` (integration step h, s),
+        ``substeps`` (round(Δ/h)). An rRNN adds ``W`` (N, N), ``M`` (m, N),
+        ``b`` (N,), ``c`` (m,), ``mean0`` (N,), ``precision`` (m,) and ``R``
+        (m, m) diagonal with λ_j = 1/(R_jj Δ); the adaptive form adds
+        ``feedback`` (N, m) = Mᵀ, ``drift`` (N, N) = W/τ read off the drift
+        edges (the merged diagonal edges halved), ``Q`` (N, N) and ``cov0``
+        (N, N); the fixed form adds ``K`` (N, m). A baseline gives ``W``,
+        ``U`` (N, n_input), ``C`` (n_output, N), ``b``, ``d``, ``x0``.
+        An edge that is absent contributes a zero.
+
+    Raises
+    ------
+    GraphSchemaError
+        If the graph is invalid, or copies of one parameter disagree, or a
+        weight fixed by the equations (e.g. a sensory edge's 1) differs.
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> from rrnn_net.graph import compile_rrnn
+    >>> model = GenerativeRNN.oscillator(3, 2, seed=0)
+    >>> matrices = to_matrices(compile_rrnn(model))
+    >>> bool(np.array_equal(matrices["W"], model.W)), matrices["feedback"].shape
+    (True, (3, 2))
+    """
+    validate_graph(G)
+    _check_constant_weights(G)
+    graph = G.graph
+    step = graph["integration_step"]
+    result = {"graph_type": graph["graph_type"], "gain_mode": graph["gain_mode"], "activation": graph["activation"],
+              "tau": _common_tau(G), "dt": graph["sample_interval"], "step": step,
+              "substeps": round(graph["sample_interval"] / step)}
+    if graph["graph_type"] == "baseline":
+        result.update(_baseline_matrices(G))
+    else:
+        result.update(_filter_matrices(G))
+        if graph["gain_mode"] == "adaptive":
+            result.update(_covariance_matrices(G, result))
+        else:
+            result["K"] = _edge_matrix(G, "fixed_gain", (graph["n_hidden"], graph["n_obs"]))
+    return result
+
+
+def _check_constant_weights(G: nx.DiGraph) -> None:
+    for source, target, attributes in G.edges(data=True):
+        expected = _CONSTANT_WEIGHTS.get(attributes["kind"])
+        if expected is not None and attributes["weight"] != expected:
+            raise GraphSchemaError(f"edge {source!r} -> {target!r}: a {attributes['kind']!r} edge has weight "
+                                   f"{expected!r} in the filter, got {attributes['weight']!r}")
+    for node, attributes in G.nodes(data=True):
+        if attributes["kind"] in _UNIT_GAIN_KINDS and attributes["gain"] != 1.0:
+            raise GraphSchemaError(f"node {node!r}: a {attributes['kind']!r} unit has gain 1.0, "
+                                   f"got {attributes['gain']!r}")
+
+
+def _common_tau(G: nx.DiGraph) -> float:
+    tau = G.graph["tau"]
+    for node, value in G.nodes(data="tau"):
+        if value is not None and value != tau:
+            raise GraphSchemaError(f"node {node!r}: tau {value!r} differs from the graph's tau {tau!r}")
+    return tau
+
+
+def _node_vector(G: nx.DiGraph, kind: str, attribute: str, size: int) -> np.ndarray:
+    vector = np.zeros(size)
+    for _, data in G.nodes(data=True):
+        if data["kind"] == kind:
+            vector[data["index"]] = data[attribute]
+    return vector
+
+
+def _node_matrix(G: nx.DiGraph, kind: str, attribute: str, size: int) -> np.ndarray:
+    matrix = np.zeros((size, size))
+    for _, data in G.nodes(data=True):
+        if data["kind"] == kind:
+            matrix[data["row"], data["col"]] = data[attribute]
+    return matrix
+
+
+Entry = Callable[[dict, dict], tuple[int, int, float]]
+
+
+def _by_index(source: dict, target: dict) -> tuple[int, int, float]:
+    """Entry (target index, source index) of a dense projection such as W_ik on state k -> state i."""
+    return target["index"], source["index"], 1.0
+
+
+def _edge_matrix(G: nx.DiGraph, kind: str, shape: tuple[int, int], entry: Entry = _by_index) -> np.ndarray:
+    """Matrix of the ``kind`` edges' weights; ``entry(source, target)`` gives (row, col, factor).
+
+    The value stored is ``factor × weight``. Several edges may land on one
+    entry (M_jl sits on the projection edge from (l, k) for every k); they
+    must agree exactly.
+    """
+    matrix = np.zeros(shape)
+    seen = np.zeros(shape, dtype=bool)
+    nodes = G.nodes
+    for source, target, attributes in G.edges(data=True):
+        if attributes["kind"] != kind:
+            continue
+        row, col, factor = entry(nodes[source], nodes[target])
+        value = factor * attributes["weight"]
+        if seen[row, col] and matrix[row, col] != value:
+            raise GraphSchemaError(f"edge {source!r} -> {target!r}: {kind!r} weight {attributes['weight']!r} "
+                                   f"disagrees with another copy of entry ({row}, {col})")
+        matrix[row, col], seen[row, col] = value, True
+    return matrix
+
+
+def _drift_entry(source: dict, target: dict) -> tuple[int, int, float]:
+    """Undo the drift wiring: source (l, c) -> covariance (i, k) carries W_il/τ if c = k ≠ i (F P),
+    W_kl/τ if c = i ≠ k (P Fᵀ), and the merged 2 W_il/τ if i = k."""
+    row, col, through = target["row"], target["col"], source["row"]
+    if row == col:
+        return row, through, 0.5
+    return (row, through, 1.0) if source["col"] == col else (col, through, 1.0)
+
+
+def _filter_matrices(G: nx.DiGraph) -> dict:
+    n, m = G.graph["n_hidden"], G.graph["n_obs"]
+    precision = _node_vector(G, "error", "precision", m)
+    return {
+        "W": _edge_matrix(G, "recurrent", (n, n)),
+        "M": _edge_matrix(G, "prediction", (m, n), lambda s, t: (t["index"], s["index"], -1.0)),
+        "b": _node_vector(G, "state", "bias", n),
+        "c": _node_vector(G, "error", "offset", m),
+        "mean0": _node_vector(G, "state", "mean0", n),
+        "precision": precision,
+        "R": np.diag(_noise_from_precision(precision, G.graph["sample_interval"])),
+    }
+
+
+def _noise_from_precision(precision: np.ndarray, dt: float) -> np.ndarray:
+    """R_jj from λ_j = 1/(R_jj Δ), chosen so that recompiling gives back exactly λ_j.
+
+    1/(λΔ) can be off by an ulp from the R that was compiled; a few
+    neighbouring floats are tried and the first that reproduces λ is kept.
+    """
+    naive = 1.0 / (precision * dt)
+    noise = naive.copy()
+    for offset in (1, -1, 2, -2):
+        candidate = naive + offset * np.spacing(naive)
+        wrong = 1.0 / (noise * dt) != precision
+        noise[wrong] = candidate[wrong]
+    still_wrong = 1.0 / (noise * dt) != precision
+    noise[still_wrong] = naive[still_wrong]
+    return noise
+
+
+def _covariance_matrices(G: nx.DiGraph, matrices: dict) -> dict:
+    n, m = G.graph["n_hidden"], G.graph["n_obs"]
+    M, W, tau = matrices["M"], matrices["W"], matrices["tau"]
+    feedback = _edge_matrix(G, "feedback", (n, m))
+    projection = _edge_matrix(G, "projection", (m, n), lambda s, t: (t["row"], s["row"], 1.0))
+    drift = _edge_matrix(G, "drift", (n, n), _drift_entry)
+    for name, value, expected in (("feedback", feedback, M.T), ("projection", projection, M),
+                                  ("drift", drift, W / tau)):
+        if not np.array_equal(value, expected):
+            raise GraphSchemaError(f"{name} edges disagree with the recurrent/prediction edges "
+                                   f"(max difference {np.max(np.abs(value - expected)):.3g})")
+    quadratic_gain = np.zeros((m, n, n))
+    for _, data in G.nodes(data=True):
+        if data["kind"] == "quadratic":
+            quadratic_gain[data["obs"], data["row"], data["col"]] = data["gain"]
+    if not np.array_equal(quadratic_gain, np.broadcast_to(matrices["precision"][:, None, None], (m, n, n))):
+        raise GraphSchemaError("quadratic units' gains disagree with the error units' precisions")
+    return {"feedback": feedback, "drift": drift, "Q": _node_matrix(G, "covariance", "process_noise", n),
+            "cov0": _node_matrix(G, "covariance", "cov0", n)}
+
+
+def _baseline_matrices(G: nx.DiGraph) -> dict:
+    n, n_input, n_output = G.graph["n_hidden"], G.graph["n_input"], G.graph["n_output"]
+    return {
+        "W": _edge_matrix(G, "recurrent", (n, n)),
+        "U": _edge_matrix(G, "input", (n, n_input)),
+        "C": _edge_matrix(G, "readout", (n_output, n)),
+        "b": _node_vector(G, "hidden", "bias", n),
+        "d": _node_vector(G, "output", "offset", n_output),
+        "x0": _node_vector(G, "hidden", "x0", n),
+    }

@@ -1,0 +1,79 @@
+"""`rrnn compile` and `rrnn info`, and the committed example graphs in graphs/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rrnn_net.cli
+from rrnn_net import GenerativeRNN
+from rrnn_net.graph import load_graph, to_matrices
+from rrnn_net.graph.examples import EXAMPLES
+
+GRAPHS = Path(__file__).resolve().parents[2] / "graphs"
+
+
+@pytest.fixture(autouse=True)
+def only_graph_commands(monkeypatch):
+    """Register only this package's subcommands, so these tests do not depend on other packages' CLIs."""
+    monkeypatch.setattr(rrnn_net.cli, "_COMMANDS", ("rrnn_net.graph.cli",))
+
+
+def test_graph_cli_is_registered_in_the_rrnn_command(monkeypatch):
+    monkeypatch.undo()  # see the real registry, not the autouse patch
+    assert "rrnn_net.graph.cli" in rrnn_net.cli._COMMANDS
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("graphs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rrnn_net.cli, "_COMMANDS", ("rrnn_net.graph.cli",))
+        assert rrnn_net.cli.main(["compile", "--example", "all", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("suffix", [".graphml", ".json"])
+def test_committed_graphs_match_the_compiler_byte_for_byte(regenerated, name, suffix):
+    committed = GRAPHS / f"{name}{suffix}"
+    assert committed.exists(), f"{committed} missing: run `rrnn compile --example all --out graphs/`"
+    assert (regenerated / f"{name}{suffix}").read_bytes() == committed.read_bytes(), (
+        f"{committed} is out of date: run `rrnn compile --example all --out graphs/`")
+
+
+def test_compile_a_saved_model(tmp_path, capsys):
+    model = GenerativeRNN.oscillator(3, 2, seed=4)
+    model_path = model.save(tmp_path / "model.npz")
+    out = tmp_path / "model.json"
+    assert rrnn_net.cli.main(["compile", str(model_path), "--gain", "adaptive", "--out", str(out), "--draw"]) == 0
+    assert to_matrices(load_graph(out))["W"].tolist() == model.W.tolist()
+    assert (tmp_path / "model.png").stat().st_size > 10_000
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_info_prints_the_summary(capsys):
+    assert rrnn_net.cli.main(["info", str(GRAPHS / "rrnn_adaptive.graphml")]) == 0
+    out = capsys.readouterr().out
+    assert "gain_mode=adaptive" in out and "locality: ok" in out and "drift" in out
+
+
+def test_info_reports_a_bad_file_as_an_error(tmp_path, capsys):
+    bad = tmp_path / "bad.graphml"
+    bad.write_text("<graphml><graph edgedefault='directed'>")
+    assert rrnn_net.cli.main(["info", str(bad)]) == 2
+    assert "not well-formed" in capsys.readouterr().err
+
+
+def test_compile_needs_a_source(capsys):
+    with pytest.raises(SystemExit):
+        rrnn_net.cli.main(["compile", "--out", "x.graphml"])
+    assert "required" in capsys.readouterr().err
+
+
+def test_help_describes_the_commands(capsys):
+    for command in ("compile", "info"):
+        with pytest.raises(SystemExit):
+            rrnn_net.cli.main([command, "--help"])
+        assert "graph" in capsys.readouterr().out
