@@ -212,6 +212,24 @@ class RRNNClassifier:
         first[~confident.any(axis=1)] = np.nan
         return first
 
+    def with_added_noise(self, variance) -> RRNNClassifier:
+        """A copy whose class models expect extra white observation noise of ``variance``.
+
+        Each model's R becomes R + diag(variance / channel_std²): the Bayesian
+        way to tell the rRNN that the recordings are now noisier (a known
+        sensor change or added noise). ``variance`` is per channel (or one
+        number) in the data's own units.
+        """
+        self._check_fitted()
+        variance = np.broadcast_to(as_float_array(variance, "variance"), self.channel_std_.shape)
+        if not np.all(np.isfinite(variance)) or np.any(variance < 0):
+            raise ParameterError("variance must be finite and non-negative")
+        extra = np.diag(variance / self.channel_std_**2)
+        params = {k: v for k, v in self.get_params().items() if k not in ("n_hidden", "sample_interval")}
+        copy = type(self).from_models([model.replace(R=model.R + extra) for model in self.models_], self.classes_,
+                                      channel_mean=self.channel_mean_, channel_std=self.channel_std_, **params)
+        return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval)
+
     # ----------------------------------------------------------------- I/O
     def save(self, path: str | Path) -> Path:
         """Write the fitted classifier to ``.npz`` (arrays + JSON metadata, no pickle)."""

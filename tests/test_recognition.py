@@ -108,3 +108,14 @@ def test_sklearn_protocol_and_errors(two_class_data):
 def test_softmax_posterior_is_stable():
     posterior = softmax_posterior(np.array([[1e4, 1e4 - np.log(3)]]))
     np.testing.assert_allclose(posterior, [[0.75, 0.25]])
+
+
+def test_added_noise_raises_every_models_observation_noise(two_class_data):
+    models, X, y = two_class_data
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], channel_std=[2.0, 0.5])
+    noisier = clf.with_added_noise([0.4, 0.1])
+    for before, after in zip(clf.models_, noisier.models_, strict=True):
+        np.testing.assert_allclose(after.R - before.R, np.diag([0.1, 0.4]))
+    assert clf.models_[0].R[0, 0] == models[0].R[0, 0], "the original stays unchanged"
+    with pytest.raises(ParameterError):
+        clf.with_added_noise(-1.0)

@@ -15,6 +15,9 @@ __all__ = ["DEMOS", "get_demo", "run_demo"]
 
 DEMOS: dict[str, str] = {
     "decoding": "rrnn_net.demos.decoding:run",
+    "kinematics": "rrnn_net.demos.kinematics:run",
+    "noise": "rrnn_net.demos.noise:run",
+    "teacher_student": "rrnn_net.demos.teacher_student:run",
 }
 
 

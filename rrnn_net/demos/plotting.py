@@ -31,10 +31,10 @@ def figure(*args, **kwargs):
         return plt.subplots(*args, **kwargs)
 
 
-def save(fig, path: Path) -> Path:
-    """Save ``fig`` as PNG and close it."""
+def save(fig, path: Path, *, rect: tuple[float, float, float, float] = (0, 0, 1, 1)) -> Path:
+    """Save ``fig`` as PNG and close it; ``rect`` keeps room for figure-level legends."""
     with plt.rc_context(STYLE):
-        fig.tight_layout()
+        fig.tight_layout(rect=rect)
         fig.savefig(path)
     plt.close(fig)
     return path

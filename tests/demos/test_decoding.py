@@ -35,3 +35,10 @@ def test_unknown_demo_is_a_clear_error():
         get_demo("nope")
     with pytest.raises(SystemExit):
         main(["demo", "nope"])
+
+
+def test_every_registered_demo_resolves():
+    from rrnn_net.demos import DEMOS
+
+    for name in DEMOS:
+        assert callable(get_demo(name))

@@ -1,0 +1,506 @@
+"""Conventional-RNN baselines for the rRNN comparisons (DESIGN.md section 6).
+
+(a) :class:`OpenLoopDecoder` — the generative RNN run free from a guessed
+    initial state, ignoring the observations: what a conventional RNN
+    generator predicts without inference. Same result type as the filters.
+
+(b) :class:`InputDrivenRNN` — a continuous-time leaky RNN driven by the
+    observations (docs/graph_spec.md, "Baseline"):
+
+        τ dx/dt = −x + W φ(x) + U u + b,      o = C φ(x) + d,
+
+    Euler at h = dt/substeps, sample u_k held over (t_{k−1}, t_k], output
+    o_k read at t_k. Built as an echo-state reservoir (random W scaled to a
+    spectral radius, random U) with a ridge-regression readout, it decodes
+    hidden states of a GenerativeRNN or, through :class:`ReservoirClassifier`,
+    class probabilities.
+
+Observations follow the filters' conventions: (B, T, m) or (T, m), NaN for a
+missing sample. The input-driven RNN holds the last observed value of a
+channel over a gap (zero before its first observation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import optimize
+
+from ._validation import as_float_array, finite_array, positive_int, positive_scalar
+from .errors import NonFiniteError, ParameterError, ShapeError, UnstableSettingError
+from .filters import FilterResult
+from .filters._common import MaskedInnovation, batched_observations
+from .model import ACTIVATIONS, GenerativeRNN
+
+__all__ = ["open_loop", "OpenLoopDecoder", "InputDrivenRNN", "ReservoirClassifier", "hold_missing"]
+
+
+# ----------------------------------------------------------------- open loop
+def open_loop(model: GenerativeRNN, x0, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Noise-free states and observations of the model run free from ``x0``.
+
+    Parameters
+    ----------
+    model : GenerativeRNN
+    x0 : array_like, shape (N,) or (B, N)
+        State at t = 0, one interval before the first sample.
+    n_steps : int
+
+    Returns
+    -------
+    states : ndarray, shape (B, T, N) or (T, N)
+    observations : ndarray, shape (B, T, m) or (T, m)
+
+    Examples
+    --------
+    >>> model = GenerativeRNN.oscillator(4, 2, seed=0)
+    >>> states, y = open_loop(model, np.zeros(4), 10)
+    >>> states.shape, y.shape
+    ((10, 4), (10, 2))
+    """
+    if not isinstance(model, GenerativeRNN):
+        raise ParameterError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+    states = model.run_open_loop(x0, n_steps)
+    return states, model.observe(states)
+
+
+class OpenLoopDecoder:
+    """Baseline (a): the generative model run open loop, reported like a filter.
+
+    The state never uses the observations: predicted and posterior states are
+    the free-running trajectory from ``mean0`` (the guessed initial state),
+    the prediction error is y − g(x_t), and the per-step log-likelihood is
+    log N(ε_t; 0, R) over the observed channels (no state uncertainty, so
+    S_t = R).
+
+    Parameters
+    ----------
+    model : GenerativeRNN
+
+    Examples
+    --------
+    >>> model = GenerativeRNN.oscillator(4, 2, seed=0)
+    >>> _, y = model.simulate(30, batch=5, seed=1)
+    >>> OpenLoopDecoder(model).filter(y).prediction_error.shape
+    (5, 30, 2)
+    """
+
+    def __init__(self, model: GenerativeRNN) -> None:
+        if not isinstance(model, GenerativeRNN):
+            raise ParameterError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+        self.model = model
+
+    def filter(self, observations, *, mean0=None) -> FilterResult:
+        """Run the model free over the length of ``observations`` and score it.
+
+        Parameters
+        ----------
+        observations : array_like, shape (T, m) or (B, T, m)
+            NaN entries are missing samples (no error, no likelihood term).
+        mean0 : array_like, shape (N,) or (B, N), optional
+            Guessed state at t = 0 (default zeros).
+
+        Returns
+        -------
+        FilterResult
+            ``cov`` and ``innovation_cov`` are None; ``state_prediction_error`` is zero.
+        """
+        model = self.model
+        y, batched = batched_observations(observations, model)
+        batch, n_steps, _ = y.shape
+        if mean0 is None:
+            x0 = np.zeros((batch, model.n_hidden))
+        else:
+            x0 = finite_array(mean0, "mean0")
+            if x0.shape not in ((model.n_hidden,), (batch, model.n_hidden)):
+                raise ShapeError(f"mean0 must have shape ({model.n_hidden},) or ({batch}, {model.n_hidden}), "
+                                 f"got {x0.shape}")
+            x0 = np.broadcast_to(x0, (batch, model.n_hidden))
+        states = model.run_open_loop(x0, n_steps)
+        predicted_obs = model.observe(states)
+        loglik = np.empty((batch, n_steps))
+        repairs = np.zeros(batch, dtype=np.int64)
+        no_cross = np.zeros((batch, model.n_hidden, model.n_obs))
+        noise = np.broadcast_to(model.R, (batch, model.n_obs, model.n_obs))
+        for k, mask in enumerate(MaskedInnovation.per_step(y)):
+            error = mask.error(y[:, k], predicted_obs[:, k])
+            loglik[:, k] = mask.gain_and_loglik(no_cross, mask.innovation_cov(noise), error, repairs)[1]
+        result = FilterResult(
+            predicted_state=states, predicted_obs=predicted_obs, prediction_error=y - predicted_obs,
+            state_prediction_error=np.zeros_like(states), mean=states, loglik=loglik, n_psd_repairs=repairs,
+        )
+        return result if batched else result.unbatched()
+
+
+# ---------------------------------------------------------- input-driven RNN
+def hold_missing(inputs: np.ndarray) -> np.ndarray:
+    """Replace NaN by the channel's last observed value in that trial (0 before its first one).
+
+    Parameters
+    ----------
+    inputs : ndarray, shape (B, T, k)
+
+    Returns
+    -------
+    ndarray, shape (B, T, k)
+
+    Examples
+    --------
+    >>> hold_missing(np.array([[[np.nan], [1.0], [np.nan], [3.0]]]))[0, :, 0].tolist()
+    [0.0, 1.0, 1.0, 3.0]
+    """
+    observed = ~np.isnan(inputs)
+    if observed.all():
+        return inputs
+    time_index = np.where(observed, np.arange(inputs.shape[1])[None, :, None], 0)
+    last = np.maximum.accumulate(time_index, axis=1)
+    held = np.take_along_axis(inputs, last, axis=1)
+    return np.where(np.logical_or.accumulate(observed, axis=1), held, 0.0)
+
+
+def _batched_inputs(inputs, n_in: int, name: str = "inputs") -> tuple[np.ndarray, bool]:
+    """(B, T, k) float array (and whether the input was batched) from (T, k) or (B, T, k); NaN allowed."""
+    u = as_float_array(inputs, name)
+    batched = u.ndim == 3
+    if u.ndim == 2:
+        u = u[None]
+    if u.ndim != 3 or u.shape[-1] != n_in or u.shape[1] == 0 or u.shape[0] == 0:
+        raise ShapeError(f"{name} must have shape (T, {n_in}) or (B, T, {n_in}) with T >= 1, got {np.shape(inputs)}")
+    if np.any(np.isinf(u)):
+        raise NonFiniteError(f"{name} contain infinite values (use NaN for missing samples)")
+    return u, batched
+
+
+@dataclass(frozen=True, eq=False)
+class InputDrivenRNN:
+    """Continuous-time leaky RNN driven by an input: τ dx/dt = −x + W φ(x) + U u + b, o = C φ(x) + d.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    U : array_like, shape (N, k)
+        Input weights.
+    C : array_like, shape (q, N)
+        Readout weights.
+    b : array_like, shape (N,), optional
+    d : array_like, shape (q,), optional
+        Output offset.
+    tau, dt : float
+        Time constant and sampling interval of the input (s).
+    substeps : int
+        Euler steps per sample, h = dt/substeps < 2τ.
+    x0 : array_like, shape (N,), optional
+        State at t = 0 (default zeros).
+    activation : {"tanh", "linear"}
+
+    Examples
+    --------
+    >>> rnn = InputDrivenRNN.reservoir(2, 20, 3, tau=0.05, dt=0.01, seed=0)
+    >>> states, outputs = rnn.run(np.zeros((4, 30, 2)))
+    >>> states.shape, outputs.shape
+    ((4, 30, 20), (4, 30, 3))
+    """
+
+    W: np.ndarray
+    U: np.ndarray
+    C: np.ndarray
+    b: np.ndarray | None = None
+    d: np.ndarray | None = None
+    tau: float = 0.05
+    dt: float = 0.01
+    substeps: int = 1
+    x0: np.ndarray | None = None
+    activation: str = "tanh"
+
+    def __post_init__(self) -> None:
+        W = finite_array(self.W, "W")
+        if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+            raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
+        n = W.shape[0]
+        U = finite_array(self.U, "U")
+        if U.ndim != 2 or U.shape[0] != n or U.shape[1] == 0:
+            raise ShapeError(f"U must have shape ({n}, k) with k >= 1, got {U.shape}")
+        C = finite_array(self.C, "C")
+        if C.ndim != 2 or C.shape[1] != n or C.shape[0] == 0:
+            raise ShapeError(f"C must have shape (q, {n}) with q >= 1, got {C.shape}")
+        b = np.zeros(n) if self.b is None else finite_array(self.b, "b", (n,))
+        d = np.zeros(C.shape[0]) if self.d is None else finite_array(self.d, "d", (C.shape[0],))
+        x0 = np.zeros(n) if self.x0 is None else finite_array(self.x0, "x0", (n,))
+        tau = positive_scalar(self.tau, "tau")
+        dt = positive_scalar(self.dt, "dt")
+        substeps = positive_int(self.substeps, "substeps")
+        if self.activation not in ACTIVATIONS:
+            raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if dt / substeps >= 2 * tau:
+            raise UnstableSettingError(f"Euler step h = dt/substeps = {dt / substeps:g} s must be below "
+                                       f"2*tau = {2 * tau:g} s; increase substeps or tau")
+        for name, value in (("W", W), ("U", U), ("C", C), ("b", b), ("d", d), ("x0", x0)):
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "tau", tau)
+        object.__setattr__(self, "dt", dt)
+        object.__setattr__(self, "substeps", substeps)
+
+    @property
+    def n_hidden(self) -> int:
+        """Hidden units N."""
+        return self.W.shape[0]
+
+    @property
+    def n_in(self) -> int:
+        """Input channels k."""
+        return self.U.shape[1]
+
+    @property
+    def n_out(self) -> int:
+        """Output channels q."""
+        return self.C.shape[0]
+
+    def rate(self, x: np.ndarray) -> np.ndarray:
+        """φ(x)."""
+        return np.tanh(x) if self.activation == "tanh" else x
+
+    @classmethod
+    def reservoir(
+        cls,
+        n_in: int,
+        n_hidden: int,
+        n_out: int,
+        *,
+        tau: float,
+        dt: float,
+        substeps: int = 1,
+        spectral_radius: float = 0.9,
+        input_scale: float = 1.0,
+        bias_scale: float = 0.0,
+        activation: str = "tanh",
+        seed: int | np.random.Generator | None = None,
+    ) -> InputDrivenRNN:
+        """An echo-state reservoir: Gaussian W scaled to ``spectral_radius``, U ~ N(0, input_scale²/k).
+
+        With ρ(W) < 1 the leaky dynamics forget their initial state (echo-state
+        property). The readout starts at zero; fit it with :meth:`fit_readout`.
+        """
+        n_in, n_hidden, n_out = (positive_int(v, name) for v, name in
+                                 ((n_in, "n_in"), (n_hidden, "n_hidden"), (n_out, "n_out")))
+        radius = positive_scalar(spectral_radius, "spectral_radius")
+        scale = positive_scalar(input_scale, "input_scale")
+        if not np.isfinite(bias_scale) or bias_scale < 0:
+            raise ParameterError(f"bias_scale must be a non-negative number, got {bias_scale!r}")
+        rng = np.random.default_rng(seed)
+        W = rng.standard_normal((n_hidden, n_hidden))
+        W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
+        U = rng.standard_normal((n_hidden, n_in)) * (scale / np.sqrt(n_in))
+        b = bias_scale * rng.standard_normal(n_hidden)
+        return cls(W=W, U=U, C=np.zeros((n_out, n_hidden)), b=b, tau=tau, dt=dt, substeps=substeps,
+                   activation=activation)
+
+    def run(self, inputs, *, x0=None) -> tuple[np.ndarray, np.ndarray]:
+        """Drive the network with ``inputs``.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (T, k) or (B, T, k)
+            Sample u_k is held over (t_{k−1}, t_k]; NaN holds the channel's
+            last observed value (0 before its first one).
+        x0 : array_like, shape (N,) or (B, N), optional
+            State at t = 0 (default ``self.x0``).
+
+        Returns
+        -------
+        states : ndarray, shape (B, T, N) or (T, N)
+            x(t_k) at the sample times.
+        outputs : ndarray, shape (B, T, q) or (T, q)
+            o_k = C φ(x(t_k)) + d.
+        """
+        u, batched = _batched_inputs(inputs, self.n_in)
+        batch, n_steps, _ = u.shape
+        x = self._initial_state(x0, batch)
+        leak = self.dt / self.substeps / self.tau
+        drive = leak * (hold_missing(u) @ self.U.T + self.b)
+        recurrent_t = leak * self.W.T
+        states = np.empty((batch, n_steps, self.n_hidden))
+        for k in range(n_steps):
+            for _ in range(self.substeps):
+                x = (1.0 - leak) * x + self.rate(x) @ recurrent_t + drive[:, k]
+            states[:, k] = x
+        outputs = self.rate(states) @ self.C.T + self.d
+        return (states, outputs) if batched else (states[0], outputs[0])
+
+    def predict(self, inputs, *, x0=None) -> np.ndarray:
+        """Outputs o_k only: (B, T, q) or (T, q)."""
+        return self.run(inputs, x0=x0)[1]
+
+    def _initial_state(self, x0, batch: int) -> np.ndarray:
+        if x0 is None:
+            return np.broadcast_to(self.x0, (batch, self.n_hidden)).copy()
+        x0 = finite_array(x0, "x0")
+        if x0.shape not in ((self.n_hidden,), (batch, self.n_hidden)):
+            raise ShapeError(f"x0 must have shape ({self.n_hidden},) or ({batch}, {self.n_hidden}), got {x0.shape}")
+        return np.broadcast_to(x0, (batch, self.n_hidden)).copy()
+
+    def fit_readout(self, inputs, targets, *, ridge: float = 1e-6, washout: int = 0) -> InputDrivenRNN:
+        """A copy with C, d fitted by ridge regression of ``targets`` on the rates φ(x(t_k)).
+
+        Parameters
+        ----------
+        inputs : array_like, shape (T, k) or (B, T, k)
+        targets : array_like, shape (T, q) or (B, T, q)
+            E.g. hidden states of a GenerativeRNN, or one-hot labels. Time
+            points with any NaN target are left out.
+        ridge : float
+            L2 penalty on C (not on d), relative to the mean feature variance.
+        washout : int
+            Leading samples left out (the reservoir's initial transient).
+
+        Returns
+        -------
+        InputDrivenRNN
+        """
+        states = self.run(inputs)[0]
+        if states.ndim == 2:
+            states = states[None]
+        Y = as_float_array(targets, "targets")
+        if Y.ndim == 2:
+            Y = Y[None]
+        if Y.shape[:2] != states.shape[:2] or Y.ndim != 3:
+            raise ShapeError(f"targets must have shape (B, T, q) matching inputs {states.shape[:2]}, got {Y.shape}")
+        if np.any(np.isinf(Y)):
+            raise NonFiniteError("targets contain infinite values")
+        if isinstance(washout, bool) or not isinstance(washout, (int, np.integer)) or not 0 <= washout < Y.shape[1]:
+            raise ParameterError(f"washout must be an integer in [0, {Y.shape[1]}), got {washout!r}")
+        ridge = float(ridge)
+        if not np.isfinite(ridge) or ridge < 0:
+            raise ParameterError(f"ridge must be a non-negative number, got {ridge!r}")
+        features = self.rate(states[:, washout:]).reshape(-1, self.n_hidden)
+        Y = Y[:, washout:].reshape(-1, Y.shape[-1])
+        keep = ~np.isnan(Y).any(axis=1)
+        if keep.sum() < 2:
+            raise ParameterError("fewer than two time points with complete targets")
+        features, Y = features[keep], Y[keep]
+        C, d = _ridge(features, Y, ridge)
+        return replace(self, C=C, d=d)
+
+
+def _ridge(features: np.ndarray, targets: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge regression targets ≈ features Cᵀ + d, penalty ridge·mean variance·‖C‖², intercept unpenalised."""
+    feature_mean = features.mean(axis=0)
+    target_mean = targets.mean(axis=0)
+    centred = features - feature_mean
+    gram = centred.T @ centred
+    penalty = ridge * max(np.trace(gram) / gram.shape[0], np.finfo(float).tiny)
+    C = np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), centred.T @ (targets - target_mean)).T
+    return C, target_mean - C @ feature_mean
+
+
+class ReservoirClassifier:
+    """Baseline (b) as a classifier: an echo-state reservoir reading observations, softmax readout.
+
+    The readout is fitted by ridge regression to one-hot labels at every
+    sample after the washout; class probabilities are the softmax of the
+    outputs times an inverse temperature chosen to minimise the training
+    cross-entropy (temperature scaling), so they are calibrated rather than
+    raw regression outputs. Inputs are standardised per channel with the
+    training statistics.
+
+    Parameters
+    ----------
+    n_hidden : int
+    tau, dt : float
+        Reservoir time constant and the sampling interval of the data (s).
+    substeps : int
+    spectral_radius, input_scale : float
+        See :meth:`InputDrivenRNN.reservoir`.
+    ridge : float
+    washout : int
+    seed : int, optional
+
+    Attributes (after :meth:`fit`)
+    ------------------------------
+    classes_ : ndarray, shape (K,)
+    network_ : InputDrivenRNN
+    inverse_temperature_ : float
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((20, 30, 2)) + np.repeat([0.0, 1.0], 10)[:, None, None]
+    >>> labels = np.repeat(["a", "b"], 10)
+    >>> clf = ReservoirClassifier(30, tau=0.05, dt=0.01, seed=0).fit(X, labels)
+    >>> clf.predict_proba(X).shape, (clf.predict(X) == labels).mean() > 0.9
+    ((20, 30, 2), np.True_)
+    """
+
+    def __init__(
+        self,
+        n_hidden: int = 100,
+        *,
+        tau: float,
+        dt: float,
+        substeps: int = 1,
+        spectral_radius: float = 0.9,
+        input_scale: float = 1.0,
+        ridge: float = 1e-3,
+        washout: int = 0,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        self.n_hidden = n_hidden
+        self.tau = tau
+        self.dt = dt
+        self.substeps = substeps
+        self.spectral_radius = spectral_radius
+        self.input_scale = input_scale
+        self.ridge = ridge
+        self.washout = washout
+        self.seed = seed
+
+    def fit(self, observations, labels) -> ReservoirClassifier:
+        """Fit on observations (B, T, m) with one label per trial (B,)."""
+        u, _ = _batched_inputs(observations, np.shape(observations)[-1], "observations")
+        labels = np.asarray(labels)
+        if labels.shape != (u.shape[0],):
+            raise ShapeError(f"labels must have shape ({u.shape[0]},), one per trial, got {labels.shape}")
+        self.classes_, index = np.unique(labels, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ParameterError("need at least two classes")
+        self.input_mean_ = np.nanmean(u, axis=(0, 1))
+        std = np.nanstd(u, axis=(0, 1))
+        self.input_std_ = np.where(std > 0, std, 1.0)
+        reservoir = InputDrivenRNN.reservoir(
+            u.shape[-1], self.n_hidden, self.classes_.size, tau=self.tau, dt=self.dt, substeps=self.substeps,
+            spectral_radius=self.spectral_radius, input_scale=self.input_scale, seed=self.seed,
+        )
+        # Standardisation is folded into the input weights and bias, so the network itself reads raw data.
+        U = reservoir.U / self.input_std_
+        reservoir = replace(reservoir, U=U, b=reservoir.b - U @ self.input_mean_)
+        one_hot = np.broadcast_to(np.eye(self.classes_.size)[index][:, None, :],
+                                  (u.shape[0], u.shape[1], self.classes_.size))
+        self.network_ = reservoir.fit_readout(u, one_hot, ridge=self.ridge, washout=self.washout)
+        outputs = self.network_.predict(u)[:, self.washout:]
+        targets = index[:, None].repeat(outputs.shape[1], axis=1)
+
+        def cross_entropy(log_beta: float) -> float:
+            logits = np.exp(log_beta) * outputs
+            log_norm = _logsumexp(logits)
+            return float(np.mean(log_norm - np.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]))
+
+        best = optimize.minimize_scalar(cross_entropy, bounds=(-5.0, 8.0), method="bounded")
+        self.inverse_temperature_ = float(np.exp(best.x))
+        return self
+
+    def predict_proba(self, observations) -> np.ndarray:
+        """Online class probabilities after each sample: (B, T, K), or (T, K) for (T, m) input."""
+        if not hasattr(self, "network_"):
+            raise ParameterError("call fit() before predict_proba()")
+        logits = self.inverse_temperature_ * self.network_.predict(observations)
+        return np.exp(logits - _logsumexp(logits)[..., None])
+
+    def predict(self, observations) -> np.ndarray:
+        """The most probable class after the last sample: (B,), or a scalar for (T, m) input."""
+        return self.classes_[np.argmax(self.predict_proba(observations)[..., -1, :], axis=-1)]
+
+
+def _logsumexp(logits: np.ndarray) -> np.ndarray:
+    peak = logits.max(axis=-1, keepdims=True)
+    return (peak + np.log(np.exp(logits - peak).sum(axis=-1, keepdims=True)))[..., 0]

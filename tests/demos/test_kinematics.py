@@ -1,0 +1,24 @@
+import json
+
+import pytest
+
+from rrnn_net.demos import run_demo
+
+pytest.importorskip("aeon")
+
+
+@pytest.mark.slow
+def test_fast_kinematics_demo(tmp_path):
+    metrics = run_demo("kinematics", tmp_path, seed=0, fast=True)
+    for name in ("posterior_examples.png", "accuracy_vs_time.png", "robustness.png"):
+        assert (tmp_path / name).stat().st_size > 20_000, name
+    assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
+    assert metrics["classes"] == ["badminton", "running", "standing", "walking"]
+    # Even the small fast models recognise most recordings, and far above chance (0.25).
+    assert metrics["rrnn_accuracy_at_100pct"] >= 0.75
+    assert metrics["rrnn_accuracy_at_25pct"] > 0.4
+    assert set(metrics["rrnn_accuracy_vs_snr_db"]) == {"20.0", "10.0", "5.0", "0.0", "-5.0"}
+    # Told the added noise, the Bayesian bank holds up at the strongest noise better than the reservoir.
+    assert metrics["rrnn_noise_known_accuracy_vs_snr_db"]["-5.0"] > metrics[
+        "reservoir_accumulated_accuracy_vs_snr_db"]["-5.0"]
+    assert 0 <= metrics["rrnn_accuracy_with_missing"]["0.3"] <= 1
