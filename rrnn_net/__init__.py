@@ -2,7 +2,10 @@
 
 A :class:`GenerativeRNN` describes a signal; its Bayesian inverse (the rRNN) is
 available as batched numpy decoders (:class:`UKF`, :class:`EKF`,
-:class:`ContinuousFilter`).
+:class:`ContinuousFilter`), compiles into a networkx graph
+(:func:`compile_rrnn`) and runs in Brian2 (``rrnn_net.backends.run_brian2``,
+imported on demand because Brian2 is slow to import). A bank of rRNNs
+recognises sequences online (:class:`RRNNClassifier`).
 """
 
 from .errors import (
@@ -14,7 +17,9 @@ from .errors import (
     UnstableSettingError,
 )
 from .filters import EKF, UKF, ContinuousFilter, FilterResult
+from .graph import GraphSchemaError, compile_baseline, compile_rrnn, load_graph, save_graph
 from .model import GenerativeRNN
+from .recognition import RRNNClassifier
 
 __version__ = "0.1.0"
 
@@ -24,6 +29,12 @@ __all__ = [
     "EKF",
     "ContinuousFilter",
     "FilterResult",
+    "compile_rrnn",
+    "compile_baseline",
+    "save_graph",
+    "load_graph",
+    "GraphSchemaError",
+    "RRNNClassifier",
     "RRNNError",
     "ParameterError",
     "ShapeError",

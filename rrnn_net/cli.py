@@ -16,6 +16,7 @@ from .errors import RRNNError
 _COMMANDS = (
     "rrnn_net.demos.cli",
     "rrnn_net.graph.cli",
+    "rrnn_net.decode_cli",
 )
 
 

@@ -51,7 +51,8 @@ class RRNNClassifier:
         Time constant of the class models in seconds (default 2Δ).
     decoder : {"ukf", "ekf", "brian2"}
         The rRNN that scores sequences: the numpy UKF (default), the EKF, or
-        the compiled network run in Brian2 (fixed gain, numpy target).
+        the compiled fixed-gain network run in Brian2 (numpy target; its
+        evidence lacks the predictive-variance term, so it is an approximation).
     prior_variance : float
         Prior variance of the hidden state at the start of each sequence.
     fit_options : dict, optional
@@ -289,11 +290,10 @@ class RRNNClassifier:
 
     def _score(self, model: GenerativeRNN, sequences: np.ndarray) -> np.ndarray:
         """Per-sample log evidence increments (n, T) of one class model."""
-        cov0 = self.prior_variance * np.eye(model.n_hidden)
         if self.decoder == "brian2":
-            return _brian2_increments(model, sequences, cov0)
+            return _brian2_increments(model, sequences)
         decoder = UKF(model) if self.decoder == "ukf" else EKF(model)
-        return decoder.filter(sequences, cov0=cov0).loglik
+        return decoder.filter(sequences, cov0=self.prior_variance * np.eye(model.n_hidden)).loglik
 
 
 _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")
@@ -319,17 +319,19 @@ def _default_fitter() -> Callable[..., GenerativeRNN]:
     return fit_generative_rnn
 
 
-def _brian2_increments(model: GenerativeRNN, sequences: np.ndarray, cov0: np.ndarray) -> np.ndarray:
+def _brian2_increments(model: GenerativeRNN, sequences: np.ndarray) -> np.ndarray:
     """Evidence increments from the compiled fixed-gain network run in Brian2.
 
-    The network accumulates −½∫εᵀR_c⁻¹ε dt; the normalisation −½ log det(2πR)
-    per observed sample differs between class models with different R, so it
-    is added here to make the evidences comparable.
+    The fixed-gain network has no covariance units, so no prior covariance
+    (and no Euler limit on it). It accumulates −½∫εᵀR_c⁻¹ε dt; the
+    normalisation −½ log det(2πR) per observed sample differs between class
+    models with different R, so it is added here to make the evidences
+    comparable.
     """
     from .backends import run_brian2
     from .graph import compile_rrnn
 
-    graph = compile_rrnn(model, gain="fixed", cov0=cov0)
+    graph = compile_rrnn(model, gain="fixed")
     result = run_brian2(graph, sequences)
     observed = ~np.isnan(sequences)
     log_norm = -0.5 * np.log(2 * np.pi * np.diag(model.R))

@@ -111,7 +111,7 @@ def test_softmax_posterior_is_stable():
 
 
 def test_added_noise_raises_every_models_observation_noise(two_class_data):
-    models, X, y = two_class_data
+    models, _, _ = two_class_data
     clf = RRNNClassifier.from_models(models, classes=[0, 1], channel_std=[2.0, 0.5])
     noisier = clf.with_added_noise([0.4, 0.1])
     for before, after in zip(clf.models_, noisier.models_, strict=True):
@@ -119,3 +119,11 @@ def test_added_noise_raises_every_models_observation_noise(two_class_data):
     assert clf.models_[0].R[0, 0] == models[0].R[0, 0], "the original stays unchanged"
     with pytest.raises(ParameterError):
         clf.with_added_noise(-1.0)
+
+
+@pytest.mark.slow
+def test_brian2_bank_recognises_like_the_ukf_bank(two_class_data):
+    models, X, y = two_class_data
+    models = [model.replace(substeps=4) for model in models]
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], decoder="brian2")
+    assert clf.score(X[:, :, :60], y) >= 0.9

@@ -18,6 +18,9 @@ DEMOS: dict[str, str] = {
     "kinematics": "rrnn_net.demos.kinematics:run",
     "noise": "rrnn_net.demos.noise:run",
     "teacher_student": "rrnn_net.demos.teacher_student:run",
+    "topology": "rrnn_net.demos.topology:run",
+    "initial_conditions": "rrnn_net.demos.initial_conditions:run",
+    "predictive_coding": "rrnn_net.demos.predictive_coding:run",
 }
 
 

@@ -103,6 +103,11 @@ class ContinuousFilter:
     added when comparing models with different R). ``innovation_cov``
     is not defined and stays None.
 
+    Holding each sample over the interval before it is a zero-order hold:
+    the state is corrected towards an observation up to Δ old, which leaves
+    an error floor of roughly (state speed)·Δ/2 that the discrete filters do
+    not have. Sample fast dynamics finely (Δ well below τ).
+
     Forward Euler on the Riccati equation keeps P positive definite only while
     dt·λ_max(P Gᵀ R_c⁻¹ G) < 1 (the scalar case p ← p (1 − dt g² p / r_c));
     since R_c = R Δ this reads roughly P g² < R Δ/dt. With precise observations

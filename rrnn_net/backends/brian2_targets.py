@@ -1,0 +1,210 @@
+"""Running a built network on Brian2's targets: numpy and Cython (runtime device) and C++ standalone.
+
+Runtime targets build the network with the numpy code generator (the one-off
+``connect`` code then costs no compilation) and switch to the requested
+target for the run, so Cython compiles only the per-step code objects. The
+Cython extension cache lives where Brian2 puts it (``~/.cython/brian_extensions``,
+``$CYTHON_CACHE_DIR`` or ``prefs.codegen.runtime.cython.cache_dir``) unless
+a ``build_dir`` is given; objects have fixed names, so a later process with
+the same network structure reuses every compiled object.
+
+C++ standalone holds one project per process. The last project stays loaded:
+a run with the same graph, options and input shape only calls its compiled
+binary again, passing the new observations as ``run_args`` (no code
+generation, no compilation). Any other network re-initialises the device and
+writes its project into a directory named by the code-shaping structure, so
+``make`` recompiles nothing when that structure was built there before (new
+weights only change the data files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import brian2
+from brian2 import get_device, prefs, set_device
+from brian2.devices.cpp_standalone.device import cpp_standalone_device
+from brian2.devices.device import reset_device
+from brian2.utils.filelock import FileLock
+
+from ..errors import ParameterError
+from .brian2_build import BuiltNetwork, SampledInputs
+
+__all__ = [
+    "REPORT_STREAMS",
+    "TARGETS",
+    "TargetRun",
+    "check_report",
+    "digest",
+    "run_runtime",
+    "run_standalone",
+    "standalone_directory",
+]
+
+TARGETS = ("numpy", "cython", "cpp_standalone")
+#: Progress reports every target accepts; runtime targets also take a callable. Brian2 would compile any
+#: other string into the standalone binary as C++ code, so none is passed on.
+REPORT_STREAMS = ("text", "stdout", "stderr")
+
+
+@dataclass
+class TargetRun:
+    """What a target returns.
+
+    Attributes
+    ----------
+    recordings : dict
+        :meth:`BuiltNetwork.recordings` of the run.
+    build_seconds : float
+        Network construction, code generation and compilation (zero compilation on a warm cache).
+    run_seconds : float
+        The simulation loop as Brian2 times it (standalone: inside the binary, which also spends
+        time loading its arrays and writing results).
+    rebuilt : bool
+        False when a loaded standalone binary was reused.
+    """
+
+    recordings: dict[str, dict]
+    build_seconds: float
+    run_seconds: float
+    rebuilt: bool
+
+
+@contextlib.contextmanager
+def _preferences(values: dict[str, object]) -> Iterator[None]:
+    """Temporarily set Brian2 preferences, restoring the previous values afterwards."""
+    previous = {name: prefs[name] for name in values}
+    try:
+        for name, value in values.items():
+            prefs[name] = value
+        yield
+    finally:
+        for name, value in previous.items():
+            prefs[name] = value
+
+
+def check_report(report, target: str) -> None:
+    """Raise :class:`ParameterError` unless ``report`` is None, a stream name or (runtime targets) a callable."""
+    if report is None or (isinstance(report, str) and report in REPORT_STREAMS):
+        return
+    if callable(report) and target != "cpp_standalone":
+        return
+    allowed = f"None, {', '.join(map(repr, REPORT_STREAMS))}" + ("" if target == "cpp_standalone" else " or a callable")
+    raise ParameterError(f"report must be {allowed} on target {target!r}, got {report!r}")
+
+
+def run_runtime(build: Callable[[], BuiltNetwork], target: str, report, build_dir: Path | None) -> TargetRun:
+    """Build with the numpy generator, then run on ``target`` ("numpy" or "cython").
+
+    ``build_dir`` (Cython only) replaces the extension cache directory for this run.
+    """
+    start = time.perf_counter()
+    with _preferences({"codegen.target": "numpy"}):
+        built = build()
+    run_prefs: dict[str, object] = {"codegen.target": target}
+    if build_dir is not None:
+        run_prefs["codegen.runtime.cython.cache_dir"] = str(build_dir)
+    with _preferences(run_prefs):
+        built.network.run(built.duration, report=report)
+    total = time.perf_counter() - start
+    simulated = get_device()._last_run_time  # Brian2's timing of the step loop, after code generation
+    return TargetRun(built.recordings(), total - simulated, simulated, rebuilt=True)
+
+
+@dataclass
+class _StandaloneProject:
+    key: str
+    directory: Path
+    built: BuiltNetwork
+
+
+_loaded: _StandaloneProject | None = None
+_STAMP = "rrnn_net_project_key.txt"
+
+
+def standalone_directory(structure_key: str, build_dir: Path | None) -> Path:
+    """Project directory: ``build_dir``, or a folder under the system temp dir named by the structure key."""
+    if build_dir is not None:
+        return build_dir
+    return Path(tempfile.gettempdir()) / "rrnn_net_standalone" / structure_key[:16]
+
+
+def run_standalone(build: Callable[[], BuiltNetwork], inputs: SampledInputs, *, structure_key: str, key: str,
+                   report, build_dir: Path | None) -> TargetRun:
+    """Run on C++ standalone, reusing the loaded binary when ``key`` is unchanged.
+
+    The project directory may be shared by processes (the default one is named
+    by the structure alone): a file lock serialises builds and runs in it, and
+    a stamp of ``key`` written after each build tells a process whether the
+    project on disk still holds its graph's numbers or another's.
+
+    Parameters
+    ----------
+    build : callable
+        Builds the network on the current device (called only for a new project).
+    inputs : SampledInputs
+        Observations of this run, passed to the binary as TimedArray ``run_args``.
+    structure_key : str
+        Digest of everything that shapes the generated code; names the default directory.
+    key : str
+        Digest of the structure, the graph's numbers and the options: an equal key reuses the loaded binary.
+    report : str or None
+        Brian2 progress report (``"text"``, ``"stdout"``, ``"stderr"``), compiled into the binary
+        (so it belongs in ``key``).
+    build_dir : Path, optional
+        Project directory instead of the default.
+    """
+    global _loaded
+    start = time.perf_counter()
+    directory = standalone_directory(structure_key, build_dir)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    stamp = directory / _STAMP
+    with FileLock(f"{directory}.lock"):
+        project = _loaded
+        current = stamp.is_file() and stamp.read_text() == key
+        rebuilt = project is None or project.key != key or project.directory != directory or not current
+        if rebuilt:
+            # Re-initialising the device invalidates the loaded project. Its objects must be gone before
+            # the new ones are named: alive, they would push the new code objects to "_1" names, new
+            # source files and a full recompilation (Brian2 objects form cycles, hence the collection).
+            project = _loaded = None
+            gc.collect()
+            project = _StandaloneProject(key, directory, _build_project(build, directory, report))
+            stamp.write_text(key)
+            _loaded = project
+        built_at = time.perf_counter()
+        # The binary's stdout carries the progress report; without one it goes to a file.
+        cpp_standalone_device.run(directory=str(directory), with_output=report is not None,
+                                  run_args=built_inputs(project.built, inputs))
+        recordings = project.built.recordings()
+    return TargetRun(recordings, built_at - start, cpp_standalone_device._last_run_time, rebuilt)
+
+
+def built_inputs(built: BuiltNetwork, inputs: SampledInputs) -> dict:
+    """``run_args`` mapping each input TimedArray of ``built`` to this run's values."""
+    return dict(zip(built.input_arrays, built.input_values(inputs), strict=True))
+
+
+def _build_project(build: Callable[[], BuiltNetwork], directory: Path, report) -> BuiltNetwork:
+    """Generate and compile a standalone project without running it; the runtime device is restored after."""
+    cpp_standalone_device.reinit()
+    set_device(cpp_standalone_device, build_on_run=False)
+    try:
+        built = build()
+        built.network.run(built.duration, report=report)
+        cpp_standalone_device.build(directory=str(directory), compile=True, run=False, with_output=False)
+    finally:
+        reset_device()
+    return built
+
+
+def digest(*parts) -> str:
+    """Stable hex digest of ``parts`` (their ``repr``) and the Brian2 version."""
+    return hashlib.sha256(repr((brian2.__version__, *parts)).encode()).hexdigest()

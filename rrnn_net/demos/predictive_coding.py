@@ -1,0 +1,271 @@
+"""Predictive-coding demo: prediction errors, surprise and a recognition bank when the dynamics switch.
+
+Two limit-cycle GenerativeRNNs share their readout and differ only in the
+speed of their rotation (a slow and a fast oscillation). Observations come
+from the slow model and switch to the fast one half way through
+(:func:`rrnn_net.datasets.switching_sequences`; the hidden state carries
+over). The compiled adaptive-gain rRNN of the slow model runs in Brian2; its
+error units' prediction errors ε_j stay at the noise level while the data fit
+the model and grow after the switch, and so does the surprise each error unit
+contributes, ½ λ_j ε_j² per unit time (λ_j its precision), whose sum the
+evidence unit integrates (ℓ = −accumulated surprise).
+
+A recognition bank (:meth:`rrnn_net.recognition.RRNNClassifier.from_models`
+over both models, UKF) turns the models' evidence into a posterior over the
+dynamics. The bank accumulates evidence from t = 0, so after the switch the
+fast model must first make up for everything the slow one gained before:
+the *cumulative* posterior crosses over late, the more so the longer the
+first regime lasted. For tracking a switch the demo also reads the bank with
+*leaky* evidence, L_k = e^(−Δ/T_w) L_(k−1) + log p(y_k | y_<k, model), a
+memory of about T_w = :data:`EVIDENCE_WINDOW_S` (the leak is applied to the
+bank's per-sample increments; it is not a unit of the compiled graph), and
+reports the time after the switch at which each posterior crosses 0.5 for
+good. The same leaky posterior is read from the evidence units of the two
+models' Brian2 networks (a bank of networks; both models share R, so the
+normalisation the network leaves out cancels).
+
+Writes ``predictive_coding_network.png``, ``predictive_coding_posterior.png``
+and ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from ..backends import run_brian2
+from ..datasets import switching_sequences
+from ..filters import FilterResult
+from ..graph import compile_rrnn
+from ..model import GenerativeRNN
+from ..recognition import RRNNClassifier, softmax_posterior
+from ..stability import euler_safe_prior_variance
+from .plotting import COLORS, figure, save, write_metrics
+
+EVIDENCE_WINDOW_S = 0.05  # T_w, memory of the leaky evidence
+SETTLE_S = 0.1  # left out after t = 0 and after the switch when scoring the posterior (the bank's transients)
+MODEL_NAMES = ("slow", "fast")
+MODEL_COLORS = {"slow": COLORS["ukf"], "fast": COLORS["open_loop"]}
+UNIT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+
+
+def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
+    """Run the demo; returns the metrics written to ``out_dir/metrics.json``."""
+    slow, quick = switching_models(seed=seed, fast=fast)
+    n_trials, half = (4, 60) if fast else (16, 100)
+    n_steps = 2 * half
+    _, observations, active = switching_sequences(slow, quick, n_steps, half, batch=n_trials, seed=seed + 1)
+    prior_variance = euler_safe_prior_variance(slow)
+    networks = {name: _run_network(model, observations, prior_variance)
+                for name, model in zip(MODEL_NAMES, (slow, quick), strict=True)}
+    bank = RRNNClassifier.from_models([slow, quick], classes=list(MODEL_NAMES), prior_variance=prior_variance)
+    bank_increments = np.diff(bank.log_evidence_online(np.swapaxes(observations, 1, 2)), axis=1, prepend=0.0)
+    network_increments = np.stack([networks[name].loglik for name in MODEL_NAMES], axis=-1)
+    posteriors = {
+        "bank_cumulative": softmax_posterior(np.cumsum(bank_increments, axis=1))[..., 1],
+        "bank_leaky": softmax_posterior(leaky_evidence(bank_increments, slow.dt, EVIDENCE_WINDOW_S))[..., 1],
+        "network_leaky": softmax_posterior(leaky_evidence(network_increments, slow.dt, EVIDENCE_WINDOW_S))[..., 1],
+    }
+    time_axis = np.arange(1, n_steps + 1) * slow.dt
+    surprise = surprise_per_unit(networks["slow"], slow)
+
+    metrics = {
+        "seed": seed,
+        "fast": fast,
+        "n_hidden": slow.n_hidden,
+        "n_obs": slow.n_obs,
+        "n_trials": n_trials,
+        "sample_interval_s": slow.dt,
+        "tau_s": slow.tau,
+        "switch_time_s": half * slow.dt,
+        "duration_s": n_steps * slow.dt,
+        "slow_frequency_hz": dominant_frequency(slow),
+        "fast_frequency_hz": dominant_frequency(quick),
+        "prior_variance": prior_variance,
+        "evidence_window_s": EVIDENCE_WINDOW_S,
+        "settle_s": SETTLE_S,
+        **_error_metrics(networks["slow"], surprise, half, slow),
+        **_posterior_metrics(posteriors, active, slow.dt),
+    }
+    _plot_network(out_dir / "predictive_coding_network.png", time_axis, observations, networks, surprise, metrics)
+    _plot_posterior(out_dir / "predictive_coding_posterior.png", time_axis, bank_increments, posteriors, metrics)
+    write_metrics(metrics, out_dir / "metrics.json")
+    return metrics
+
+
+# ------------------------------------------------------------------ models and decoding
+def switching_models(*, seed: int, fast: bool) -> tuple[GenerativeRNN, GenerativeRNN]:
+    """A slow and a fast oscillator with the same seed, hence the same readout M and background weights."""
+    n_hidden, n_obs = (6, 3) if fast else (8, 4)
+    settings = {"dt": 0.005, "substeps": 4, "observation_noise": 0.02, "seed": seed}
+    return (GenerativeRNN.oscillator(n_hidden, n_obs, frequency=8.0, **settings),
+            GenerativeRNN.oscillator(n_hidden, n_obs, frequency=12.0, **settings))
+
+
+def dominant_frequency(model: GenerativeRNN, duration: float = 5.0) -> float:
+    """Peak of the spectrum (Hz) of the first hidden unit on the model's noise-free limit cycle."""
+    n_samples = round(duration / model.dt)
+    trace = model.run_open_loop(np.ones(model.n_hidden), 2 * n_samples)[n_samples:, 0]
+    spectrum = np.abs(np.fft.rfft(trace - trace.mean()))
+    return float(np.fft.rfftfreq(n_samples, model.dt)[np.argmax(spectrum)])
+
+
+def _run_network(model: GenerativeRNN, observations: np.ndarray, prior_variance: float) -> FilterResult:
+    """The model's adaptive-gain rRNN compiled and run in Brian2 (numpy target) from the prior N(0, c·I)."""
+    graph = compile_rrnn(model, gain="adaptive", cov0=prior_variance * np.eye(model.n_hidden))
+    return run_brian2(graph, observations)
+
+
+def surprise_per_unit(network: FilterResult, model: GenerativeRNN) -> np.ndarray:
+    """Surprise each error unit adds per sample, ½ λ_j ε_j² Δ (B, T, m), from the errors at each sample's arrival.
+
+    The evidence unit integrates the sum over units at every Euler step, while
+    the network reports ε once per sample, so Σ_j of this approximates the
+    evidence unit's −Δℓ (the agreement is reported in the metrics).
+    """
+    precision = 1.0 / (np.diag(model.R) * model.dt)
+    return 0.5 * precision * network.prediction_error**2 * model.dt
+
+
+def leaky_evidence(increments: np.ndarray, sample_interval: float, window: float) -> np.ndarray:
+    """L_k = e^(−Δ/T_w) L_(k−1) + increment_k along axis 1 of (B, T, K) increments."""
+    retain = np.exp(-sample_interval / window)
+    leaky = np.empty_like(increments)
+    level = np.zeros_like(increments[:, 0])
+    for k in range(increments.shape[1]):
+        level = retain * level + increments[:, k]
+        leaky[:, k] = level
+    return leaky
+
+
+def crossover_latency(prob_second: np.ndarray, switch_step: int, sample_interval: float) -> np.ndarray:
+    """Per trial, time (s) after the switch from which P(second model) stays above 0.5; NaN if it never does.
+
+    ``prob_second`` has shape (B, T); the switch happens at sample index ``switch_step``.
+    """
+    after = prob_second[:, switch_step:]
+    latency = np.full(after.shape[0], np.nan)
+    for trial, below in enumerate(after <= 0.5):
+        if not below[-1]:
+            last_below = np.nonzero(below)[0]
+            latency[trial] = (last_below[-1] + 1 if last_below.size else 0) * sample_interval
+    return latency
+
+
+# ------------------------------------------------------------------ metrics
+def _error_metrics(network: FilterResult, surprise: np.ndarray, switch_step: int, model: GenerativeRNN) -> dict:
+    settle = round(SETTLE_S / model.dt)
+    before = slice(settle, switch_step)
+    after = slice(switch_step + settle, None)
+    error = network.prediction_error
+    network_surprise = -np.sum(network.loglik, axis=1)
+    return {
+        "slow_network_rms_error_before_switch": float(np.sqrt(np.mean(error[:, before] ** 2))),
+        "slow_network_rms_error_after_switch": float(np.sqrt(np.mean(error[:, after] ** 2))),
+        "observation_noise_sd": float(np.sqrt(np.mean(np.diag(model.R)))),
+        "slow_network_surprise_rate_before_switch_per_s": float(-np.mean(network.loglik[:, before]) / model.dt),
+        "slow_network_surprise_rate_after_switch_per_s": float(-np.mean(network.loglik[:, after]) / model.dt),
+        "slow_network_surprise_rate_per_unit_after_switch_per_s": (np.mean(surprise[:, after], axis=(0, 1))
+                                                                    / model.dt).tolist(),
+        # Σ_j of the per-unit estimate against what the evidence unit integrated, over the whole run.
+        "per_unit_surprise_vs_evidence_unit_relative_difference": float(np.median(
+            np.abs(surprise.sum(axis=(1, 2)) - network_surprise) / network_surprise)),
+    }
+
+
+def _posterior_metrics(posteriors: dict, active: np.ndarray, sample_interval: float) -> dict:
+    switch_step = int(np.argmax(active))
+    settle = round(SETTLE_S / sample_interval)
+    scored = np.ones(active.size, dtype=bool)
+    scored[:settle] = scored[switch_step:switch_step + settle] = False
+    metrics = {}
+    for name, prob_fast in posteriors.items():
+        correct = (prob_fast > 0.5) == (active == 1)
+        latency = crossover_latency(prob_fast, switch_step, sample_interval)
+        metrics[f"{name}_accuracy_outside_transitions"] = float(np.mean(correct[:, scored]))
+        metrics[f"{name}_accuracy_before_switch"] = float(np.mean(correct[:, settle:switch_step]))
+        metrics[f"{name}_fraction_of_trials_switching"] = float(np.mean(~np.isnan(latency)))
+        metrics[f"{name}_median_crossover_latency_s"] = None if np.isnan(latency).all() else \
+            float(np.nanmedian(latency))
+        metrics[f"{name}_max_crossover_latency_s"] = None if np.isnan(latency).any() else float(latency.max())
+    return metrics
+
+
+# ------------------------------------------------------------------ figures
+def _switch_line(ax: Axes, metrics: dict, label: bool = False) -> None:
+    ax.axvline(metrics["switch_time_s"], color="0.3", linestyle="--", linewidth=1.2,
+               label="switch slow → fast" if label else None)
+
+
+def _plot_network(path: Path, time_axis: np.ndarray, observations: np.ndarray, networks: dict,
+                  surprise: np.ndarray, metrics: dict) -> None:
+    fig, axes = figure(3, 1, figsize=(13, 10), sharex=True)
+    trial = 0
+    axes[0].plot(time_axis, observations[trial, :, 0], ".", color=COLORS["observation"], markersize=4,
+                 label="observation y₁")
+    for name in MODEL_NAMES:
+        axes[0].plot(time_axis, networks[name].predicted_obs[trial, :, 0], color=MODEL_COLORS[name],
+                     label=f"prediction ŷ₁ of the {name} model's network")
+    axes[0].set_ylabel("channel 1 (a.u.)")
+    axes[0].set_title(f"Data: {metrics['slow_frequency_hz']:.1f} Hz oscillation, then "
+                      f"{metrics['fast_frequency_hz']:.1f} Hz; predictions of both models' Brian2 networks (one trial)")
+
+    slow_errors = networks["slow"].prediction_error[trial]
+    for unit in range(slow_errors.shape[-1]):
+        axes[1].plot(time_axis, slow_errors[:, unit], color=UNIT_COLORS[unit % len(UNIT_COLORS)], linewidth=1,
+                     label=f"error unit ε{unit + 1}")
+    noise = metrics["observation_noise_sd"]
+    axes[1].axhspan(-2 * noise, 2 * noise, color="0.85", label="±2 s.d. of the observation noise")
+    axes[1].set_ylabel("prediction error ε (a.u.)")
+    axes[1].set_title("Prediction-error units of the slow model's network (Brian2)")
+
+    accumulated = np.cumsum(surprise[trial], axis=0)
+    for unit in range(accumulated.shape[-1]):
+        axes[2].plot(time_axis, accumulated[:, unit], color=UNIT_COLORS[unit % len(UNIT_COLORS)], linewidth=1,
+                     label=f"error unit {unit + 1}")
+    for name in MODEL_NAMES:
+        axes[2].plot(time_axis, -np.cumsum(networks[name].loglik[trial]), color=MODEL_COLORS[name], linewidth=2.5,
+                     alpha=0.8, label=f"evidence unit of the {name} network (−ℓ, all units)")
+    axes[2].set_yscale("log")
+    axes[2].set_ylabel("accumulated surprise ½∫λε² dt (nats)")
+    axes[2].set_xlabel("time (s)")
+    axes[2].set_title("Accumulated surprise per error unit (slow network) and per network")
+    for index, ax in enumerate(axes):
+        _switch_line(ax, metrics, label=index == 0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=10)
+    save(fig, path)
+
+
+def _plot_posterior(path: Path, time_axis: np.ndarray, bank_increments: np.ndarray, posteriors: dict,
+                    metrics: dict) -> None:
+    fig, axes = figure(2, 1, figsize=(11, 7.5), sharex=True)
+    evidence = np.cumsum(bank_increments, axis=1)
+    for index, name in enumerate(MODEL_NAMES):
+        axes[0].plot(time_axis, evidence[..., index].mean(axis=0), color=MODEL_COLORS[name],
+                     label=f"{name} model ({metrics[f'{name}_frequency_hz']:.1f} Hz)")
+    axes[0].set_ylabel("accumulated log evidence (nats)")
+    axes[0].set_title(f"Recognition bank (UKF): log evidence of each model, mean of {metrics['n_trials']} trials")
+
+    styles = {"bank_cumulative": ("-", COLORS["ukf"], "bank (UKF), cumulative"),
+              "bank_leaky": ("-", COLORS["ekf"], f"bank (UKF), leaky (T_w = {EVIDENCE_WINDOW_S * 1e3:g} ms)"),
+              "network_leaky": ("--", COLORS["brian2"], "Brian2 evidence units, leaky")}
+    for name, (linestyle, colour, label) in styles.items():
+        prob = posteriors[name]
+        latency = metrics[f"{name}_median_crossover_latency_s"]
+        suffix = "never" if latency is None else f"{latency * 1e3:.0f} ms after the switch"
+        axes[1].plot(time_axis, np.median(prob, axis=0), linestyle, color=colour,
+                     label=f"{label}:\ncrosses 0.5 {suffix}")
+        axes[1].fill_between(time_axis, prob.min(axis=0), prob.max(axis=0), color=colour, alpha=0.12, linewidth=0)
+    axes[1].axhline(0.5, color="0.6", linewidth=0.8)
+    axes[1].set_ylim(-0.03, 1.03)
+    axes[1].set_ylabel("posterior P(fast model | data)")
+    axes[1].set_xlabel("time (s)")
+    axes[1].set_title("Posterior over the dynamics: median over trials (band: all trials)")
+    for ax in axes:
+        _switch_line(ax, metrics, label=True)
+    # Inside the axes, where the curves leave room: the evidence falls away below, the posterior sits at 0 or 1.
+    axes[0].legend(loc="lower left", fontsize=10)
+    axes[1].legend(loc="center left", bbox_to_anchor=(0.11, 0.5), fontsize=10)
+    save(fig, path)
