@@ -23,7 +23,7 @@ import numpy as np
 
 from .model import GenerativeRNN
 
-__all__ = ["EULER_SAFETY", "euler_safe_prior_variance", "riccati_euler_factor"]
+__all__ = ["EULER_SAFETY", "euler_safe_prior_variance", "riccati_euler_factor", "graph_riccati_euler_factor"]
 
 #: Default target of h·λ_max(P Gᵀ R_c⁻¹ G) for a prior: half the stability limit of 1.
 EULER_SAFETY = 0.5
@@ -61,3 +61,20 @@ def riccati_euler_factor(model: GenerativeRNN, mean: np.ndarray, cov: np.ndarray
     # Same nonzero eigenvalues as P Gᵀ R_c⁻¹ G, but symmetric and only m × m.
     symmetric = weighted_jacobian @ np.asarray(cov) @ weighted_jacobian.mT
     return model.step * np.linalg.eigvalsh(symmetric)[..., -1]
+
+
+def graph_riccati_euler_factor(graph, dt: float) -> float:
+    """dt·λ_max(P₀ Gᵀ Λ G) of an adaptive rRNN graph at its own initial belief (mean0, cov0).
+
+    Computed from the graph's numbers alone (readout weights, precisions,
+    initial state and covariance units), so a backend can refuse a network
+    whose covariance update would be unstable from the first step.
+    """
+    from .graph import to_matrices
+
+    matrices = to_matrices(graph)
+    mean0 = np.asarray(matrices["mean0"])
+    slope = 1.0 - np.tanh(mean0) ** 2 if matrices["activation"] == "tanh" else np.ones_like(mean0)
+    weighted_jacobian = np.sqrt(np.asarray(matrices["precision"]))[:, None] * matrices["M"] * slope
+    symmetric = weighted_jacobian @ matrices["cov0"] @ weighted_jacobian.T
+    return float(dt * np.linalg.eigvalsh(symmetric)[-1])

@@ -9,9 +9,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, UnstableSettingError
 from ..filters.result import FilterResult
 from ..graph.schema import validate_graph
+from ..stability import graph_riccati_euler_factor
 from .brian2_build import (
     GraphLayout,
     SampledInputs,
@@ -129,6 +130,7 @@ def run_brian2(
     validate_graph(graph)
     inputs = sampled_inputs(graph, observations)
     step, steps_per_sample = integration_step(graph, dt)
+    _check_covariance_stability(graph, step)
     kinds = recorded_kinds(graph, record)
     layout = graph_layout(graph, inputs.n_trials)
 
@@ -144,6 +146,23 @@ def run_brian2(
     if layout.graph_type == "baseline":
         return _baseline_result(run.recordings, inputs, extras)
     return _filter_result(run.recordings, inputs, extras)
+
+
+def _check_covariance_stability(graph, step: float) -> None:
+    """Refuse an adaptive network whose forward-Euler covariance update is unstable at its start.
+
+    The network cannot repair P (the numpy filter can), so an unstable start
+    would otherwise run to finite but meaningless estimates.
+    """
+    if graph.graph.get("gain_mode") != "adaptive":
+        return
+    factor = graph_riccati_euler_factor(graph, step)
+    if factor >= 1.0:
+        raise UnstableSettingError(
+            f"the initial covariance is too broad for forward Euler at dt = {step:g} s: "
+            f"dt·λ_max(P Gᵀ R_c⁻¹ G) = {factor:.3g} must stay below 1; compile with a smaller cov0 "
+            f"(rrnn_net.stability.euler_safe_prior_variance), a smaller dt or more substeps"
+        )
 
 
 def _run_standalone(build, layout: GraphLayout, inputs: SampledInputs, options: tuple, report,

@@ -267,3 +267,17 @@ def test_kind_without_template_is_reported(fixed_graph, observations, monkeypatc
 def test_a_kind_is_registered_once():
     with pytest.raises(ValueError, match="already registered"):
         node_template("state")(lambda context, population: None)
+
+
+def test_adaptive_network_with_an_unstable_prior_is_refused():
+    """With cov0 = I the covariance update diverges (the network cannot repair P), so run_brian2 refuses it."""
+    from rrnn_net import GenerativeRNN, UnstableSettingError, compile_rrnn
+    from rrnn_net.stability import euler_safe_prior_variance, graph_riccati_euler_factor
+
+    model = GenerativeRNN.oscillator(4, 2, substeps=4, seed=0)
+    _, y = model.simulate(5, seed=1)
+    with pytest.raises(UnstableSettingError, match="too broad"):
+        run_brian2(compile_rrnn(model, cov0=np.eye(4)), y[0])
+    safe = compile_rrnn(model, cov0=euler_safe_prior_variance(model) * np.eye(4))
+    assert graph_riccati_euler_factor(safe, model.step) <= 0.5 + 1e-12
+    assert np.isfinite(run_brian2(safe, y[0]).mean).all()
