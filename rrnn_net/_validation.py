@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CovarianceError, NonFiniteError, ParameterError, ShapeError
+from .errors import CovarianceError, NonFiniteError, ParameterError, ShapeError, UnstableSettingError
 
 
 def as_float_array(value, name: str) -> np.ndarray:
@@ -93,3 +93,22 @@ def check_covariance(matrix: np.ndarray, name: str, *, definite: bool) -> None:
         raise CovarianceError(f"{name} must be positive definite (smallest eigenvalue {eigenvalues.min():.3g})")
     if np.any(eigenvalues < floor):
         raise CovarianceError(f"{name} must be positive semidefinite (smallest eigenvalue {eigenvalues.min():.3g})")
+
+
+def check_euler_step(step: float, tau: float) -> None:
+    """Raise :class:`UnstableSettingError` unless the Euler step is below 2τ.
+
+    Forward Euler on the leak term −x/τ is unstable once h ≥ 2τ.
+    """
+    if step >= 2 * tau:
+        raise UnstableSettingError(f"Euler step h = {step:g} s must be below 2*tau = {2 * tau:g} s; "
+                                   "use more substeps, a smaller dt or a larger tau")
+
+
+def steps_per_interval(interval: float, step: float) -> int:
+    """Number of Euler steps of length ``step`` in one sampling ``interval``; they must divide exactly."""
+    ratio = interval / step
+    steps = round(ratio)
+    if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
+        raise UnstableSettingError(f"dt = {step:g} s must divide the sampling interval {interval:g} s")
+    return steps

@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import optimize
 
-from ._validation import as_float_array, finite_array, positive_int, positive_scalar
-from .errors import NonFiniteError, ParameterError, ShapeError, UnstableSettingError
+from ._validation import as_float_array, check_euler_step, finite_array, positive_int, positive_scalar
+from .errors import NonFiniteError, ParameterError, ShapeError
 from .filters import FilterResult
 from .filters._common import MaskedInnovation, batched_observations
 from .model import ACTIVATIONS, GenerativeRNN
@@ -232,9 +232,7 @@ class InputDrivenRNN:
         substeps = positive_int(self.substeps, "substeps")
         if self.activation not in ACTIVATIONS:
             raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        if dt / substeps >= 2 * tau:
-            raise UnstableSettingError(f"Euler step h = dt/substeps = {dt / substeps:g} s must be below "
-                                       f"2*tau = {2 * tau:g} s; increase substeps or tau")
+        check_euler_step(dt / substeps, tau)
         for name, value in (("W", W), ("U", U), ("C", C), ("b", b), ("d", d), ("x0", x0)):
             value.setflags(write=False)
             object.__setattr__(self, name, value)

@@ -24,12 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import (
+    check_euler_step,
     covariance_matrix,
     finite_array,
     positive_int,
     positive_scalar,
 )
-from .errors import ParameterError, ShapeError, UnstableSettingError
+from .errors import ParameterError, ShapeError
 
 __all__ = ["GenerativeRNN", "ACTIVATIONS"]
 
@@ -99,12 +100,7 @@ class GenerativeRNN:
         substeps = positive_int(self.substeps, "substeps")
         if self.activation not in ACTIVATIONS:
             raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        # Forward Euler on the leak term is unstable once h > 2 tau.
-        if dt / substeps >= 2 * tau:
-            raise UnstableSettingError(
-                f"Euler step h = dt/substeps = {dt / substeps:g} s must be below 2*tau = {2 * tau:g} s; "
-                "increase substeps or tau"
-            )
+        check_euler_step(dt / substeps, tau)
         Q = covariance_matrix(self.Q, "Q", n_hidden, definite=False)
         R = covariance_matrix(self.R, "R", n_obs, definite=True)
         for name, value in (("W", W), ("M", M), ("b", b), ("c", c), ("Q", Q), ("R", R)):

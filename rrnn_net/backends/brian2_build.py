@@ -35,8 +35,8 @@ from brian2.equations.equations import SUBEXPRESSION
 from brian2.groups.group import CodeRunner, Group
 from brian2.utils.stringtools import get_identifiers
 
-from .._validation import as_float_array, positive_scalar
-from ..errors import NonFiniteError, ParameterError, RRNNError, ShapeError, UnstableSettingError
+from .._validation import as_float_array, check_euler_step, positive_scalar, steps_per_interval
+from ..errors import NonFiniteError, ParameterError, RRNNError, ShapeError
 from ..graph.schema import index_key, validate_graph
 from . import brian2_templates  # noqa: F401  (registers the templates)
 from .brian2_context import BuildContext, ComputedVariable, Population, Projection
@@ -139,12 +139,8 @@ def integration_step(graph: nx.DiGraph, dt: float | None) -> tuple[float, int]:
     """
     interval = graph.graph["sample_interval"]
     dt = graph.graph["integration_step"] if dt is None else positive_scalar(dt, "dt")
-    ratio = interval / dt
-    steps_per_sample = round(ratio)
-    if steps_per_sample < 1 or abs(ratio - steps_per_sample) > 1e-9 * ratio:
-        raise UnstableSettingError(f"dt = {dt:g} s must divide the sampling interval {interval:g} s")
-    if dt >= 2 * graph.graph["tau"]:
-        raise UnstableSettingError(f"dt = {dt:g} s must be below 2*tau = {2 * graph.graph['tau']:g} s")
+    steps_per_sample = steps_per_interval(interval, dt)
+    check_euler_step(dt, graph.graph["tau"])
     return dt, steps_per_sample
 
 

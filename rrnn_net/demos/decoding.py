@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from ..filters import EKF, UKF
 from ..model import GenerativeRNN
+from .metrics import time_to_tolerance
 from .plotting import COLORS, figure, save, write_metrics
 
 _LEGEND_ABOVE = {"loc": "lower left", "bbox_to_anchor": (0.0, 1.0), "ncol": 4, "fontsize": 9}
@@ -57,7 +58,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     }
     for name, curve in rmse_curves.items():
         metrics[f"{name}_rmse_after_settling"] = float(np.sqrt(np.mean(curve[settled] ** 2)))
-        metrics[f"{name}_time_to_tolerance_s"] = _time_to_tolerance(curve, SETTLE_TOLERANCE * spread, model.dt)
+        metrics[f"{name}_time_to_tolerance_s"] = time_to_tolerance(curve, SETTLE_TOLERANCE * spread, model.dt)
     for name, result in estimates.items():
         metrics[f"{name}_mean_total_loglik"] = float(np.mean(result.total_loglik))
         metrics[f"{name}_trial_steps_per_second"] = n_trials * n_steps / seconds[name]
@@ -72,16 +73,6 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
 def _rmse_over_time(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Root-mean-square error over trials and units at each step, shape (T,)."""
     return np.sqrt(np.mean((estimate - truth) ** 2, axis=(0, 2)))
-
-
-def _time_to_tolerance(curve: np.ndarray, tolerance: float, sample_interval: float) -> float | None:
-    """First time after which the RMSE curve stays below ``tolerance``; None if it never does."""
-    above = np.nonzero(curve >= tolerance)[0]
-    if above.size == 0:
-        return 0.0
-    if above[-1] == curve.size - 1:
-        return None
-    return float((above[-1] + 2) * sample_interval)
 
 
 def _plot(path, time_axis, states, observations, ukf, open_loop, rmse_curves, spread) -> None:

@@ -47,6 +47,7 @@ from ..graph import average_filter_gain, compile_rrnn
 from ..model import GenerativeRNN
 from ..stability import EULER_SAFETY, euler_safe_prior_variance, riccati_euler_factor
 from ..sweep import sweep
+from .metrics import time_to_tolerance
 from .plotting import COLORS, figure, save, write_metrics
 
 TOLERANCE = 0.1  # state RMSE, as a fraction of the state's s.d., counted as "locked on"
@@ -196,20 +197,6 @@ def _sweep_task(distance: float, seed: int, *, problem: StartProblem) -> dict:
 def rmse_over_time(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Root-mean-square error over trials and units at each sample, shape (T,)."""
     return np.sqrt(np.mean((estimate - truth) ** 2, axis=(0, 2)))
-
-
-def time_to_tolerance(curve: np.ndarray, tolerance: float, sample_interval: float) -> float | None:
-    """First time (in the unit of ``sample_interval``) from which ``curve`` stays below ``tolerance``.
-
-    Sample k (0-based) lies at (k + 1)·``sample_interval``. None when the
-    curve is still at or above the tolerance at its last sample.
-    """
-    above = np.nonzero(curve >= tolerance)[0]
-    if above.size == 0:
-        return 0.0
-    if above[-1] == curve.size - 1:
-        return None
-    return float((above[-1] + 2) * sample_interval)
 
 
 # ------------------------------------------------------------------ metrics

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import positive_scalar
+from .._validation import check_euler_step, positive_scalar, steps_per_interval
 from ..errors import UnstableSettingError
 from ..model import GenerativeRNN
 from ._common import batched_observations, cholesky_with_repair, initial_belief, symmetrize
@@ -135,12 +135,8 @@ class ContinuousFilter:
             raise TypeError(f"model must be a GenerativeRNN, got {type(model).__name__}")
         self.model = model
         self.dt = model.step if dt is None else positive_scalar(dt, "dt")
-        ratio = model.dt / self.dt
-        self.steps_per_sample = round(ratio)
-        if self.steps_per_sample < 1 or abs(ratio - self.steps_per_sample) > 1e-9 * ratio:
-            raise UnstableSettingError(f"dt = {self.dt:g} s must divide the sampling interval {model.dt:g} s")
-        if self.dt >= 2 * model.tau:
-            raise UnstableSettingError(f"dt = {self.dt:g} s must be below 2*tau = {2 * model.tau:g} s")
+        self.steps_per_sample = steps_per_interval(model.dt, self.dt)
+        check_euler_step(self.dt, model.tau)
         self.rhs = ContinuousRHS(model)
         self.repair_covariance = bool(repair_covariance)
 

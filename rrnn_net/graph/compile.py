@@ -17,8 +17,8 @@ from itertools import product
 import networkx as nx
 import numpy as np
 
-from .._validation import check_covariance, finite_array, positive_int, positive_scalar
-from ..errors import ParameterError, ShapeError, UnstableSettingError
+from .._validation import check_covariance, check_euler_step, finite_array, positive_int, positive_scalar
+from ..errors import ParameterError, ShapeError
 from ..filters.continuous import ContinuousFilter
 from ..model import ACTIVATIONS, GenerativeRNN
 from .schema import SCHEMA_VERSION, node_id
@@ -389,8 +389,7 @@ def _baseline_parameters(W, U, C, b, d, tau, dt, substeps, x0, activation) -> di
     if C.ndim != 2 or C.shape[1] != n or C.shape[0] == 0:
         raise ShapeError(f"C must have shape (n_output, {n}) with n_output >= 1, got {C.shape}")
     tau, dt, substeps = positive_scalar(tau, "tau"), positive_scalar(dt, "dt"), positive_int(substeps, "substeps")
-    if dt / substeps >= 2 * tau:
-        raise UnstableSettingError(f"Euler step dt/substeps = {dt / substeps:g} s must be below 2*tau = {2 * tau:g} s")
+    check_euler_step(dt / substeps, tau)
     if activation not in ACTIVATIONS:
         raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     return {

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import positive_int, positive_scalar
-from ..errors import NonFiniteError, ParameterError, ShapeError, UnstableSettingError
+from .._validation import check_euler_step, positive_int, positive_scalar
+from ..errors import NonFiniteError, ParameterError, ShapeError
 from ..model import GenerativeRNN
 from ._checks import as_batch
 from .leaky_bptt import leaky_loss_and_gradients
@@ -122,9 +122,7 @@ class GenerativeRNNFitter:
             raise ParameterError("horizons must name at least one stage")
         for horizon in self.horizons:
             positive_int(horizon, "horizons[i]")
-        if self.dt / self.substeps >= 2 * self.tau:
-            raise UnstableSettingError(f"Euler step dt/substeps = {self.dt / self.substeps:g} s must be below "
-                                       f"2*tau = {2 * self.tau:g} s; increase substeps or tau")
+        check_euler_step(self.dt / self.substeps, self.tau)
 
     def fit(self, sequences) -> GenerativeRNNFitter:
         """Fit the model to ``sequences`` (B, T, m); NaN marks a missing sample. Returns ``self``."""

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rrnn_net.demos import run_demo
-from rrnn_net.demos.initial_conditions import time_to_tolerance
+from rrnn_net.demos.metrics import time_to_tolerance
 
 FIGURES = ("initial_conditions_rmse", "initial_conditions_time_to_tolerance", "initial_conditions_example")
 DECODERS = ("ukf", "ekf", "brian2_adaptive", "brian2_fixed", "open_loop")
