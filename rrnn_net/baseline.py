@@ -487,12 +487,22 @@ class ReservoirClassifier:
         self.inverse_temperature_ = float(np.exp(best.x))
         return self
 
-    def predict_proba(self, observations) -> np.ndarray:
-        """Online class probabilities after each sample: (B, T, K), or (T, K) for (T, m) input."""
+    def predict_proba(self, observations, *, accumulate: bool = False) -> np.ndarray:
+        """Online class probabilities after each sample: (B, T, K), or (T, K) for (T, m) input.
+
+        ``accumulate=True`` multiplies the instantaneous probabilities over
+        the samples seen so far and renormalises — the posterior if the
+        readout's outputs were independent evidence given the class; the
+        stronger reading of a reservoir for whole-sequence decisions.
+        """
         if not hasattr(self, "network_"):
             raise ParameterError("call fit() before predict_proba()")
         logits = self.inverse_temperature_ * self.network_.predict(observations)
-        return np.exp(logits - _logsumexp(logits)[..., None])
+        log_proba = logits - _logsumexp(logits)[..., None]
+        if accumulate:
+            log_proba = np.cumsum(log_proba, axis=-2)
+            log_proba = log_proba - _logsumexp(log_proba)[..., None]
+        return np.exp(log_proba)
 
     def predict(self, observations) -> np.ndarray:
         """The most probable class after the last sample: (B,), or a scalar for (T, m) input."""

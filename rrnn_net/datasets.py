@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import positive_int, positive_scalar
+from ._validation import as_float_array, positive_int, positive_scalar
 from .errors import ParameterError, RRNNError, ShapeError
 from .model import GenerativeRNN
 
@@ -21,16 +21,23 @@ __all__ = [
     "load_basic_motions",
     "load_aeon_recordings",
     "to_batch_first",
+    "pad_sequences",
     "chaotic_model",
     "largest_lyapunov_exponent",
     "class_sequences",
     "switching_sequences",
 ]
 
-#: Recordings in aeon's wheel that this loader knows, with their sampling rate in Hz.
+#: Labelled recordings in aeon's wheel that this loader knows, with their sampling rate in Hz (None: unknown).
 AEON_RECORDINGS = {
     "BasicMotions": 10.0,  # smart-watch 3-D accelerometer + 3-D gyroscope, 10 s at 10 Hz
-    "JapaneseVowels": None,  # 12 LPC cepstrum coefficients of uttered vowels (frames, no fixed rate)
+    "JapaneseVowels": None,  # 12 LPC cepstrum coefficients of uttered vowels (frames, no fixed rate), unequal lengths
+    "ArrowHead": None,  # outlines of projectile points as 1-D series, 3 classes
+    "ItalyPowerDemand": None,  # hourly electricity demand over one day (24 samples), 2 seasons
+    "ACSF1": None,  # power consumption of 10 kinds of home appliances, 1460 samples
+    "PickupGestureWiimoteZ": None,  # Wii-remote z acceleration of 10 gestures, unequal lengths
+    "GunPoint": None,  # hand position while drawing a gun or pointing, 2 classes
+    "OSULeaf": None,  # leaf outlines as 1-D series, 6 classes
 }
 BASIC_MOTIONS_CHANNELS = ("accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z")
 
@@ -115,10 +122,37 @@ def _pad_to_array(X) -> np.ndarray:
     """aeon returns an array for equal lengths and a list of (channels, length) arrays otherwise."""
     if isinstance(X, np.ndarray):
         return X.astype(np.float64)
-    length = max(series.shape[-1] for series in X)
-    padded = np.full((len(X), X[0].shape[0], length), np.nan)
-    for index, series in enumerate(X):
-        padded[index, :, : series.shape[-1]] = series
+    return pad_sequences(X)
+
+
+def pad_sequences(series) -> np.ndarray:
+    """Stack sequences of unequal length, aeon's list format, into one array padded with NaN.
+
+    Parameters
+    ----------
+    series : sequence of array_like, each (n_channels, n_timepoints_i)
+
+    Returns
+    -------
+    ndarray, shape (n_samples, n_channels, max_i n_timepoints_i)
+        NaN after the end of each sequence (the decoders treat it as missing
+        samples: no update, no evidence).
+
+    Examples
+    --------
+    >>> pad_sequences([np.ones((2, 3)), np.zeros((2, 1))]).shape
+    (2, 2, 3)
+    """
+    arrays = [as_float_array(item, "X[i]") for item in series]
+    if not arrays or any(item.ndim != 2 for item in arrays):
+        raise ShapeError("sequences must be a non-empty list of (n_channels, n_timepoints) arrays")
+    if len({item.shape[0] for item in arrays}) != 1:
+        raise ShapeError("every sequence must have the same number of channels")
+    if min(item.shape[1] for item in arrays) == 0:
+        raise ShapeError("every sequence needs at least one time point")
+    padded = np.full((len(arrays), arrays[0].shape[0], max(item.shape[1] for item in arrays)), np.nan)
+    for index, item in enumerate(arrays):
+        padded[index, :, :item.shape[1]] = item
     return padded
 
 

@@ -1,10 +1,14 @@
 """Online recognition with a bank of rRNNs: one generative model per class, scored by evidence.
 
-Each class k has a GenerativeRNN; its rRNN (a decoder) observes a sequence
-online and accumulates the log evidence ℓ_k(t) = Σ_{s≤t} log p(y_s | y_<s, k).
-With a uniform prior, the posterior over classes at time t is
-softmax_k ℓ_k(t). :class:`RRNNClassifier` wraps this as a scikit-learn-style
-estimator on aeon/sktime-shaped data X (n_samples, n_channels, n_timepoints).
+Each class k has a GenerativeRNN and a prior over its initial state; its
+rRNN (a decoder) observes a sequence online and accumulates the log evidence
+ℓ_k(t) = Σ_{s≤t} log p(y_s | y_<s, k). With a uniform class prior the
+posterior over classes at time t is softmax_k(β ℓ_k(t)), with β = 1 for exact
+Bayesian model comparison and a learned β < 1 when the evidence of the
+learned (misspecified) models must be tempered to be calibrated.
+:class:`RRNNClassifier` wraps this as a scikit-learn-style estimator on
+aeon/sktime-shaped data: X (n_samples, n_channels, n_timepoints) or a list of
+(n_channels, n_timepoints_i) arrays of unequal lengths.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_covariance, finite_array, positive_int, positive_scalar
+from .datasets import pad_sequences
 from .errors import NonFiniteError, ParameterError, RRNNError, ShapeError
 from .filters import EKF, UKF
 from .model import GenerativeRNN
@@ -24,7 +29,10 @@ from .model import GenerativeRNN
 __all__ = ["RRNNClassifier", "NotFittedError", "softmax_posterior"]
 
 DECODERS = ("ukf", "ekf", "brian2")
+#: How the class models are learned: see :class:`RRNNClassifier`.
+OBJECTIVES = ("conditional", "evidence", "multistep")
 _FORMAT = "rrnn_net.RRNNClassifier"
+_FORMAT_VERSION = 2
 
 
 class NotFittedError(RRNNError, AttributeError):
@@ -43,8 +51,10 @@ class RRNNClassifier:
 
     Parameters
     ----------
-    n_hidden : int
-        Hidden units of each class model.
+    n_hidden : int or sequence of int
+        Hidden units of each class model. Several sizes: a bank is learned
+        for each and the one with the best validation score is kept
+        (``n_hidden_``); the cost is the sum of the fits.
     sample_interval : float
         Δ in seconds between samples of the recordings (0.1 for 10 Hz).
     tau : float, optional
@@ -52,23 +62,60 @@ class RRNNClassifier:
     decoder : {"ukf", "ekf", "brian2"}
         The rRNN that scores sequences: the numpy UKF (default), the EKF, or
         the compiled fixed-gain network run in Brian2 (numpy target; its
-        evidence lacks the predictive-variance term, so it is an approximation).
+        evidence lacks the predictive-variance term, so it is an
+        approximation; it starts every trial at the origin).
+    objective : {"conditional", "evidence", "multistep"}
+        How the class models are learned (:func:`rrnn_net.learning.fit_bank`):
+        ``"conditional"`` (default) maximum likelihood of each class model on
+        its class, then the bank's conditional likelihood of the true class;
+        ``"evidence"`` maximum likelihood only; ``"multistep"`` the earlier
+        multi-step squared-error fit with heuristic noise (no JAX needed).
+        The learned filter is the decoder's (UKF, or EKF for ``"ekf"``).
+    tying : {"none", "noise", "dynamics"}
+        Parameters shared by the class models while learning. The default,
+        ``"noise"``, gives every class the same Q and R: noise levels belong
+        to the sensors and the network, not to a class, and a class model
+        can then neither win by being vaguer nor lose everything to one
+        unexpected sample by being over-precise.
+    evidence_weight : float
+        Weight of each model's own evidence in the conditional objective.
+    calibrate : bool
+        Learn the evidence scale β on the validation split (else β = 1).
+    validation_fraction : float
+        Share of each class's training sequences held out to choose the kept
+        training steps and β.
     prior_variance : float
-        Prior variance of the hidden state at the start of each sequence.
+        Prior variance of every hidden unit at the start of a sequence for
+        models without a learned prior (``objective="multistep"``,
+        :meth:`from_models`).
     fit_options : dict, optional
-        Extra keyword arguments for the generative-model fitter.
+        Further keyword arguments for :func:`rrnn_net.learning.fit_bank`
+        (e.g. ``evidence_steps``, ``window``), or for the fitter.
     random_state : int
-        Seed of the fitting.
+        Seed of the learning (validation split, windows, initial weights).
     fitter : callable, optional
-        ``fitter(sequences (B, T, m), n_hidden, *, dt, tau, seed, **fit_options) -> GenerativeRNN``;
-        default :func:`rrnn_net.teacher.fit_generative_rnn`.
+        ``fitter(sequences (B, T, m), n_hidden, *, dt, tau, seed, **fit_options) -> GenerativeRNN``
+        fits each class on its own; replaces ``objective``.
+    progress : bool, optional
+        Progress bars while learning (default: only on a terminal).
 
     Attributes (after fit)
     ----------------------
     classes_ : ndarray, shape (n_classes,)
+    n_hidden_ : int
+        The size of the kept class models.
+    validation_scores_ : dict of int to float
+        Validation score (mean log posterior of the true class) of each size tried.
     models_ : list of GenerativeRNN
+    mean0_ : ndarray, shape (n_classes, n_hidden)
+    cov0_ : ndarray, shape (n_classes, n_hidden, n_hidden)
+        Each class model's prior over its state at the start of a sequence.
+    evidence_scale_ : float
+        β of the posterior softmax(β ℓ).
     channel_mean_, channel_std_ : ndarray, shape (n_channels,)
         Standardisation learned on the training set.
+    fit_result_ : BankFit or None
+        The learning record (curves, validation split) when the bank was learned.
 
     Examples
     --------
@@ -88,19 +135,31 @@ class RRNNClassifier:
         sample_interval: float = 0.1,
         tau: float | None = None,
         decoder: str = "ukf",
+        objective: str = "conditional",
+        tying: str = "noise",
+        evidence_weight: float = 0.1,
+        calibrate: bool = True,
+        validation_fraction: float = 0.25,
         prior_variance: float = 0.5,
         fit_options: dict | None = None,
         random_state: int = 0,
         fitter: Callable[..., GenerativeRNN] | None = None,
+        progress: bool | None = None,
     ) -> None:
         self.n_hidden = n_hidden
         self.sample_interval = sample_interval
         self.tau = tau
         self.decoder = decoder
+        self.objective = objective
+        self.tying = tying
+        self.evidence_weight = evidence_weight
+        self.calibrate = calibrate
+        self.validation_fraction = validation_fraction
         self.prior_variance = prior_variance
         self.fit_options = fit_options
         self.random_state = random_state
         self.fitter = fitter
+        self.progress = progress
 
     # ------------------------------------------------------ sklearn protocol
     def get_params(self, deep: bool = True) -> dict:
@@ -123,12 +182,12 @@ class RRNNClassifier:
 
     # ------------------------------------------------------------ fitting
     def fit(self, X, y) -> RRNNClassifier:
-        """Learn channel standardisation and one generative model per class.
+        """Learn channel standardisation and one generative model (and prior) per class.
 
         Parameters
         ----------
-        X : array_like, shape (n_samples, n_channels, n_timepoints)
-            NaN marks missing samples or padding of shorter sequences.
+        X : array_like, shape (n_samples, n_channels, n_timepoints), or list of (n_channels, n_timepoints_i)
+            NaN marks missing samples; unequal lengths come as a list (aeon's format).
         y : array_like, shape (n_samples,)
         """
         X = _check_X(X)
@@ -143,19 +202,45 @@ class RRNNClassifier:
         self.channel_std_ = np.nanstd(X, axis=(0, 2))
         self.channel_std_[self.channel_std_ == 0] = 1.0
         sequences = self._standardize(X)
-        fitter = self.fitter or _default_fitter()
         tau = self.tau if self.tau is not None else 2.0 * self.sample_interval
-        self.models_ = [
-            fitter(sequences[y == label], self.n_hidden, dt=self.sample_interval, tau=tau,
-                   seed=self.random_state + index, **(self.fit_options or {}))
-            for index, label in enumerate(self.classes_)
-        ]
+        self.fit_result_ = None
+        if self.fitter is not None or self.objective == "multistep":
+            fitter = self.fitter or _default_fitter()
+            self.n_hidden_ = self._sizes()[0]
+            self.models_ = [
+                fitter(sequences[y == label], self.n_hidden_, dt=self.sample_interval, tau=tau,
+                       seed=self.random_state + index, **(self.fit_options or {}))
+                for index, label in enumerate(self.classes_)
+            ]
+            self._set_default_priors()
+            return self
+        from .learning import fit_bank
+
+        banks = [fit_bank(sequences, y, size, dt=self.sample_interval, tau=tau, objective=self.objective,
+                          tying=self.tying, evidence_weight=self.evidence_weight, calibrate=self.calibrate,
+                          validation_fraction=self.validation_fraction,
+                          filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.random_state,
+                          progress=self.progress, **(self.fit_options or {}))
+                 for size in self._sizes()]
+        # The same seed gives every size the same validation split, so their scores compare.
+        bank = max(banks, key=lambda fit: fit.validation_score if np.isfinite(fit.validation_score) else -np.inf)
+        self.n_hidden_ = bank.models[0].n_hidden
+        self.validation_scores_ = {fit.models[0].n_hidden: fit.validation_score for fit in banks}
+        self.models_, self.mean0_, self.cov0_ = bank.models, bank.mean0, bank.cov0
+        self.evidence_scale_ = bank.evidence_scale
+        self.fit_result_ = bank
         return self
 
     @classmethod
     def from_models(cls, models: list[GenerativeRNN], classes, *, channel_mean=None, channel_std=None,
-                    **params) -> RRNNClassifier:
-        """A classifier from known generative models (no fitting); identity standardisation by default."""
+                    mean0=None, cov0=None, evidence_scale: float = 1.0, **params) -> RRNNClassifier:
+        """A classifier from known generative models (no fitting).
+
+        Standardisation is the identity by default; ``mean0`` (n_classes, N)
+        and ``cov0`` (n_classes, N, N) are the class models' priors (default
+        N(0, prior_variance·I)); ``evidence_scale`` is β (default 1: exact
+        Bayesian model comparison).
+        """
         if not models or not all(isinstance(model, GenerativeRNN) for model in models):
             raise ParameterError("models must be a non-empty list of GenerativeRNN")
         classes = np.asarray(classes)
@@ -168,21 +253,46 @@ class RRNNClassifier:
         classifier._check_settings()
         classifier.classes_ = classes
         classifier.models_ = list(models)
+        classifier.n_hidden_ = models[0].n_hidden
         classifier.channel_mean_ = np.zeros(n_obs) if channel_mean is None else as_float_array(channel_mean, "mean")
         classifier.channel_std_ = np.ones(n_obs) if channel_std is None else as_float_array(channel_std, "std")
+        classifier._set_default_priors()
+        n_hidden = models[0].n_hidden
+        if any(model.n_hidden != n_hidden for model in models) and (mean0 is not None or cov0 is not None):
+            raise ShapeError("priors need class models of one size")
+        if mean0 is not None:
+            mean0 = finite_array(mean0, "mean0")
+            if mean0.shape != (len(models), n_hidden):
+                raise ShapeError(f"mean0 must have shape ({len(models)}, {n_hidden}), got {mean0.shape}")
+            classifier.mean0_ = mean0
+        if cov0 is not None:
+            cov0 = finite_array(cov0, "cov0")
+            if cov0.shape != (len(models), n_hidden, n_hidden):
+                raise ShapeError(f"cov0 must have shape ({len(models)}, {n_hidden}, {n_hidden}), got {cov0.shape}")
+            check_covariance(cov0, "cov0", definite=True)
+            classifier.cov0_ = cov0
+        classifier.evidence_scale_ = positive_scalar(evidence_scale, "evidence_scale")
+        classifier.fit_result_ = None
         return classifier
 
     # ---------------------------------------------------------- prediction
     def log_evidence_online(self, X) -> np.ndarray:
-        """Accumulated log evidence of every class model, shape (n_samples, n_timepoints, n_classes)."""
+        """Accumulated log evidence ℓ_k(t) of every class model, shape (n_samples, n_timepoints, n_classes).
+
+        For a list of unequal-length sequences, n_timepoints is the longest
+        length and each sequence's evidence stays constant after its end.
+        The evidence is that of the standardised data (a class-independent
+        shift from the data's own units).
+        """
         self._check_fitted()
         sequences = self._standardize(_check_X(X, n_channels=self.channel_mean_.size))
-        increments = [self._score(model, sequences) for model in self.models_]
+        increments = [self._score(index, sequences) for index in range(len(self.models_))]
         return np.cumsum(np.stack(increments, axis=-1), axis=1)
 
     def predict_proba_online(self, X) -> np.ndarray:
-        """Posterior over classes after each sample, shape (n_samples, n_timepoints, n_classes)."""
-        return softmax_posterior(self.log_evidence_online(X))
+        """Posterior softmax(β ℓ(t)) over classes after each sample, shape (n_samples, n_timepoints, n_classes)."""
+        evidence = self.log_evidence_online(X)
+        return softmax_posterior(self.evidence_scale_ * evidence)
 
     def predict_proba(self, X) -> np.ndarray:
         """Posterior over classes at the end of each sequence, shape (n_samples, n_classes)."""
@@ -228,7 +338,9 @@ class RRNNClassifier:
         extra = np.diag(variance / self.channel_std_**2)
         params = {k: v for k, v in self.get_params().items() if k not in ("n_hidden", "sample_interval")}
         copy = type(self).from_models([model.replace(R=model.R + extra) for model in self.models_], self.classes_,
-                                      channel_mean=self.channel_mean_, channel_std=self.channel_std_, **params)
+                                      channel_mean=self.channel_mean_, channel_std=self.channel_std_,
+                                      mean0=self.mean0_, cov0=self.cov0_, evidence_scale=self.evidence_scale_,
+                                      **params)
         return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval)
 
     # ----------------------------------------------------------------- I/O
@@ -239,10 +351,12 @@ class RRNNClassifier:
         if path.suffix != ".npz":
             path = path.with_suffix(".npz")
         params = {k: v for k, v in self.get_params().items() if k != "fitter"}
-        metadata = {"format": _FORMAT, "version": 1, "params": params, "classes": self.classes_.tolist(),
+        metadata = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
+                    "classes": self.classes_.tolist(), "evidence_scale": self.evidence_scale_,
                     "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
                                for model in self.models_]}
-        arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_}
+        arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_, "mean0": self.mean0_,
+                  "cov0": self.cov0_}
         for index, model in enumerate(self.models_):
             for name in _MODEL_ARRAYS:
                 arrays[f"model{index}_{name}"] = getattr(model, name)
@@ -255,17 +369,22 @@ class RRNNClassifier:
         try:
             with np.load(path, allow_pickle=False) as data:
                 metadata = json.loads(str(data["metadata"]))
-                if metadata.get("format") != _FORMAT or metadata.get("version") != 1:
+                version = metadata.get("version")
+                if metadata.get("format") != _FORMAT or version not in (1, _FORMAT_VERSION):
                     raise ParameterError(f"{path} is not a saved RRNNClassifier")
                 models = [
                     GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}, **scalars)
                     for index, scalars in enumerate(metadata["models"])
                 ]
                 mean, std = data["channel_mean"], data["channel_std"]
+                # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
+                priors = {"mean0": data["mean0"], "cov0": data["cov0"],
+                          "evidence_scale": metadata["evidence_scale"]} if version == _FORMAT_VERSION else {}
         except (KeyError, ValueError, OSError) as exc:
             raise ParameterError(f"{path} is not a saved RRNNClassifier: {exc}") from None
         params = metadata["params"]
         classifier = cls.from_models(models, np.asarray(metadata["classes"]), channel_mean=mean, channel_std=std,
+                                     **priors,
                                      **{k: v for k, v in params.items() if k not in ("n_hidden", "sample_interval")})
         classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"])
         return classifier
@@ -274,10 +393,26 @@ class RRNNClassifier:
     def _check_settings(self) -> None:
         if self.decoder not in DECODERS:
             raise ParameterError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
+        if self.objective not in OBJECTIVES:
+            raise ParameterError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if not (np.isfinite(self.prior_variance) and self.prior_variance > 0):
             raise ParameterError(f"prior_variance must be positive, got {self.prior_variance}")
         if not (np.isfinite(self.sample_interval) and self.sample_interval > 0):
             raise ParameterError(f"sample_interval must be positive, got {self.sample_interval}")
+
+    def _sizes(self) -> list[int]:
+        sizes = list(self.n_hidden) if isinstance(self.n_hidden, (list, tuple)) else [self.n_hidden]
+        if not sizes:
+            raise ParameterError("n_hidden needs at least one size")
+        return [positive_int(size, "n_hidden") for size in sizes]
+
+    def _set_default_priors(self) -> None:
+        """N(0, prior_variance·I) for every class model (models without a learned prior)."""
+        n_hidden = self.models_[0].n_hidden
+        self.mean0_ = np.zeros((len(self.models_), n_hidden))
+        self.cov0_ = np.broadcast_to(self.prior_variance * np.eye(n_hidden),
+                                     (len(self.models_), n_hidden, n_hidden)).copy()
+        self.evidence_scale_ = 1.0
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
@@ -288,12 +423,13 @@ class RRNNClassifier:
         standardized = (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
         return np.ascontiguousarray(np.swapaxes(standardized, 1, 2))
 
-    def _score(self, model: GenerativeRNN, sequences: np.ndarray) -> np.ndarray:
-        """Per-sample log evidence increments (n, T) of one class model."""
+    def _score(self, index: int, sequences: np.ndarray) -> np.ndarray:
+        """Per-sample log evidence increments (n, T) of class model ``index``."""
+        model = self.models_[index]
         if self.decoder == "brian2":
             return _brian2_increments(model, sequences)
         decoder = UKF(model) if self.decoder == "ukf" else EKF(model)
-        return decoder.filter(sequences, cov0=self.prior_variance * np.eye(model.n_hidden)).loglik
+        return decoder.filter(sequences, mean0=self.mean0_[index], cov0=self.cov0_[index]).loglik
 
 
 _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")
@@ -303,6 +439,9 @@ _DEFAULTS = {name: parameter.default for name, parameter in
 
 
 def _check_X(X, n_channels: int | None = None) -> np.ndarray:
+    """X as one (n_samples, n_channels, n_timepoints) array; a list of unequal-length sequences is NaN-padded."""
+    if isinstance(X, (list, tuple)) and X and all(np.ndim(series) == 2 for series in X):
+        X = pad_sequences(X)
     X = as_float_array(X, "X")
     if X.ndim != 3 or X.shape[2] == 0:
         raise ShapeError(f"X must have shape (n_samples, n_channels, n_timepoints), got {X.shape}")

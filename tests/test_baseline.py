@@ -115,6 +115,10 @@ def test_reservoir_classifier_probabilities():
     X_missing[:, 15:20] = np.nan
     assert np.all(np.isfinite(clf.predict_proba(X_missing)))
     assert clf.predict_proba(X[1])[-1].shape == (2,)
+    accumulated = clf.predict_proba(X[1::2], accumulate=True)
+    instantaneous = np.log(proba)
+    expected = np.exp(np.cumsum(instantaneous, axis=1))
+    np.testing.assert_allclose(accumulated, expected / expected.sum(-1, keepdims=True), rtol=1e-10, atol=1e-150)
 
 
 def test_baselines_reject_bad_input(model):

@@ -87,3 +87,26 @@ def test_switching_sequences_switch_dynamics_and_keep_state():
     np.testing.assert_allclose(states[:, 40], second.transition(states[:, 39]))
     with pytest.raises(ParameterError):
         switching_sequences(first, second, 100, 100)
+
+
+def test_pad_sequences_stacks_unequal_lengths_with_nan():
+    from rrnn_net.datasets import pad_sequences
+
+    padded = pad_sequences([np.ones((2, 3)), np.zeros((2, 1))])
+    assert padded.shape == (2, 2, 3)
+    np.testing.assert_array_equal(padded[1, :, 0], [0.0, 0.0])
+    assert np.isnan(padded[1, :, 1:]).all() and not np.isnan(padded[0]).any()
+    with pytest.raises(ShapeError, match="channels"):
+        pad_sequences([np.ones((2, 3)), np.ones((3, 3))])
+    with pytest.raises(ShapeError, match="time point"):
+        pad_sequences([np.ones((2, 3)), np.ones((2, 0))])
+    with pytest.raises(ShapeError):
+        pad_sequences([])
+
+
+def test_unequal_length_gestures_load_padded():
+    pytest.importorskip("aeon")
+    data = load_aeon_recordings("PickupGestureWiimoteZ")
+    assert data.X_train.shape[:2] == (50, 1) and len(data.classes) == 10
+    lengths = (~np.isnan(data.X_train[:, 0])).sum(axis=1)
+    assert lengths.min() < lengths.max() == data.X_train.shape[2]

@@ -95,6 +95,8 @@ def test_sklearn_protocol_and_errors(two_class_data):
         clf.predict(X)
     with pytest.raises(ParameterError, match="decoder"):
         RRNNClassifier(decoder="magic").fit(X, y)
+    with pytest.raises(ParameterError, match="objective"):
+        RRNNClassifier(objective="adversarial").fit(X, y)
     with pytest.raises(ShapeError, match="y must have shape"):
         RRNNClassifier().fit(X, y[:3])
     with pytest.raises(ShapeError, match="n_samples, n_channels"):
@@ -127,3 +129,73 @@ def test_brian2_bank_recognises_like_the_ukf_bank(two_class_data):
     models = [model.replace(substeps=4) for model in models]
     clf = RRNNClassifier.from_models(models, classes=[0, 1], decoder="brian2")
     assert clf.score(X[:, :, :60], y) >= 0.9
+
+
+@pytest.fixture(scope="module")
+def learned(two_class_data):
+    """A bank learned with the default objective (small and quick: EKF evidence, few steps)."""
+    _, X, y = two_class_data
+    options = {"evidence_steps": 40, "conditional_steps": 20, "init_epochs": 20}
+    return RRNNClassifier(3, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options).fit(X, y)
+
+
+def test_default_fit_learns_priors_and_an_evidence_scale(learned, two_class_data):
+    models, _, _ = two_class_data
+    pytest.importorskip("jax")
+    assert learned.mean0_.shape == (2, 3) and learned.cov0_.shape == (2, 3, 3)
+    assert 0 < learned.evidence_scale_ <= 10 and learned.fit_result_.curves["conditional"].best_step >= 0
+    fresh, labels = class_sequences(models, 10, 120, seed=5)
+    assert learned.score(fresh, labels) >= 0.9
+    online = learned.predict_proba_online(fresh)
+    expected = softmax_posterior(learned.evidence_scale_ * learned.log_evidence_online(fresh))
+    np.testing.assert_allclose(online, expected)
+
+
+def test_unequal_lengths_in_aeons_list_format(learned, two_class_data):
+    _, X, _ = two_class_data
+    series = [X[0, :, :70], X[1], X[2, :, :5]]
+    padded = np.full((3, 2, 120), np.nan)
+    for index, item in enumerate(series):
+        padded[index, :, :item.shape[1]] = item
+    np.testing.assert_array_equal(learned.predict_proba_online(series), learned.predict_proba_online(padded))
+    np.testing.assert_array_equal(learned.predict(series), learned.predict(padded))
+    with pytest.raises(ShapeError, match="channels"):
+        learned.predict([X[0], X[1, :1]])
+
+
+def test_learned_classifier_round_trips_with_its_priors_and_scale(tmp_path, learned, two_class_data):
+    _, X, _ = two_class_data
+    loaded = RRNNClassifier.load(learned.save(tmp_path / "bank.npz"))
+    np.testing.assert_array_equal(loaded.mean0_, learned.mean0_)
+    assert loaded.evidence_scale_ == learned.evidence_scale_ and loaded.get_params()["objective"] == "conditional"
+    np.testing.assert_array_equal(loaded.predict_proba_online(X), learned.predict_proba_online(X))
+    noisier = learned.with_added_noise(0.1)
+    np.testing.assert_array_equal(noisier.cov0_, learned.cov0_)
+    assert noisier.evidence_scale_ == learned.evidence_scale_
+
+
+def test_a_version_1_file_loads_with_the_prior_it_was_saved_with(tmp_path, two_class_data):
+    import json
+
+    models, X, _ = two_class_data
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], prior_variance=0.3)
+    path = clf.save(tmp_path / "new.npz")
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files if name not in ("mean0", "cov0", "metadata")}
+        metadata = json.loads(str(data["metadata"]))
+    metadata["version"] = 1
+    del metadata["evidence_scale"]
+    old = tmp_path / "old.npz"
+    np.savez(old, metadata=np.array(json.dumps(metadata)), **arrays)
+    np.testing.assert_array_equal(RRNNClassifier.load(old).predict_proba_online(X), clf.predict_proba_online(X))
+
+
+def test_several_sizes_keep_the_one_validation_prefers(two_class_data):
+    _, X, y = two_class_data
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    clf = RRNNClassifier((2, 3), sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options).fit(X, y)
+    assert set(clf.validation_scores_) == {2, 3}
+    assert clf.validation_scores_[clf.n_hidden_] == max(clf.validation_scores_.values())
+    assert clf.models_[0].n_hidden == clf.n_hidden_ == clf.mean0_.shape[1]
+    with pytest.raises(ParameterError, match="n_hidden"):
+        RRNNClassifier((), sample_interval=0.005).fit(X, y)

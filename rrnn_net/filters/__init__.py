@@ -6,7 +6,7 @@ return a :class:`FilterResult`.
 
 from .continuous import ContinuousFilter, ContinuousRHS
 from .ekf import EKF
-from .result import FilterResult
+from .result import FilterResult, SmootherResult
 from .ukf import UKF, merwe_weights
 
-__all__ = ["UKF", "EKF", "ContinuousFilter", "ContinuousRHS", "FilterResult", "merwe_weights"]
+__all__ = ["UKF", "EKF", "ContinuousFilter", "ContinuousRHS", "FilterResult", "SmootherResult", "merwe_weights"]

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import CovarianceError
 from ..model import GenerativeRNN
 from ._common import MaskedInnovation, batched_observations, initial_belief, symmetrize
-from .result import FilterResult
+from .result import FilterResult, SmootherResult
 
 __all__ = ["DiscreteFilter", "MeasurementMoments"]
 
@@ -49,6 +49,13 @@ class DiscreteFilter(ABC):
     def measurement_moments(self, predicted_mean, predicted_cov, state, repairs) -> MeasurementMoments:
         """Return the predicted observation and its moments given the prediction."""
 
+    @abstractmethod
+    def transition_cross_cov(self, mean_prior: np.ndarray, state) -> np.ndarray:
+        """Cov(x_{k−1}, x_k | y_<k), shape (B, n, n), from the state :meth:`predict` returned.
+
+        The smoother's gain is this cross-covariance times P̂_k⁻¹.
+        """
+
     def filter(
         self,
         observations,
@@ -76,6 +83,16 @@ class DiscreteFilter(ABC):
         FilterResult
             Per-step arrays; without the batch axis when ``observations`` was 2-D.
         """
+        result, batched, _ = self._forward(observations, mean0, cov0, keep_cov=keep_cov,
+                                           keep_innovation_cov=keep_innovation_cov, smoothing=False)
+        return result if batched else result.unbatched()
+
+    def _forward(self, observations, mean0, cov0, *, keep_cov: bool, keep_innovation_cov: bool, smoothing: bool):
+        """The filter's time loop; with ``smoothing`` also the predictions and cross-covariances the RTS pass needs.
+
+        Returns the batched FilterResult, whether the input was batched, and
+        (mean0, cov0, P̂ (B, T, n, n), C (B, T, n, n)) or None.
+        """
         y, batched = batched_observations(observations, self.model)
         batch, n_steps, n_obs = y.shape
         n = self.model.n_hidden
@@ -87,13 +104,21 @@ class DiscreteFilter(ABC):
         correction = np.empty((batch, n_steps, n))
         means = np.empty((batch, n_steps, n))
         loglik = np.empty((batch, n_steps))
+        keep_cov = keep_cov or smoothing
         covs = np.empty((batch, n_steps, n, n)) if keep_cov else None
+        if smoothing:
+            prior = (mean.copy(), cov.copy())
+            predicted_covs = np.empty((batch, n_steps, n, n))
+            cross_covs = np.empty((batch, n_steps, n, n))
         innovation_covs = np.empty((batch, n_steps, n_obs, n_obs)) if keep_innovation_cov else None
 
         masks = MaskedInnovation.per_step(y)
         for k in range(n_steps):
             mean_prior, cov_prior, state = self.predict(mean, cov, repairs)
             moments = self.measurement_moments(mean_prior, cov_prior, state, repairs)
+            if smoothing:
+                predicted_covs[:, k] = cov_prior
+                cross_covs[:, k] = self.transition_cross_cov(mean_prior, state)
             mask = masks[k]
             error = mask.error(y[:, k], moments.predicted_obs)
             gain, loglik[:, k], S = mask.gain_and_loglik(
@@ -124,4 +149,50 @@ class DiscreteFilter(ABC):
             innovation_cov=innovation_covs,
             n_psd_repairs=repairs,
         )
+        smoothing_terms = (*prior, predicted_covs, cross_covs) if smoothing else None
+        return result, batched, smoothing_terms
+
+    def smooth(self, observations, *, mean0=None, cov0=None) -> SmootherResult:
+        """Rauch–Tung–Striebel smoothing: the state given *all* observations, after one forward filter pass.
+
+        With filtered (μ_k, P_k), predicted (μ̂_{k+1}, P̂_{k+1}) and the
+        filter's cross-covariance C_{k+1} = Cov(x_k, x_{k+1} | y_1..k), the
+        backward pass is G_k = C_{k+1} P̂_{k+1}⁻¹,
+        μˢ_k = μ_k + G_k (μˢ_{k+1} − μ̂_{k+1}),
+        Pˢ_k = P_k + G_k (Pˢ_{k+1} − P̂_{k+1}) G_kᵀ — for the UKF the unscented
+        RTS smoother (Särkkä 2008, C from the sigma points), for the EKF the
+        extended one (C = P_k F_kᵀ). Exact on linear-Gaussian models. Missing
+        samples (NaN) need nothing special: the filter already skipped them.
+
+        Parameters
+        ----------
+        observations : array_like, shape (T, m) or (B, T, m)
+        mean0, cov0 : array_like, optional
+            Prior at t = 0, as for :meth:`filter`.
+
+        Returns
+        -------
+        SmootherResult
+            Smoothed means and covariances at the sample times, the smoothed
+            state at t = 0, lag-one covariances, and the forward FilterResult.
+        """
+        filtered, batched, (mean_start, cov_start, predicted_covs, cross_covs) = self._forward(
+            observations, mean0, cov0, keep_cov=False, keep_innovation_cov=False, smoothing=True)
+        means = filtered.mean.copy()
+        covs = filtered.cov.copy()
+        lag_one = np.empty_like(covs)
+        n_steps = means.shape[1]
+        mean_next, cov_next = means[:, -1], covs[:, -1]
+        for k in range(n_steps - 1, -1, -1):
+            # G = C P̂⁻¹ with P̂ symmetric: solve P̂ Gᵀ = Cᵀ.
+            gain = np.linalg.solve(predicted_covs[:, k], cross_covs[:, k].mT).mT
+            mean_before = filtered.mean[:, k - 1] if k > 0 else mean_start
+            cov_before = filtered.cov[:, k - 1] if k > 0 else cov_start
+            lag_one[:, k] = gain @ cov_next
+            mean_next = mean_before + (gain @ (mean_next - filtered.predicted_state[:, k])[..., None])[..., 0]
+            cov_next = symmetrize(cov_before + gain @ (cov_next - predicted_covs[:, k]) @ gain.mT)
+            if k > 0:
+                means[:, k - 1], covs[:, k - 1] = mean_next, cov_next
+        result = SmootherResult(mean=means, cov=covs, lag_one_cov=lag_one, initial_mean=mean_next,
+                                initial_cov=cov_next, filtered=filtered)
         return result if batched else result.unbatched()

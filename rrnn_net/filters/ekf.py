@@ -35,11 +35,19 @@ class EKF(DiscreteFilter):
         h = model.step
         eye = np.eye(model.n_hidden)
         process_cov = model.Q * h
+        start_cov = cov
+        jacobian = eye
         for _ in range(model.substeps):
             transition = eye + h * model.drift_jacobian(mean)
             cov = transition @ cov @ transition.mT + process_cov
             mean = mean + h * model.drift(mean)
-        return mean, cov, None
+            jacobian = transition @ jacobian
+        # Cov(x_{k−1}, x_k) of the linearised map: the process noise of each substep is independent of x_{k−1}.
+        return mean, cov, (start_cov, jacobian)
+
+    def transition_cross_cov(self, mean_prior, state):
+        start_cov, jacobian = state
+        return start_cov @ jacobian.mT
 
     def measurement_moments(self, mean_prior, cov_prior, state, repairs):
         model = self.model

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["FilterResult"]
+__all__ = ["FilterResult", "SmootherResult"]
 
 
 @dataclass
@@ -65,12 +65,58 @@ class FilterResult:
 
     def unbatched(self) -> FilterResult:
         """The same result with the batch axis of size one removed."""
-        values = {}
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if isinstance(value, np.ndarray) and value.ndim >= 1:
-                if value.shape[0] != 1:
-                    raise ValueError("unbatched() needs a batch of exactly one trial")
-                value = value[0]
-            values[item.name] = value
-        return FilterResult(**values)
+        return _unbatched(self)
+
+
+@dataclass
+class SmootherResult:
+    """Output of a Rauch–Tung–Striebel smoother: the state given all T observations.
+
+    Shapes below are for the batched case; without the batch axis B when the
+    observations were (T, m).
+
+    Attributes
+    ----------
+    mean : ndarray, shape (B, T, N)
+        Smoothed means E[x_t | y_1..T] at the sample times.
+    cov : ndarray, shape (B, T, N, N)
+        Smoothed covariances Cov(x_t | y_1..T).
+    lag_one_cov : ndarray, shape (B, T, N, N)
+        Cov(x_{t−1}, x_t | y_1..T); for t = 1 the earlier state is the one at
+        t = 0 (one interval before the first sample). EM's Q step needs it.
+    initial_mean : ndarray, shape (B, N)
+        Smoothed state at t = 0, E[x_0 | y_1..T].
+    initial_cov : ndarray, shape (B, N, N)
+        Cov(x_0 | y_1..T).
+    filtered : FilterResult
+        The forward pass (its ``loglik`` is the evidence of the data).
+    """
+
+    mean: np.ndarray
+    cov: np.ndarray
+    lag_one_cov: np.ndarray
+    initial_mean: np.ndarray
+    initial_cov: np.ndarray
+    filtered: FilterResult
+
+    def unbatched(self) -> SmootherResult:
+        """The same result with the batch axis of size one removed."""
+        return _unbatched(self)
+
+
+def _unbatched(result):
+    values = {}
+    for item in fields(result):
+        value = getattr(result, item.name)
+        if isinstance(value, (np.ndarray, FilterResult)):
+            value = value.unbatched() if isinstance(value, FilterResult) else _drop_batch(value)
+        values[item.name] = value
+    return type(result)(**values)
+
+
+def _drop_batch(value: np.ndarray) -> np.ndarray:
+    if value.ndim == 0:
+        return value
+    if value.shape[0] != 1:
+        raise ValueError("unbatched() needs a batch of exactly one trial")
+    return value[0]

@@ -172,9 +172,10 @@ class UKF(DiscreteFilter):
         mean_prior = self.mean_weights @ points
         deviations = points - mean_prior[:, None]
         cov_prior = _weighted_cov(self.cov_weights, deviations, deviations) + self._process_cov
-        return mean_prior, cov_prior, points
+        return mean_prior, cov_prior, (points, factor)
 
-    def _moments_additive(self, mean_prior, cov_prior, points, repairs):
+    def _moments_additive(self, mean_prior, cov_prior, state, repairs):
+        points, _ = state
         if not self.redraw:
             obs_points = self.model.observe(points)
             predicted_obs = self.mean_weights @ obs_points
@@ -209,10 +210,10 @@ class UKF(DiscreteFilter):
         mean_prior = self.mean_weights @ points
         deviations = points - mean_prior[:, None]
         cov_prior = _weighted_cov(self.cov_weights, deviations, deviations)
-        return mean_prior, cov_prior, (points, deviations)
+        return mean_prior, cov_prior, (points, factor, deviations)
 
     def _moments_augmented(self, mean_prior, cov_prior, state, repairs):
-        points, deviations = state
+        points, _, deviations = state
         obs_points = self.model.observe(points) + self._observation_noise
         predicted_obs = self.mean_weights @ obs_points
         obs_deviations = obs_points - predicted_obs[:, None]
@@ -229,6 +230,16 @@ class UKF(DiscreteFilter):
         if self.variant == "additive":
             return self._moments_additive(mean_prior, cov_prior, state, repairs)
         return self._moments_augmented(mean_prior, cov_prior, state, repairs)
+
+    def transition_cross_cov(self, mean_prior, state):
+        # The state parts of the points before propagation sit at μ ± s·U_j (U the upper factor of P, the
+        # same weight w for all of them; noise-only augmented points have a zero state offset), so
+        # C = Σ_i w_i (x_i − μ)(x'_i − μ̂)ᵀ = w s Uᵀ (X'⁺ − X'⁻) over the propagated points X'.
+        points, factor = state[0], state[1]
+        n = factor.shape[-1]
+        n_dimension = (self.mean_weights.size - 1) // 2
+        difference = points[:, 1:n + 1] - points[:, 1 + n_dimension:1 + n_dimension + n]
+        return (self.cov_weights[1] * self.spread) * (factor.mT @ difference)
 
     def __repr__(self) -> str:
         return (f"UKF({self.model!r}, variant={self.variant!r}, alpha={self.alpha:g}, beta={self.beta:g}, "

@@ -14,3 +14,8 @@ def test_fast_noise_demo(tmp_path):
     assert rrnn["1.0"] < reservoir["1.0"]
     assert rrnn["1.0"] < metrics["rrnn_train_noise_normalised_rmse"]["1.0"]
     assert rrnn["0.03"] < rrnn["1.0"]
+    # Recognition: the learned bank recognises clean recordings; told the added noise it holds up at the
+    # strongest noise at least as well as the reservoir and as itself not told.
+    bank, told = metrics["recognition_bank_accuracy"], metrics["recognition_bank_told_accuracy"]
+    assert bank["0.0"] >= 0.9
+    assert told["1.0"] >= max(bank["1.0"], metrics["recognition_reservoir_accuracy"]["1.0"])

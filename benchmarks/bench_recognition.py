@@ -1,0 +1,164 @@
+"""Recognition of real recordings: the rRNN bank next to aeon's 1-NN DTW and MiniRocket, in one run.
+
+For each labelled set shipped inside aeon, on aeon's own train/test split:
+test accuracy, training accuracy, expected calibration error (ECE, 10 bins)
+of the class posterior after 25 %, 50 % and 100 % of each test recording,
+fit time, and for the rRNN bank how early it decides: the mean share of a
+recording seen before the true class's posterior first reaches 0.9 (1 if it
+never does), and how often a wrong class got there first. The
+rRNN bank is :class:`rrnn_net.RRNNClassifier` with its defaults — every
+learning choice it makes is made on a validation split of the training data
+— and sees the data in aeon's format (a list of arrays where lengths differ).
+1-NN DTW is ``KNeighborsTimeSeriesClassifier(distance="dtw")``; MiniRocket is
+``MiniRocketClassifier`` (behind aeon's ``Padder`` where lengths differ). The
+peers' ECE is from their ``predict_proba`` on whole recordings (1-NN gives 0/1).
+
+GunPoint and OSULeaf were never looked at while the rRNN's learning was
+developed; run them with ``--datasets GunPoint OSULeaf`` as a check on
+unseen data.
+
+    python benchmarks/bench_recognition.py [--datasets BasicMotions ...] [--only rrnn] [--json out.json]
+                                           [--set tying=none ...]
+
+``--set NAME=VALUE`` changes an RRNNClassifier parameter from its default
+(VALUE is read as a Python literal, else as a string).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import time
+import warnings
+
+import numpy as np
+
+from rrnn_net import RRNNClassifier
+from rrnn_net.datasets import AEON_RECORDINGS
+from rrnn_net.learning import expected_calibration_error
+
+DATASETS = ("BasicMotions", "JapaneseVowels", "ArrowHead", "ItalyPowerDemand", "ACSF1", "PickupGestureWiimoteZ")
+FRACTIONS = (0.25, 0.5, 1.0)
+THRESHOLD = 0.9
+
+
+def load(name: str):
+    from aeon.datasets import load_classification
+
+    X_train, y_train = load_classification(name, split="train")
+    X_test, y_test = load_classification(name, split="test")
+    return X_train, np.asarray(y_train), X_test, np.asarray(y_test)
+
+
+def lengths(X) -> np.ndarray:
+    if isinstance(X, np.ndarray):
+        return np.full(X.shape[0], X.shape[-1])
+    return np.array([series.shape[-1] for series in X])
+
+
+def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, settings: dict) -> dict:
+    rate = AEON_RECORDINGS.get(name)
+    classifier = RRNNClassifier(sample_interval=1.0 / rate if rate else 1.0, random_state=seed, **settings)
+    start = time.perf_counter()
+    classifier.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+    online = classifier.predict_proba_online(X_test)  # (n, T_max, K), constant after each end
+    test_lengths = lengths(X_test)
+    truth = np.searchsorted(classifier.classes_, y_test)
+    row = {"fit_s": fit_seconds, "train_accuracy": classifier.score(X_train, y_train),
+           "evidence_scale": classifier.evidence_scale_}
+    for fraction in FRACTIONS:
+        index = np.maximum(np.ceil(fraction * test_lengths).astype(int) - 1, 0)
+        proba = online[np.arange(len(y_test)), index]
+        row[f"accuracy_{fraction:.0%}"] = float(np.mean(proba.argmax(axis=1) == truth))
+        row[f"ece_{fraction:.0%}"] = expected_calibration_error(proba, truth)
+    row["accuracy"] = row["accuracy_100%"]
+    within = np.arange(online.shape[1])[None, :] < test_lengths[:, None]
+    # Decision time: the first sample at which the true class's posterior reaches the threshold (never: 100 %).
+    right = (online[np.arange(len(y_test)), :, truth] >= THRESHOLD) & within
+    first_right = np.where(right.any(axis=1), (np.argmax(right, axis=1) + 1) / test_lengths, 1.0)
+    row["mean_decision_fraction"] = float(np.mean(first_right))
+    # How often the first class to reach the threshold was a wrong one (an early, confident mistake).
+    confident = (online.max(axis=-1) >= THRESHOLD) & within
+    first = np.argmax(confident, axis=1)
+    first_class = online[np.arange(len(y_test)), first].argmax(axis=1)
+    row["wrong_first_decisions"] = float(np.mean(confident.any(axis=1) & (first_class != truth)))
+    return row
+
+
+def peer_metrics(kind: str, X_train, y_train, X_test, y_test) -> dict:
+    from aeon.classification.convolution_based import MiniRocketClassifier
+    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+    unequal = not isinstance(X_train, np.ndarray) or not isinstance(X_test, np.ndarray)
+    if kind == "dtw":
+        classifier = KNeighborsTimeSeriesClassifier(distance="dtw")
+    elif unequal:
+        from aeon.pipeline import make_pipeline
+        from aeon.transformations.collection.unequal_length import Padder
+
+        longest = int(max(lengths(X_train).max(), lengths(X_test).max()))
+        classifier = make_pipeline(Padder(padded_length=longest), MiniRocketClassifier(random_state=0))
+    else:
+        classifier = MiniRocketClassifier(random_state=0)
+    start = time.perf_counter()
+    classifier.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+    classes = np.unique(y_train)
+    proba = classifier.predict_proba(X_test)
+    predicted = classes[proba.argmax(axis=1)]
+    return {"fit_s": fit_seconds, "accuracy": float(np.mean(predicted == y_test)),
+            "train_accuracy": float(np.mean(classifier.predict(X_train) == y_train)),
+            "ece_100%": expected_calibration_error(proba, np.searchsorted(classes, y_test))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=sorted(AEON_RECORDINGS))
+    parser.add_argument("--only", nargs="+", default=["rrnn", "dtw", "minirocket"],
+                        choices=["rrnn", "dtw", "minirocket"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="also write every number to this JSON file")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="an RRNNClassifier parameter other than its default (repeatable)")
+    args = parser.parse_args()
+    settings = dict(_setting(item) for item in args.set)
+    warnings.filterwarnings("ignore", module="aeon")
+    results = {}
+    for name in args.datasets:
+        X_train, y_train, X_test, y_test = load(name)
+        results[name] = {}
+        for kind in args.only:
+            if kind == "rrnn":
+                row = rrnn_metrics(name, X_train, y_train, X_test, y_test, args.seed, settings)
+            else:
+                row = peer_metrics(kind, X_train, y_train, X_test, y_test)
+            results[name][kind] = row
+            print(f"{name:24s} {kind:10s} " + " ".join(
+                f"{key}={value:.3f}" for key, value in row.items() if isinstance(value, float)), flush=True)
+    print()
+    print("| recordings | rRNN bank test (train) | 1-NN DTW | MiniRocket | rRNN ECE 25/50/100 % | rRNN fit (s) |")
+    print("|---|---|---|---|---|---|")
+    for name, rows in results.items():
+        rrnn = rows.get("rrnn", {})
+        cells = [f"{rrnn['accuracy']:.3f} ({rrnn['train_accuracy']:.2f})" if rrnn else "–"]
+        cells += [f"{rows[kind]['accuracy']:.3f}" if kind in rows else "–" for kind in ("dtw", "minirocket")]
+        cells.append(" / ".join(f"{rrnn[f'ece_{f:.0%}']:.3f}" for f in FRACTIONS) if rrnn else "–")
+        cells.append(f"{rrnn['fit_s']:.0f}" if rrnn else "–")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    if args.json:
+        with open(args.json, "w") as stream:
+            json.dump(results, stream, indent=2)
+
+
+def _setting(text: str) -> tuple[str, object]:
+    name, _, value = text.partition("=")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+if __name__ == "__main__":
+    main()

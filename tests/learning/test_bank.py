@@ -1,0 +1,88 @@
+"""Bank learning: conditional likelihood, validation split, tying, windows, errors."""
+
+import numpy as np
+import pytest
+
+from rrnn_net import GenerativeRNN
+from rrnn_net.datasets import class_sequences
+from rrnn_net.errors import ParameterError, ShapeError
+from rrnn_net.learning import fit_bank
+from rrnn_net.learning.bank import SCALE_BOUNDS
+
+pytest.importorskip("jax")
+
+
+@pytest.fixture(scope="module")
+def data():
+    models = [GenerativeRNN.oscillator(3, 2, seed=seed, frequency=f) for seed, f in ((0, 5.0), (1, 8.0))]
+    X, y = class_sequences(models, 16, 60, seed=0)
+    labels = np.array(["slow", "fast"])[y]
+    sequences = np.swapaxes(X, 1, 2)
+    return models, sequences[::2], labels[::2], sequences[1::2], labels[1::2]
+
+
+@pytest.fixture(scope="module")
+def bank(data):
+    _, train, labels, _, _ = data
+    return fit_bank(train, labels, 3, dt=0.005, tau=0.02, evidence_steps=60, conditional_steps=30,
+                    init_epochs=30, filter="ekf", seed=0, progress=False)
+
+
+def bank_accuracy(bank, sequences, labels) -> float:
+    from rrnn_net import UKF
+
+    totals = np.stack([UKF(model).filter(sequences, mean0=m0, cov0=c0).total_loglik
+                       for model, m0, c0 in zip(bank.models, bank.mean0, bank.cov0, strict=True)], axis=-1)
+    return float(np.mean(bank.classes[totals.argmax(axis=-1)] == labels))
+
+
+def test_conditional_bank_recognises_held_out_sequences(bank, data):
+    _, _, _, test, test_labels = data
+    assert list(bank.classes) == ["fast", "slow"] and len(bank.models) == 2
+    assert bank_accuracy(bank, test, test_labels) >= 0.9
+    assert SCALE_BOUNDS[0] <= bank.evidence_scale <= SCALE_BOUNDS[1]
+    assert set(bank.curves) == {"evidence", "conditional"}
+    conditional = bank.curves["conditional"]
+    assert conditional.validation_score.max() >= conditional.validation_score[0]
+    assert bank.mean0.shape == (2, 3) and bank.cov0.shape == (2, 3, 3)
+
+
+def test_validation_split_is_stratified_and_held_out(bank, data):
+    _, _, labels, _, _ = data
+    held = labels[bank.validation_index]
+    assert sorted(held) == ["fast", "fast", "slow", "slow"], "round(0.25 * 8) = 2 of each class"
+
+
+def test_tied_dynamics_are_shared(data):
+    _, train, labels, _, _ = data
+    tied = fit_bank(train, labels, 3, dt=0.005, tau=0.02, tying="dynamics", evidence_steps=10, conditional_steps=5,
+                    init_epochs=10, window=25, batch_size=6, filter="ekf", seed=1, progress=False)
+    first, second = tied.models
+    for name in ("W", "M", "c", "Q", "R"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name), err_msg=name)
+    assert not np.array_equal(first.b, second.b), "the class-specific bias is what distinguishes the classes"
+
+
+def test_evidence_objective_skips_the_conditional_stage_and_calibration_can_be_off(data):
+    _, train, labels, _, _ = data
+    generative = fit_bank(train, labels, 3, dt=0.005, tau=0.02, objective="evidence", calibrate=False,
+                          evidence_steps=10, init_epochs=10, filter="ekf", seed=0, progress=False)
+    assert set(generative.curves) == {"evidence"} and generative.evidence_scale == 1.0
+
+
+def test_fit_bank_rejects_bad_input(data):
+    _, train, labels, _, _ = data
+    with pytest.raises(ParameterError, match="two classes"):
+        fit_bank(train, np.zeros(len(labels)), 3, dt=0.005)
+    with pytest.raises(ShapeError, match="labels"):
+        fit_bank(train, labels[:-1], 3, dt=0.005)
+    with pytest.raises(ParameterError, match="objective"):
+        fit_bank(train, labels, 3, dt=0.005, objective="adversarial")
+    with pytest.raises(ParameterError, match="tying"):
+        fit_bank(train, labels, 3, dt=0.005, tying="weights")
+    with pytest.raises(ParameterError, match="evidence_weight"):
+        fit_bank(train, labels, 3, dt=0.005, evidence_weight=-1.0)
+    with pytest.raises(ParameterError, match="initial_models"):
+        fit_bank(train, labels, 3, dt=0.005, initial_models=[GenerativeRNN.oscillator(3, 2)] * 3)
+    with pytest.raises(ParameterError, match="Euler step"):
+        fit_bank(train, labels, 3, dt=0.005, tau=0.001)

@@ -1,0 +1,41 @@
+"""Expected calibration error and the evidence-scale search."""
+
+import numpy as np
+import pytest
+
+from rrnn_net.errors import ParameterError, ShapeError
+from rrnn_net.learning import expected_calibration_error
+from rrnn_net.learning.bank import calibrated_log_posterior
+
+
+def test_ece_by_hand():
+    # Bin (0.8, 0.9]: confidences 0.9, 0.85 -> one right -> |0.5 - 0.875|; bin (0.5, 0.6]: 0.6 right -> 0.4.
+    proba = np.array([[0.9, 0.1], [0.15, 0.85], [0.6, 0.4]])
+    expected = 2 / 3 * abs(0.5 - 0.875) + 1 / 3 * abs(1.0 - 0.6)
+    assert expected_calibration_error(proba, [0, 0, 0]) == pytest.approx(expected)
+    assert expected_calibration_error(np.eye(3), [0, 1, 2]) == 0.0
+
+
+def test_ece_rejects_bad_input():
+    with pytest.raises(ShapeError):
+        expected_calibration_error(np.ones(3), [0, 0, 0])
+    with pytest.raises(ParameterError):
+        expected_calibration_error([[0.5, 0.5]], [2])
+    with pytest.raises(ParameterError):
+        expected_calibration_error([[np.nan, 0.5]], [0])
+
+
+def test_evidence_scale_maximises_the_mean_log_posterior():
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 3, size=40)
+    # Overconfident evidence: the right class leads by 3 nats per step, but every fifth sequence is misleading.
+    values = rng.standard_normal((3, 40, 12))
+    values[codes, np.arange(40)] += 3.0
+    values[(codes[::5] + 1) % 3, np.arange(40)[::5]] += 6.0
+    sampled = np.ones((40, 12), dtype=bool)
+    score, scale = calibrated_log_posterior(values, codes, sampled)
+    grid = np.exp(np.linspace(np.log(1e-3), np.log(10.0), 400))
+    scores = [calibrated_log_posterior(values * g, codes, sampled, fit_scale=False)[0] for g in grid]
+    assert scale < 1.0, "overconfident evidence must be tempered"
+    assert score == pytest.approx(max(scores), abs=1e-4)
+    assert scale == pytest.approx(grid[int(np.argmax(scores))], rel=0.05)
