@@ -53,7 +53,7 @@ def _model(n_hidden: int):
     # Process noise 1/s keeps the Euler-integrated Riccati equation positive definite up to N = 40 here
     # (at 0.05/s the numpy filter repairs P at N = 40 and the unrepaired network drifts away from it).
     return GenerativeRNN.oscillator(n_hidden, 3, substeps=4, observation_noise=0.05, process_noise=1.0,
-                                    dt=SAMPLE_INTERVAL, seed=1)
+                                    sample_interval=SAMPLE_INTERVAL, seed=1)
 
 
 def _best_time(function, repeats: int = 3) -> float:
@@ -84,7 +84,8 @@ def worker(n_hidden: int, gain: str, target: str, n_samples: int, cache: Path) -
 
     model = _model(n_hidden)
     cov0 = 0.05 * np.eye(n_hidden)
-    graph = compile_rrnn(model, gain=gain, cov0=cov0) if gain == "adaptive" else compile_rrnn(model, gain="fixed")
+    graph = compile_rrnn(model, gain_mode=gain, cov0=cov0) if gain == "adaptive" else compile_rrnn(model,
+                                                                                                   gain_mode="fixed")
     y = [model.simulate(n_samples, batch=batch, seed=seed)[1] for batch, seed in ((1, 2), (1, 3), (BATCH, 4))]
     reference = ContinuousFilter(model)
     numpy_single = _best_time(lambda: reference.filter(y[1], cov0=cov0))
@@ -172,7 +173,7 @@ def main() -> None:
         return
     sizes, n_samples = ((8,), 100) if args.quick else ((8, 20, 40), 400)
     cache = args.cache_root or Path(tempfile.mkdtemp(prefix="rrnn_bench_"))
-    print(f"{n_samples * SAMPLE_INTERVAL:g} s simulated at dt = {SAMPLE_INTERVAL / 4 * 1e3:g} ms, batch {BATCH}, "
+    print(f"{n_samples * SAMPLE_INTERVAL:g} s simulated at step h = {SAMPLE_INTERVAL / 4 * 1e3:g} ms, batch {BATCH}, "
           f"caches under {cache}\n")
     print(HEADER, flush=True)
     rows = []

@@ -15,7 +15,8 @@ from collections.abc import Callable
 import networkx as nx
 
 from rrnn_net import GenerativeRNN
-from rrnn_net.graph import average_filter_gain, compile_rrnn, validate_graph
+from rrnn_net.filters import average_filter_gain
+from rrnn_net.graph import compile_rrnn, validate_graph
 from rrnn_net.graph.io import graph_to_bytes
 
 
@@ -59,10 +60,10 @@ def main() -> None:
         gain = average_filter_gain(model)
         rows.append(measure(f"adaptive N={n}", lambda model=model: compile_rrnn(model), args.repeats))
         rows.append(measure(f"fixed N={n} (K given)",
-                            lambda model=model, gain=gain: compile_rrnn(model, gain="fixed", fixed_gain=gain),
+                            lambda model=model, gain=gain: compile_rrnn(model, gain_mode="fixed", fixed_gain=gain),
                             args.repeats))
         # The default gain runs the continuous filter on simulated data (GAIN_AVERAGE_DEFAULTS): once is enough.
-        rows.append(measure(f"fixed N={n} (K averaged)", lambda model=model: compile_rrnn(model, gain="fixed"), 1))
+        rows.append(measure(f"fixed N={n} (K averaged)", lambda model=model: compile_rrnn(model, gain_mode="fixed"), 1))
     print(f"m = {args.n_obs} observed channels; compile_s = best of {args.repeats}")
     header = f"{'graph':<26}{'nodes':>8}{'edges':>9}{'compile_s':>11}{'peak_MB':>9}{'validate_s':>12}{'graphml_MB':>12}"
     print(header)

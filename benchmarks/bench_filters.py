@@ -36,10 +36,10 @@ def filterpy_seconds(model: GenerativeRNN, y: np.ndarray, repeats: int) -> float
 
     def run() -> None:
         points = MerweScaledSigmaPoints(model.n_hidden, alpha=1.0, beta=2.0, kappa=0.0)
-        ukf = UnscentedKalmanFilter(model.n_hidden, model.n_obs, model.dt, hx=model.observe,
+        ukf = UnscentedKalmanFilter(model.n_hidden, model.n_obs, model.sample_interval, hx=model.observe,
                                     fx=lambda x, dt: model.transition(x), points=points)
         ukf.x, ukf.P = np.zeros(model.n_hidden), np.eye(model.n_hidden)
-        ukf.Q, ukf.R = model.Q * model.dt, model.R.copy()
+        ukf.Q, ukf.R = model.Q * model.sample_interval, model.R.copy()
         for sample in y:
             ukf.predict()
             ukf.update(sample)

@@ -59,7 +59,7 @@ def lengths(X) -> np.ndarray:
 
 def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, settings: dict) -> dict:
     rate = AEON_RECORDINGS.get(name)
-    classifier = RRNNClassifier(sample_interval=1.0 / rate if rate else 1.0, random_state=seed, **settings)
+    classifier = RRNNClassifier(sample_interval=1.0 / rate if rate else 1.0, seed=seed, **settings)
     start = time.perf_counter()
     classifier.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start

@@ -3,13 +3,17 @@
 A :class:`GenerativeRNN` describes a signal; its Bayesian inverse (the rRNN) is
 available as batched numpy decoders (:class:`UKF`, :class:`EKF`,
 :class:`ContinuousFilter`), compiles into a networkx graph
-(:func:`compile_rrnn`) and runs in Brian2 (``rrnn_net.backends.run_brian2``,
-imported on demand because Brian2 is slow to import). A bank of rRNNs
+(:func:`compile_rrnn`) and runs on a backend (``rrnn_net.backends.run``:
+Brian2, or the numpy reference evaluation; imported on demand because Brian2
+is slow to import). A bank of rRNNs
 recognises sequences online (:class:`RRNNClassifier`).
 """
 
 from .errors import (
     CovarianceError,
+    DecodeError,
+    DivergenceError,
+    ModelTypeError,
     NonFiniteError,
     ParameterError,
     RRNNError,
@@ -41,4 +45,7 @@ __all__ = [
     "NonFiniteError",
     "CovarianceError",
     "UnstableSettingError",
+    "DivergenceError",
+    "ModelTypeError",
+    "DecodeError",
 ]

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CovarianceError, NonFiniteError, ParameterError, ShapeError, UnstableSettingError
+from .errors import (
+    CovarianceError,
+    ModelTypeError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+    UnstableSettingError,
+)
 
 
 def as_float_array(value, name: str) -> np.ndarray:
@@ -28,6 +35,91 @@ def finite_array(value, name: str, shape: tuple[int, ...] | None = None) -> np.n
     if not np.all(np.isfinite(array)):
         raise NonFiniteError(f"{name} contains NaN or infinite values")
     return array
+
+
+def check_observations(
+    values,
+    n_channels: int | None = None,
+    *,
+    name: str = "observations",
+    allow_nan: bool = True,
+    two_d: str | None = "trial",
+    channels_first: bool = False,
+) -> tuple[np.ndarray, bool]:
+    """Check observed sequences and return them as one float64 batch, and whether the input was a batch.
+
+    Every decoder, classifier, trainer and backend checks its observations
+    here, so all of them accept the same shapes and word their errors alike.
+
+    Parameters
+    ----------
+    values : array_like, shape (B, T, m)
+        B sequences of T samples of m channels (``channels_first``: (B, m, T),
+        aeon's ``(n_samples, n_channels, n_timepoints)``). A 2-D array is read
+        as ``two_d`` says.
+    n_channels : int, optional
+        The m required; any m when None.
+    name : str
+        Name of the argument in error messages.
+    allow_nan : bool
+        NaN marks a missing sample (default); False refuses it. Infinity is
+        always refused.
+    two_d : {"trial", "channel", None}
+        A 2-D array is one trial (T, m) (default), a batch of one channel
+        (B, T), or refused (None).
+    channels_first : bool
+        The layout is (B, m, T) instead of batch-first (B, T, m).
+
+    Returns
+    -------
+    ndarray, shape (B, T, m), or (B, m, T) when ``channels_first``
+        A new float64 array; a 2-D input gains the axis it lacked (of size 1).
+    bool
+        False when a 2-D array was read as one trial, True otherwise.
+
+    Raises
+    ------
+    ShapeError
+        Not 3-D (nor 2-D as allowed), an empty axis, or not ``n_channels`` channels.
+    NonFiniteError
+        Infinite values, or NaN when ``allow_nan`` is False.
+
+    Examples
+    --------
+    >>> y, batched = check_observations(np.zeros((50, 2)), 2)
+    >>> y.shape, batched
+    ((1, 50, 2), False)
+    >>> check_observations(np.zeros((4, 50)), 1, two_d="channel")[0].shape
+    (4, 50, 1)
+    >>> check_observations(np.zeros((50, 3)), 2)
+    Traceback (most recent call last):
+    ...
+    rrnn_net.errors.ShapeError: observations must have shape (T, 2) or (B, T, 2), got (50, 3) (3 channel(s) per sample)
+    """
+    if two_d not in ("trial", "channel", None):
+        raise ParameterError(f"two_d must be 'trial', 'channel' or None, got {two_d!r}")
+    array = as_float_array(values, name)
+    one_trial = array.ndim == 2 and two_d == "trial"
+    channel_axis = 1 if channels_first else 2
+    axes = ["n_samples", "n_channels", "n_timepoints"] if channels_first else ["B", "T", "m"]
+    if n_channels is not None:
+        axes[channel_axis] = str(n_channels)
+    shapes = f"({', '.join(axes)})"
+    if two_d is not None:
+        missing = 0 if two_d == "trial" else channel_axis
+        shapes = f"({', '.join(axis for index, axis in enumerate(axes) if index != missing)}) or {shapes}"
+        if array.ndim == 2:
+            array = np.expand_dims(array, missing)
+    if array.ndim != 3 or 0 in array.shape:
+        raise ShapeError(f"{name} must have shape {shapes} with no empty axis, got {np.shape(values)}")
+    if n_channels is not None and array.shape[channel_axis] != n_channels:
+        raise ShapeError(f"{name} must have shape {shapes}, got {np.shape(values)} "
+                         f"({array.shape[channel_axis]} channel(s) per sample)")
+    if np.isinf(array).any():
+        raise NonFiniteError(f"{name} must not contain infinite values (NaN marks a missing sample)")
+    if not allow_nan and np.isnan(array).any():
+        raise NonFiniteError(f"{name} must not contain NaN (no missing samples here)")
+    return array, not one_trial
 
 
 def positive_scalar(value, name: str) -> float:
@@ -102,7 +194,7 @@ def check_euler_step(step: float, tau: float) -> None:
     """
     if step >= 2 * tau:
         raise UnstableSettingError(f"Euler step h = {step:g} s must be below 2*tau = {2 * tau:g} s; "
-                                   "use more substeps, a smaller dt or a larger tau")
+                                   "use more substeps, a smaller step or a larger tau")
 
 
 def steps_per_interval(interval: float, step: float) -> int:
@@ -110,5 +202,36 @@ def steps_per_interval(interval: float, step: float) -> int:
     ratio = interval / step
     steps = round(ratio)
     if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
-        raise UnstableSettingError(f"dt = {step:g} s must divide the sampling interval {interval:g} s")
+        raise UnstableSettingError(f"the step {step:g} s must divide the sampling interval {interval:g} s")
     return steps
+
+
+def check_model(model, name: str = "model") -> None:
+    """Raise :class:`~rrnn_net.errors.ModelTypeError` unless ``model`` is a GenerativeRNN."""
+    from .model import GenerativeRNN  # model.py imports this module
+
+    if not isinstance(model, GenerativeRNN):
+        raise ModelTypeError(f"{name} must be a GenerativeRNN, got {type(model).__name__}")
+
+
+def recorded_outputs(record, allowed) -> frozenset[str]:
+    """The names in ``record`` (one name or an iterable of names), each one of ``allowed``.
+
+    Every decoder and backend takes its optional outputs this way
+    (``record="covariance"``).
+
+    Raises
+    ------
+    ParameterError
+        A name that is not allowed.
+
+    Examples
+    --------
+    >>> sorted(recorded_outputs("covariance", ("covariance", "innovation_covariance")))
+    ['covariance']
+    """
+    names = frozenset({record} if isinstance(record, str) else record)
+    unknown = sorted(map(str, names - set(allowed)))
+    if unknown:
+        raise ParameterError(f"record names {unknown}, which cannot be recorded here (allowed: {sorted(allowed)})")
+    return names

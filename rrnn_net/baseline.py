@@ -9,7 +9,7 @@
 
         τ dx/dt = −x + W φ(x) + U u + b,      o = C φ(x) + d,
 
-    Euler at h = dt/substeps, sample u_k held over (t_{k−1}, t_k], output
+    Euler at h = sample_interval/substeps, sample u_k held over (t_{k−1}, t_k], output
     o_k read at t_k. Built as an echo-state reservoir (random W scaled to a
     spectral radius, random U) with a ridge-regression readout, it decodes
     hidden states of a GenerativeRNN or, through :class:`ReservoirClassifier`,
@@ -27,10 +27,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import optimize
 
-from ._validation import as_float_array, check_euler_step, finite_array, positive_int, positive_scalar
-from .errors import NonFiniteError, ParameterError, ShapeError
+from ._validation import (
+    check_euler_step,
+    check_model,
+    check_observations,
+    finite_array,
+    positive_int,
+    positive_scalar,
+)
+from .errors import ParameterError, ShapeError
 from .filters import FilterResult
-from .filters._common import MaskedInnovation, batched_observations
+from .filters._common import MaskedInnovation
 from .model import ACTIVATIONS, GenerativeRNN
 
 __all__ = ["open_loop", "OpenLoopDecoder", "InputDrivenRNN", "ReservoirClassifier", "hold_missing"]
@@ -59,8 +66,7 @@ def open_loop(model: GenerativeRNN, x0, n_steps: int) -> tuple[np.ndarray, np.nd
     >>> states.shape, y.shape
     ((10, 4), (10, 2))
     """
-    if not isinstance(model, GenerativeRNN):
-        raise ParameterError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+    check_model(model)
     states = model.run_open_loop(x0, n_steps)
     return states, model.observe(states)
 
@@ -87,8 +93,7 @@ class OpenLoopDecoder:
     """
 
     def __init__(self, model: GenerativeRNN) -> None:
-        if not isinstance(model, GenerativeRNN):
-            raise ParameterError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+        check_model(model)
         self.model = model
 
     def filter(self, observations, *, mean0=None) -> FilterResult:
@@ -107,7 +112,7 @@ class OpenLoopDecoder:
             ``cov`` and ``innovation_cov`` are None; ``state_prediction_error`` is zero.
         """
         model = self.model
-        y, batched = batched_observations(observations, model)
+        y, batched = check_observations(observations, model.n_obs)
         batch, n_steps, _ = y.shape
         if mean0 is None:
             x0 = np.zeros((batch, model.n_hidden))
@@ -159,19 +164,6 @@ def hold_missing(inputs: np.ndarray) -> np.ndarray:
     return np.where(np.logical_or.accumulate(observed, axis=1), held, 0.0)
 
 
-def _batched_inputs(inputs, n_in: int, name: str = "inputs") -> tuple[np.ndarray, bool]:
-    """(B, T, k) float array (and whether the input was batched) from (T, k) or (B, T, k); NaN allowed."""
-    u = as_float_array(inputs, name)
-    batched = u.ndim == 3
-    if u.ndim == 2:
-        u = u[None]
-    if u.ndim != 3 or u.shape[-1] != n_in or u.shape[1] == 0 or u.shape[0] == 0:
-        raise ShapeError(f"{name} must have shape (T, {n_in}) or (B, T, {n_in}) with T >= 1, got {np.shape(inputs)}")
-    if np.any(np.isinf(u)):
-        raise NonFiniteError(f"{name} contain infinite values (use NaN for missing samples)")
-    return u, batched
-
-
 @dataclass(frozen=True, eq=False)
 class InputDrivenRNN:
     """Continuous-time leaky RNN driven by an input: τ dx/dt = −x + W φ(x) + U u + b, o = C φ(x) + d.
@@ -186,17 +178,17 @@ class InputDrivenRNN:
     b : array_like, shape (N,), optional
     d : array_like, shape (q,), optional
         Output offset.
-    tau, dt : float
+    tau, sample_interval : float
         Time constant and sampling interval of the input (s).
     substeps : int
-        Euler steps per sample, h = dt/substeps < 2τ.
+        Euler steps per sample, h = sample_interval/substeps < 2τ.
     x0 : array_like, shape (N,), optional
         State at t = 0 (default zeros).
     activation : {"tanh", "linear"}
 
     Examples
     --------
-    >>> rnn = InputDrivenRNN.reservoir(2, 20, 3, tau=0.05, dt=0.01, seed=0)
+    >>> rnn = InputDrivenRNN.reservoir(2, 20, 3, tau=0.05, sample_interval=0.01, seed=0)
     >>> states, outputs = rnn.run(np.zeros((4, 30, 2)))
     >>> states.shape, outputs.shape
     ((4, 30, 20), (4, 30, 3))
@@ -208,7 +200,7 @@ class InputDrivenRNN:
     b: np.ndarray | None = None
     d: np.ndarray | None = None
     tau: float = 0.05
-    dt: float = 0.01
+    sample_interval: float = 0.01
     substeps: int = 1
     x0: np.ndarray | None = None
     activation: str = "tanh"
@@ -228,16 +220,16 @@ class InputDrivenRNN:
         d = np.zeros(C.shape[0]) if self.d is None else finite_array(self.d, "d", (C.shape[0],))
         x0 = np.zeros(n) if self.x0 is None else finite_array(self.x0, "x0", (n,))
         tau = positive_scalar(self.tau, "tau")
-        dt = positive_scalar(self.dt, "dt")
+        sample_interval = positive_scalar(self.sample_interval, "sample_interval")
         substeps = positive_int(self.substeps, "substeps")
         if self.activation not in ACTIVATIONS:
             raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        check_euler_step(dt / substeps, tau)
+        check_euler_step(sample_interval / substeps, tau)
         for name, value in (("W", W), ("U", U), ("C", C), ("b", b), ("d", d), ("x0", x0)):
             value.setflags(write=False)
             object.__setattr__(self, name, value)
         object.__setattr__(self, "tau", tau)
-        object.__setattr__(self, "dt", dt)
+        object.__setattr__(self, "sample_interval", sample_interval)
         object.__setattr__(self, "substeps", substeps)
 
     @property
@@ -246,12 +238,12 @@ class InputDrivenRNN:
         return self.W.shape[0]
 
     @property
-    def n_in(self) -> int:
+    def n_input(self) -> int:
         """Input channels k."""
         return self.U.shape[1]
 
     @property
-    def n_out(self) -> int:
+    def n_output(self) -> int:
         """Output channels q."""
         return self.C.shape[0]
 
@@ -262,12 +254,12 @@ class InputDrivenRNN:
     @classmethod
     def reservoir(
         cls,
-        n_in: int,
+        n_input: int,
         n_hidden: int,
-        n_out: int,
+        n_output: int,
         *,
         tau: float,
-        dt: float,
+        sample_interval: float,
         substeps: int = 1,
         spectral_radius: float = 0.9,
         input_scale: float = 1.0,
@@ -280,8 +272,8 @@ class InputDrivenRNN:
         With ρ(W) < 1 the leaky dynamics forget their initial state (echo-state
         property). The readout starts at zero; fit it with :meth:`fit_readout`.
         """
-        n_in, n_hidden, n_out = (positive_int(v, name) for v, name in
-                                 ((n_in, "n_in"), (n_hidden, "n_hidden"), (n_out, "n_out")))
+        n_input, n_hidden, n_output = (positive_int(v, name) for v, name in
+                                 ((n_input, "n_input"), (n_hidden, "n_hidden"), (n_output, "n_output")))
         radius = positive_scalar(spectral_radius, "spectral_radius")
         scale = positive_scalar(input_scale, "input_scale")
         if not np.isfinite(bias_scale) or bias_scale < 0:
@@ -289,9 +281,10 @@ class InputDrivenRNN:
         rng = np.random.default_rng(seed)
         W = rng.standard_normal((n_hidden, n_hidden))
         W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
-        U = rng.standard_normal((n_hidden, n_in)) * (scale / np.sqrt(n_in))
+        U = rng.standard_normal((n_hidden, n_input)) * (scale / np.sqrt(n_input))
         b = bias_scale * rng.standard_normal(n_hidden)
-        return cls(W=W, U=U, C=np.zeros((n_out, n_hidden)), b=b, tau=tau, dt=dt, substeps=substeps,
+        return cls(W=W, U=U, C=np.zeros((n_output, n_hidden)), b=b, tau=tau, sample_interval=sample_interval,
+                   substeps=substeps,
                    activation=activation)
 
     def run(self, inputs, *, x0=None) -> tuple[np.ndarray, np.ndarray]:
@@ -312,10 +305,10 @@ class InputDrivenRNN:
         outputs : ndarray, shape (B, T, q) or (T, q)
             o_k = C φ(x(t_k)) + d.
         """
-        u, batched = _batched_inputs(inputs, self.n_in)
+        u, batched = check_observations(inputs, self.n_input, name="inputs")
         batch, n_steps, _ = u.shape
         x = self._initial_state(x0, batch)
-        leak = self.dt / self.substeps / self.tau
+        leak = self.sample_interval / self.substeps / self.tau
         drive = leak * (hold_missing(u) @ self.U.T + self.b)
         recurrent_t = leak * self.W.T
         states = np.empty((batch, n_steps, self.n_hidden))
@@ -359,13 +352,9 @@ class InputDrivenRNN:
         states = self.run(inputs)[0]
         if states.ndim == 2:
             states = states[None]
-        Y = as_float_array(targets, "targets")
-        if Y.ndim == 2:
-            Y = Y[None]
-        if Y.shape[:2] != states.shape[:2] or Y.ndim != 3:
+        Y = check_observations(targets, name="targets")[0]
+        if Y.shape[:2] != states.shape[:2]:
             raise ShapeError(f"targets must have shape (B, T, q) matching inputs {states.shape[:2]}, got {Y.shape}")
-        if np.any(np.isinf(Y)):
-            raise NonFiniteError("targets contain infinite values")
         if isinstance(washout, bool) or not isinstance(washout, (int, np.integer)) or not 0 <= washout < Y.shape[1]:
             raise ParameterError(f"washout must be an integer in [0, {Y.shape[1]}), got {washout!r}")
         ridge = float(ridge)
@@ -405,7 +394,7 @@ class ReservoirClassifier:
     Parameters
     ----------
     n_hidden : int
-    tau, dt : float
+    tau, sample_interval : float
         Reservoir time constant and the sampling interval of the data (s).
     substeps : int
     spectral_radius, input_scale : float
@@ -425,7 +414,7 @@ class ReservoirClassifier:
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((20, 30, 2)) + np.repeat([0.0, 1.0], 10)[:, None, None]
     >>> labels = np.repeat(["a", "b"], 10)
-    >>> clf = ReservoirClassifier(30, tau=0.05, dt=0.01, seed=0).fit(X, labels)
+    >>> clf = ReservoirClassifier(30, tau=0.05, sample_interval=0.01, seed=0).fit(X, labels)
     >>> clf.predict_proba(X).shape, (clf.predict(X) == labels).mean() > 0.9
     ((20, 30, 2), np.True_)
     """
@@ -435,7 +424,7 @@ class ReservoirClassifier:
         n_hidden: int = 100,
         *,
         tau: float,
-        dt: float,
+        sample_interval: float,
         substeps: int = 1,
         spectral_radius: float = 0.9,
         input_scale: float = 1.0,
@@ -445,7 +434,7 @@ class ReservoirClassifier:
     ) -> None:
         self.n_hidden = n_hidden
         self.tau = tau
-        self.dt = dt
+        self.sample_interval = sample_interval
         self.substeps = substeps
         self.spectral_radius = spectral_radius
         self.input_scale = input_scale
@@ -455,7 +444,7 @@ class ReservoirClassifier:
 
     def fit(self, observations, labels) -> ReservoirClassifier:
         """Fit on observations (B, T, m) with one label per trial (B,)."""
-        u, _ = _batched_inputs(observations, np.shape(observations)[-1], "observations")
+        u, _ = check_observations(observations)
         labels = np.asarray(labels)
         if labels.shape != (u.shape[0],):
             raise ShapeError(f"labels must have shape ({u.shape[0]},), one per trial, got {labels.shape}")
@@ -466,7 +455,8 @@ class ReservoirClassifier:
         std = np.nanstd(u, axis=(0, 1))
         self.input_std_ = np.where(std > 0, std, 1.0)
         reservoir = InputDrivenRNN.reservoir(
-            u.shape[-1], self.n_hidden, self.classes_.size, tau=self.tau, dt=self.dt, substeps=self.substeps,
+            u.shape[-1], self.n_hidden, self.classes_.size, tau=self.tau, sample_interval=self.sample_interval,
+            substeps=self.substeps,
             spectral_radius=self.spectral_radius, input_scale=self.input_scale, seed=self.seed,
         )
         # Standardisation is folded into the input weights and bias, so the network itself reads raw data.

@@ -1,18 +1,22 @@
-"""Data: real recordings shipped inside aeon, and synthetic generators.
+"""Data: real recordings shipped inside aeon, observation files, and synthetic generators.
 
 Recognition data follow the aeon/sktime time-series convention
 ``X (n_samples, n_channels, n_timepoints)``; the decoders use
 ``(batch, time, channels)``. :func:`to_batch_first` converts.
+:func:`load_observations` reads a decoder's input from ``.npy`` or ``.csv``.
 """
 
 from __future__ import annotations
 
+import csv
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float_array, positive_int, positive_scalar
-from .errors import ParameterError, RRNNError, ShapeError
+from ._validation import as_float_array, check_observations, positive_int, positive_scalar
+from .errors import DecodeError, ParameterError, RRNNError, ShapeError
 from .model import GenerativeRNN
 
 __all__ = [
@@ -21,6 +25,7 @@ __all__ = [
     "load_basic_motions",
     "load_aeon_recordings",
     "to_batch_first",
+    "load_observations",
     "pad_sequences",
     "chaotic_model",
     "largest_lyapunov_exponent",
@@ -158,10 +163,102 @@ def pad_sequences(series) -> np.ndarray:
 
 def to_batch_first(X: np.ndarray) -> np.ndarray:
     """(n_samples, n_channels, n_timepoints) -> (n_samples, n_timepoints, n_channels)."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 3:
-        raise ShapeError(f"X must have shape (n_samples, n_channels, n_timepoints), got {X.shape}")
+    X = check_observations(X, name="X", two_d=None, channels_first=True)[0]
     return np.ascontiguousarray(np.swapaxes(X, 1, 2))
+
+
+# -------------------------------------------------------- observation files
+def load_observations(path: str | Path) -> np.ndarray:
+    """Observations from a ``.npy`` array or a ``.csv`` table, as the decoders take them.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.npy``: a float array (T, m) or (B, T, m), NaN = missing.
+        ``.csv``: rows = samples, columns = channels; a first row with
+        non-numeric cells is a header; an empty or NaN cell = missing.
+
+    Returns
+    -------
+    ndarray, shape (T, m) or (B, T, m)
+        float64; a CSV table is one trial (T, m).
+
+    Raises
+    ------
+    DecodeError
+        Unknown suffix, or contents that are not numbers (or, in CSV, rows
+        of different lengths, no rows).
+    ShapeError, NonFiniteError
+        Not (T, m) or (B, T, m) with no empty axis, or infinite values.
+    OSError
+        The file cannot be opened.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> table = Path(tempfile.mkdtemp()) / "recording.csv"
+    >>> _ = table.write_text("left,right\\n0.5,1.0\\n,2.0\\n")
+    >>> load_observations(table)
+    array([[0.5, 1. ],
+           [nan, 2. ]])
+    >>> import shutil
+    >>> shutil.rmtree(table.parent)
+    """
+    path = Path(path)
+    if path.suffix == ".npy":
+        observations = _read_npy(path)
+    elif path.suffix == ".csv":
+        observations = _read_csv(path)
+    else:
+        raise DecodeError(f"{path}: observations must be a .npy or .csv file, got {path.suffix or 'no suffix'!r}")
+    y, batched = check_observations(observations, name=f"{path}: observations")
+    return y if batched else y[0]
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        return np.asarray(np.load(path, allow_pickle=False), dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise DecodeError(f"{path}: not a numeric .npy array ({' '.join(str(exc).split())})") from None
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    """Rows = samples, columns = channels; a first row with non-numeric cells is a header; empty cell = NaN."""
+    with path.open(newline="") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    if rows and not _numeric_row(rows[0]):
+        rows = rows[1:]
+    if not rows:
+        raise DecodeError(f"{path}: no samples")
+    widths = {len(row) for row in rows}
+    if len(widths) != 1:
+        raise DecodeError(f"{path}: rows have different numbers of columns ({sorted(widths)})")
+    table = np.empty((len(rows), widths.pop()))
+    for line, row in enumerate(rows):
+        for column, cell in enumerate(row):
+            table[line, column] = _parse_cell(cell, path, line, column)
+    return table
+
+
+def _numeric_row(row: list[str]) -> bool:
+    try:
+        for cell in row:
+            _parse_cell(cell, Path(), 0, 0)
+    except DecodeError:
+        return False
+    return True
+
+
+def _parse_cell(cell: str, path: Path, line: int, column: int) -> float:
+    """A CSV cell as a float; an empty cell is a missing sample (NaN)."""
+    text = cell.strip()
+    if not text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise DecodeError(f"{path}: not a numeric CSV table (data row {line + 1}, column {column + 1}: "
+                          f"{text[:30]!r})") from None
 
 
 # ----------------------------------------------------------------- synthetic
@@ -171,7 +268,7 @@ def chaotic_model(
     *,
     gain: float = 3.0,
     tau: float = 0.02,
-    dt: float = 0.005,
+    sample_interval: float = 0.005,
     substeps: int = 1,
     process_noise: float = 0.01,
     observation_noise: float = 0.01,
@@ -200,7 +297,8 @@ def chaotic_model(
     for _ in range(positive_int(max_draws, "max_draws")):
         W = rng.standard_normal((n_hidden, n_hidden)) * gain / np.sqrt(n_hidden)
         M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
-        model = GenerativeRNN(W=W, M=M, tau=tau, dt=dt, substeps=substeps, Q=process_noise, R=observation_noise)
+        model = GenerativeRNN(W=W, M=M, tau=tau, sample_interval=sample_interval, substeps=substeps, Q=process_noise,
+                              R=observation_noise)
         if largest_lyapunov_exponent(model, rng.standard_normal(n_hidden)) > min_lyapunov:
             return model
     raise ParameterError(f"no chaotic network found in {max_draws} draws; increase gain or n_hidden")
@@ -228,7 +326,7 @@ def largest_lyapunov_exponent(
             return -np.inf
         log_growth += np.log(distance / separation)
         neighbour = x + (neighbour - x) * (separation / distance)
-    return log_growth / (n_steps * model.dt)
+    return log_growth / (n_steps * model.sample_interval)
 
 
 def class_sequences(
@@ -277,8 +375,8 @@ def switching_sequences(
     active_model : ndarray of int, shape (n_steps,)
         0 before the switch, 1 from ``switch_step`` on.
     """
-    if (first.n_hidden, first.n_obs, first.dt) != (second.n_hidden, second.n_obs, second.dt):
-        raise ShapeError("both models need the same n_hidden, n_obs and dt to switch between them")
+    if (first.n_hidden, first.n_obs, first.sample_interval) != (second.n_hidden, second.n_obs, second.sample_interval):
+        raise ShapeError("both models need the same n_hidden, n_obs and sample_interval to switch between them")
     n_steps = positive_int(n_steps, "n_steps")
     if not 0 < switch_step < n_steps:
         raise ParameterError(f"switch_step must lie in (0, {n_steps}), got {switch_step}")

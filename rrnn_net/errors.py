@@ -13,6 +13,9 @@ __all__ = [
     "NonFiniteError",
     "CovarianceError",
     "UnstableSettingError",
+    "DivergenceError",
+    "ModelTypeError",
+    "DecodeError",
 ]
 
 
@@ -38,3 +41,23 @@ class CovarianceError(ParameterError):
 
 class UnstableSettingError(ParameterError):
     """A numerical setting (step size, time constant) would make integration unstable."""
+
+
+class DivergenceError(UnstableSettingError, NonFiniteError):
+    """A run reached non-finite values: a filter's estimate, Euler on the Riccati equation, a training loss.
+
+    Every decoder and trainer raises this one error when it diverges; it is an
+    :class:`UnstableSettingError` (a smaller step, learning rate or prior
+    usually cures it) and a :class:`NonFiniteError`.
+    """
+
+
+class ModelTypeError(ParameterError, TypeError):
+    """An argument that must be a model (a GenerativeRNN) is something else."""
+
+
+class DecodeError(RRNNError, ValueError):
+    """An observations file that cannot be read, or decoding options that do not fit together.
+
+    ``rrnn decode`` reports it (and every other :class:`RRNNError`) in one line, with exit status 2.
+    """

@@ -4,21 +4,22 @@ The hidden state ``x`` (N units) follows
 
     dx/dt = (-x + W phi(x) + b) / tau + w(t),     w white noise, covariance Q per unit time
 
-and the m observed channels are sampled every ``dt`` seconds (the sampling
+and the m observed channels are sampled every ``sample_interval`` seconds (the sampling
 interval Δ):
 
     y_k = M phi(x(t_k)) + c + v_k,                v_k ~ N(0, R)
 
 with phi = tanh (or the identity, for linear-Gaussian checks). Between samples
 the dynamics are integrated with ``substeps`` Euler(-Maruyama) steps of
-``h = dt / substeps``; this discretisation *is* the model, the decoders invert
+``h = sample_interval / substeps`` (``step``); this discretisation *is* the model, the decoders invert
 exactly it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import warnings
+from dataclasses import InitVar, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ from .errors import ParameterError, ShapeError
 __all__ = ["GenerativeRNN", "ACTIVATIONS"]
 
 ACTIVATIONS = ("tanh", "linear")
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: sample_interval (version 1 called it dt)
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,16 +55,18 @@ class GenerativeRNN:
         Offset of the observations (default zeros).
     tau : float
         Membrane time constant τ in seconds.
-    dt : float
+    sample_interval : float
         Sampling interval Δ of the observations in seconds.
     Q : float, array_like of shape (N,) or (N, N)
         Process-noise covariance *per unit time* (s⁻¹); positive semidefinite.
     R : float, array_like of shape (m,) or (m, m)
         Observation-noise covariance per sample; positive definite.
     substeps : int
-        Euler substeps per sampling interval (integration step h = dt / substeps).
+        Euler substeps per sampling interval (integration step h = Δ / substeps).
     activation : {"tanh", "linear"}
         The rate nonlinearity phi.
+    dt : float, optional
+        Deprecated name of ``sample_interval`` (also readable as ``model.dt``, with a warning).
 
     Examples
     --------
@@ -78,13 +81,17 @@ class GenerativeRNN:
     b: np.ndarray | None = None
     c: np.ndarray | None = None
     tau: float = 0.05
-    dt: float = 0.01
+    sample_interval: float = 0.01
     Q: np.ndarray | float = 0.01
     R: np.ndarray | float = 0.01
     substeps: int = 1
     activation: str = "tanh"
+    dt: InitVar[float | None] = None  # version 0.1's name of sample_interval (see the dt property below)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, dt: float | None) -> None:
+        if dt is not None:
+            _warn_dt("GenerativeRNN(dt=...)", "sample_interval=...")
+            object.__setattr__(self, "sample_interval", dt)
         W = finite_array(self.W, "W")
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
             raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
@@ -96,24 +103,24 @@ class GenerativeRNN:
         b = np.zeros(n_hidden) if self.b is None else finite_array(self.b, "b", (n_hidden,))
         c = np.zeros(n_obs) if self.c is None else finite_array(self.c, "c", (n_obs,))
         tau = positive_scalar(self.tau, "tau")
-        dt = positive_scalar(self.dt, "dt")
+        sample_interval = positive_scalar(self.sample_interval, "sample_interval")
         substeps = positive_int(self.substeps, "substeps")
         if self.activation not in ACTIVATIONS:
             raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        check_euler_step(dt / substeps, tau)
+        check_euler_step(sample_interval / substeps, tau)
         Q = covariance_matrix(self.Q, "Q", n_hidden, definite=False)
         R = covariance_matrix(self.R, "R", n_obs, definite=True)
         for name, value in (("W", W), ("M", M), ("b", b), ("c", c), ("Q", Q), ("R", R)):
             value.setflags(write=False)
             object.__setattr__(self, name, value)
         object.__setattr__(self, "tau", tau)
-        object.__setattr__(self, "dt", dt)
+        object.__setattr__(self, "sample_interval", sample_interval)
         object.__setattr__(self, "substeps", substeps)
         # Contiguous transposes: `rates @ W.T` on a strided view is ~2x slower in BLAS.
         object.__setattr__(self, "_recurrent_t", np.ascontiguousarray(W.T))
         object.__setattr__(self, "_readout_t", np.ascontiguousarray(M.T))
         # Euler step x + h f(x) = (1 - h/τ) x + (h/τ)(W φ(x) + b), pre-scaled to save passes over the points.
-        leak = dt / substeps / tau
+        leak = sample_interval / substeps / tau
         object.__setattr__(self, "_step_recurrent_t", np.ascontiguousarray(leak * W.T))
         object.__setattr__(self, "_step_bias", leak * b)
         object.__setattr__(self, "_step_retain", 1.0 - leak)
@@ -131,8 +138,8 @@ class GenerativeRNN:
 
     @property
     def step(self) -> float:
-        """Euler integration step h = dt / substeps in seconds."""
-        return self.dt / self.substeps
+        """Euler integration step h = Δ / substeps in seconds."""
+        return self.sample_interval / self.substeps
 
     # ------------------------------------------------------------- functions
     def rate(self, x: np.ndarray) -> np.ndarray:
@@ -268,18 +275,22 @@ class GenerativeRNN:
         *,
         spectral_radius: float = 0.9,
         tau: float = 0.05,
-        dt: float = 0.01,
+        sample_interval: float = 0.01,
         substeps: int = 1,
         process_noise: float = 0.01,
         observation_noise: float = 0.01,
         activation: str = "tanh",
         seed: int | None = None,
+        dt: float | None = None,
     ) -> GenerativeRNN:
         """Gaussian random W scaled to ``spectral_radius``, Gaussian readout M / sqrt(N).
 
         With a spectral radius below about 1.2 such networks usually relax to a
         fixed point; use :meth:`oscillator` for a model whose dynamics keep moving.
         """
+        if dt is not None:
+            _warn_dt("GenerativeRNN.random(dt=...)", "sample_interval=...")
+            sample_interval = dt
         n_hidden = positive_int(n_hidden, "n_hidden")
         n_obs = positive_int(n_obs, "n_obs")
         radius = positive_scalar(spectral_radius, "spectral_radius")
@@ -287,7 +298,7 @@ class GenerativeRNN:
         W = rng.standard_normal((n_hidden, n_hidden))
         W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
         M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
-        return cls(W=W, M=M, tau=tau, dt=dt, substeps=substeps, Q=process_noise,
+        return cls(W=W, M=M, tau=tau, sample_interval=sample_interval, substeps=substeps, Q=process_noise,
                    R=observation_noise, activation=activation)
 
     @classmethod
@@ -300,11 +311,12 @@ class GenerativeRNN:
         growth: float = 0.6,
         background_radius: float = 0.5,
         tau: float = 0.02,
-        dt: float = 0.005,
+        sample_interval: float = 0.005,
         substeps: int = 1,
         process_noise: float = 0.05,
         observation_noise: float = 0.01,
         seed: int | None = None,
+        dt: float | None = None,
     ) -> GenerativeRNN:
         """A tanh RNN with a stable limit cycle, built around one dominant rotation.
 
@@ -317,6 +329,9 @@ class GenerativeRNN:
         gain, so the cycle runs slower than ``frequency`` (about 4.5 Hz for the
         defaults).
         """
+        if dt is not None:
+            _warn_dt("GenerativeRNN.oscillator(dt=...)", "sample_interval=...")
+            sample_interval = dt
         n_hidden = positive_int(n_hidden, "n_hidden")
         n_obs = positive_int(n_obs, "n_obs")
         if n_hidden < 2:
@@ -338,14 +353,15 @@ class GenerativeRNN:
             background = complement @ (inner @ complement.T + drive @ basis[:, :2].T)
         W = rotation + background
         M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
-        return cls(W=W, M=M, tau=tau, dt=dt, substeps=substeps, Q=process_noise, R=observation_noise)
+        return cls(W=W, M=M, tau=tau, sample_interval=sample_interval, substeps=substeps, Q=process_noise,
+                   R=observation_noise)
 
     # ----------------------------------------------------------------- I/O
     def to_dict(self) -> dict:
         """Parameters as plain Python lists and numbers (JSON-serialisable)."""
         return {
             "W": self.W.tolist(), "M": self.M.tolist(), "b": self.b.tolist(), "c": self.c.tolist(),
-            "tau": self.tau, "dt": self.dt, "Q": self.Q.tolist(), "R": self.R.tolist(),
+            "tau": self.tau, "sample_interval": self.sample_interval, "Q": self.Q.tolist(), "R": self.R.tolist(),
             "substeps": self.substeps, "activation": self.activation,
         }
 
@@ -358,7 +374,8 @@ class GenerativeRNN:
         if path.suffix != ".npz":
             path = path.with_suffix(".npz")
         metadata = {"format": "rrnn_net.GenerativeRNN", "version": _FORMAT_VERSION, "tau": self.tau,
-                    "dt": self.dt, "substeps": self.substeps, "activation": self.activation}
+                    "sample_interval": self.sample_interval, "substeps": self.substeps,
+                    "activation": self.activation}
         np.savez(path, W=self.W, M=self.M, b=self.b, c=self.c, Q=self.Q, R=self.R,
                  metadata=np.array(json.dumps(metadata)))
         return path
@@ -372,15 +389,17 @@ class GenerativeRNN:
                 metadata = json.loads(str(data["metadata"]))
         except (KeyError, ValueError, OSError) as exc:
             raise ParameterError(f"{path} is not a saved GenerativeRNN: {exc}") from None
-        if metadata.get("format") != "rrnn_net.GenerativeRNN" or metadata.get("version") != _FORMAT_VERSION:
+        if metadata.get("format") != "rrnn_net.GenerativeRNN" or metadata.get("version") not in (1, _FORMAT_VERSION):
             raise ParameterError(f"{path}: unknown model format {metadata.get('format')!r} "
                                  f"version {metadata.get('version')!r}")
-        return cls(**arrays, tau=metadata["tau"], dt=metadata["dt"], substeps=metadata["substeps"],
+        interval = metadata["sample_interval" if metadata["version"] == _FORMAT_VERSION else "dt"]
+        return cls(**arrays, tau=metadata["tau"], sample_interval=interval, substeps=metadata["substeps"],
                    activation=metadata["activation"])
 
     def replace(self, **changes) -> GenerativeRNN:
         """A copy with some parameters changed (validated like a new model)."""
-        params = {"W": self.W, "M": self.M, "b": self.b, "c": self.c, "tau": self.tau, "dt": self.dt,
+        params = {"W": self.W, "M": self.M, "b": self.b, "c": self.c, "tau": self.tau,
+                  "sample_interval": self.sample_interval,
                   "Q": self.Q, "R": self.R, "substeps": self.substeps, "activation": self.activation}
         unknown = set(changes) - set(params)
         if unknown:
@@ -389,8 +408,25 @@ class GenerativeRNN:
         return GenerativeRNN(**params)
 
     def __repr__(self) -> str:
-        return (f"GenerativeRNN(N={self.n_hidden}, m={self.n_obs}, tau={self.tau:g} s, dt={self.dt:g} s, "
+        return (f"GenerativeRNN(N={self.n_hidden}, m={self.n_obs}, tau={self.tau:g} s, "
+                f"sample_interval={self.sample_interval:g} s, "
                 f"substeps={self.substeps}, activation={self.activation!r})")
+
+
+def _warn_dt(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {new} (Δ is sample_interval, h is step everywhere)",
+                  DeprecationWarning, stacklevel=3)
+
+
+def _deprecated_dt(self: GenerativeRNN) -> float:
+    """Deprecated name of :attr:`sample_interval`."""
+    _warn_dt("GenerativeRNN.dt", "sample_interval")
+    return self.sample_interval
+
+
+# Set after the dataclass is built: its generated __init__ keeps the InitVar's default (None), while the
+# attribute now reads the sample interval.
+GenerativeRNN.dt = property(_deprecated_dt)
 
 
 def _psd_factor(matrix: np.ndarray) -> np.ndarray:

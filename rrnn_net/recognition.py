@@ -20,9 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float_array, check_covariance, finite_array, positive_int, positive_scalar
+from ._validation import (
+    as_float_array,
+    check_covariance,
+    check_observations,
+    finite_array,
+    positive_int,
+    positive_scalar,
+)
 from .datasets import pad_sequences
-from .errors import NonFiniteError, ParameterError, RRNNError, ShapeError
+from .errors import ParameterError, RRNNError, ShapeError
 from .filters import EKF, UKF
 from .model import GenerativeRNN
 
@@ -32,7 +39,7 @@ DECODERS = ("ukf", "ekf", "brian2")
 #: How the class models are learned: see :class:`RRNNClassifier`.
 OBJECTIVES = ("conditional", "evidence", "multistep")
 _FORMAT = "rrnn_net.RRNNClassifier"
-_FORMAT_VERSION = 2
+_FORMAT_VERSION = 3  # 3: "seed" and "sample_interval" (2 said "random_state" and "sample_interval")
 
 
 class NotFittedError(RRNNError, AttributeError):
@@ -91,10 +98,10 @@ class RRNNClassifier:
     fit_options : dict, optional
         Further keyword arguments for :func:`rrnn_net.learning.fit_bank`
         (e.g. ``evidence_steps``, ``window``), or for the fitter.
-    random_state : int
+    seed : int
         Seed of the learning (validation split, windows, initial weights).
     fitter : callable, optional
-        ``fitter(sequences (B, T, m), n_hidden, *, dt, tau, seed, **fit_options) -> GenerativeRNN``
+        ``fitter(sequences (B, T, m), n_hidden, *, sample_interval, tau, seed, **fit_options) -> GenerativeRNN``
         fits each class on its own; replaces ``objective``.
     progress : bool, optional
         Progress bars while learning (default: only on a terminal).
@@ -142,7 +149,7 @@ class RRNNClassifier:
         validation_fraction: float = 0.25,
         prior_variance: float = 0.5,
         fit_options: dict | None = None,
-        random_state: int = 0,
+        seed: int = 0,
         fitter: Callable[..., GenerativeRNN] | None = None,
         progress: bool | None = None,
     ) -> None:
@@ -157,7 +164,7 @@ class RRNNClassifier:
         self.validation_fraction = validation_fraction
         self.prior_variance = prior_variance
         self.fit_options = fit_options
-        self.random_state = random_state
+        self.seed = seed
         self.fitter = fitter
         self.progress = progress
 
@@ -208,18 +215,18 @@ class RRNNClassifier:
             fitter = self.fitter or _default_fitter()
             self.n_hidden_ = self._sizes()[0]
             self.models_ = [
-                fitter(sequences[y == label], self.n_hidden_, dt=self.sample_interval, tau=tau,
-                       seed=self.random_state + index, **(self.fit_options or {}))
+                fitter(sequences[y == label], self.n_hidden_, sample_interval=self.sample_interval, tau=tau,
+                       seed=self.seed + index, **(self.fit_options or {}))
                 for index, label in enumerate(self.classes_)
             ]
             self._set_default_priors()
             return self
         from .learning import fit_bank
 
-        banks = [fit_bank(sequences, y, size, dt=self.sample_interval, tau=tau, objective=self.objective,
+        banks = [fit_bank(sequences, y, size, sample_interval=self.sample_interval, tau=tau, objective=self.objective,
                           tying=self.tying, evidence_weight=self.evidence_weight, calibrate=self.calibrate,
                           validation_fraction=self.validation_fraction,
-                          filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.random_state,
+                          filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.seed,
                           progress=self.progress, **(self.fit_options or {}))
                  for size in self._sizes()]
         # The same seed gives every size the same validation split, so their scores compare.
@@ -249,7 +256,7 @@ class RRNNClassifier:
         n_obs = models[0].n_obs
         if any(model.n_obs != n_obs for model in models):
             raise ShapeError("all class models must observe the same number of channels")
-        classifier = cls(n_hidden=models[0].n_hidden, sample_interval=models[0].dt, **params)
+        classifier = cls(n_hidden=models[0].n_hidden, sample_interval=models[0].sample_interval, **params)
         classifier._check_settings()
         classifier.classes_ = classes
         classifier.models_ = list(models)
@@ -370,19 +377,20 @@ class RRNNClassifier:
             with np.load(path, allow_pickle=False) as data:
                 metadata = json.loads(str(data["metadata"]))
                 version = metadata.get("version")
-                if metadata.get("format") != _FORMAT or version not in (1, _FORMAT_VERSION):
+                if metadata.get("format") != _FORMAT or version not in (1, 2, _FORMAT_VERSION):
                     raise ParameterError(f"{path} is not a saved RRNNClassifier")
                 models = [
-                    GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}, **scalars)
+                    GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS},
+                                  **{_RENAMED.get(name, name): value for name, value in scalars.items()})
                     for index, scalars in enumerate(metadata["models"])
                 ]
                 mean, std = data["channel_mean"], data["channel_std"]
                 # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
                 priors = {"mean0": data["mean0"], "cov0": data["cov0"],
-                          "evidence_scale": metadata["evidence_scale"]} if version == _FORMAT_VERSION else {}
+                          "evidence_scale": metadata["evidence_scale"]} if version >= 2 else {}
         except (KeyError, ValueError, OSError) as exc:
             raise ParameterError(f"{path} is not a saved RRNNClassifier: {exc}") from None
-        params = metadata["params"]
+        params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
         classifier = cls.from_models(models, np.asarray(metadata["classes"]), channel_mean=mean, channel_std=std,
                                      **priors,
                                      **{k: v for k, v in params.items() if k not in ("n_hidden", "sample_interval")})
@@ -433,7 +441,9 @@ class RRNNClassifier:
 
 
 _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")
-_MODEL_SCALARS = ("tau", "dt", "substeps", "activation")
+_MODEL_SCALARS = ("tau", "sample_interval", "substeps", "activation")
+#: Names in files of format versions 1 and 2 -> today's names.
+_RENAMED = {"dt": "sample_interval", "random_state": "seed"}
 _DEFAULTS = {name: parameter.default for name, parameter in
              inspect.signature(RRNNClassifier.__init__).parameters.items() if name != "self"}
 
@@ -442,18 +452,11 @@ def _check_X(X, n_channels: int | None = None) -> np.ndarray:
     """X as one (n_samples, n_channels, n_timepoints) array; a list of unequal-length sequences is NaN-padded."""
     if isinstance(X, (list, tuple)) and X and all(np.ndim(series) == 2 for series in X):
         X = pad_sequences(X)
-    X = as_float_array(X, "X")
-    if X.ndim != 3 or X.shape[2] == 0:
-        raise ShapeError(f"X must have shape (n_samples, n_channels, n_timepoints), got {X.shape}")
-    if n_channels is not None and X.shape[1] != n_channels:
-        raise ShapeError(f"X has {X.shape[1]} channels, the classifier was fitted on {n_channels}")
-    if np.isinf(X).any():
-        raise NonFiniteError("X contains infinite values (use NaN for missing samples)")
-    return X
+    return check_observations(X, n_channels, name="X", two_d=None, channels_first=True)[0]
 
 
 def _default_fitter() -> Callable[..., GenerativeRNN]:
-    from .teacher import fit_generative_rnn
+    from .learning import fit_generative_rnn
 
     return fit_generative_rnn
 
@@ -470,7 +473,7 @@ def _brian2_increments(model: GenerativeRNN, sequences: np.ndarray) -> np.ndarra
     from .backends import run_brian2
     from .graph import compile_rrnn
 
-    graph = compile_rrnn(model, gain="fixed")
+    graph = compile_rrnn(model, gain_mode="fixed")
     result = run_brian2(graph, sequences)
     observed = ~np.isnan(sequences)
     log_norm = -0.5 * np.log(2 * np.pi * np.diag(model.R))

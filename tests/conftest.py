@@ -54,7 +54,7 @@ def linear_model() -> GenerativeRNN:
     R = rng.standard_normal((m, m)) * 0.1
     return GenerativeRNN(
         W=W, M=rng.standard_normal((m, n)), b=rng.standard_normal(n) * 0.1, c=rng.standard_normal(m) * 0.1,
-        tau=0.05, dt=0.01, Q=Q @ Q.T + 0.05 * np.eye(n), R=R @ R.T + 0.02 * np.eye(m), activation="linear",
+        tau=0.05, sample_interval=0.01, Q=Q @ Q.T + 0.05 * np.eye(n), R=R @ R.T + 0.02 * np.eye(m), activation="linear",
     )
 
 

@@ -52,10 +52,11 @@ def test_ukf_beats_the_open_loop_baseline(model):
 def test_input_driven_rnn_follows_the_spec_equations():
     rng = np.random.default_rng(0)
     rnn = InputDrivenRNN(W=rng.standard_normal((3, 3)), U=rng.standard_normal((3, 2)), C=rng.standard_normal((1, 3)),
-                         b=rng.standard_normal(3), d=[0.5], tau=0.05, dt=0.02, substeps=4, x0=[0.1, 0.0, -0.1])
+                         b=rng.standard_normal(3), d=[0.5], tau=0.05, sample_interval=0.02, substeps=4, x0=[0.1, 0.0,
+                                                                                                            -0.1])
     u = rng.standard_normal((2, 6, 2))
     states, outputs = rnn.run(u)
-    h = rnn.dt / rnn.substeps
+    h = rnn.sample_interval / rnn.substeps
     x = np.broadcast_to(rnn.x0, (2, 3)).copy()
     for k in range(6):
         for _ in range(4):  # the sample u_k held over the whole interval
@@ -63,19 +64,19 @@ def test_input_driven_rnn_follows_the_spec_equations():
         np.testing.assert_allclose(states[:, k], x, atol=1e-12)
         np.testing.assert_allclose(outputs[:, k], np.tanh(x) @ rnn.C.T + rnn.d, atol=1e-12)
     np.testing.assert_allclose(rnn.run(u[1])[1], outputs[1])
-    for name in ("W", "U", "C", "b", "d", "tau", "dt", "substeps", "x0", "activation"):
+    for name in ("W", "U", "C", "b", "d", "tau", "sample_interval", "substeps", "x0", "activation"):
         assert hasattr(rnn, name)
 
 
 def test_missing_inputs_hold_the_last_value():
     u = np.array([[[np.nan, 1.0], [2.0, np.nan], [np.nan, np.nan], [4.0, 5.0]]])
     np.testing.assert_array_equal(hold_missing(u)[0], [[0, 1], [2, 1], [2, 1], [4, 5]])
-    rnn = InputDrivenRNN.reservoir(2, 5, 1, tau=0.05, dt=0.01, seed=0)
+    rnn = InputDrivenRNN.reservoir(2, 5, 1, tau=0.05, sample_interval=0.01, seed=0)
     np.testing.assert_allclose(rnn.run(u)[0], rnn.run(hold_missing(u))[0])
 
 
 def test_ridge_readout_recovers_a_known_readout():
-    reservoir = InputDrivenRNN.reservoir(2, 12, 2, tau=0.05, dt=0.01, seed=1)
+    reservoir = InputDrivenRNN.reservoir(2, 12, 2, tau=0.05, sample_interval=0.01, seed=1)
     u = np.random.default_rng(2).standard_normal((5, 80, 2))
     C, d = np.random.default_rng(3).standard_normal((2, 12)), np.array([0.3, -1.0])
     targets = np.tanh(reservoir.run(u)[0]) @ C.T + d
@@ -87,7 +88,8 @@ def test_ridge_readout_recovers_a_known_readout():
 
 def test_reservoir_decodes_generative_hidden_states(model):
     states, y = model.simulate(300, batch=12, seed=4)
-    reservoir = InputDrivenRNN.reservoir(2, 150, 4, tau=model.dt * 2, dt=model.dt, input_scale=2.0, seed=0)
+    reservoir = InputDrivenRNN.reservoir(2, 150, 4, tau=model.sample_interval * 2,
+                                         sample_interval=model.sample_interval, input_scale=2.0, seed=0)
     decoder = reservoir.fit_readout(y[:8], states[:8], ridge=1e-4, washout=50)
     decoded = decoder.predict(y[8:])[:, 50:]
     truth = states[8:, 50:]
@@ -105,7 +107,7 @@ def test_reservoir_classifier_probabilities():
     labels = np.repeat(["slow", "fast"], 12)
     X = np.stack([np.stack([signals[name], signals[name] ** 2], -1) for name in labels])
     X = X + 0.2 * rng.standard_normal(X.shape)
-    clf = ReservoirClassifier(60, tau=0.02, dt=0.01, washout=10, seed=0).fit(X[::2], labels[::2])
+    clf = ReservoirClassifier(60, tau=0.02, sample_interval=0.01, washout=10, seed=0).fit(X[::2], labels[::2])
     proba = clf.predict_proba(X[1::2])
     assert proba.shape == (12, 40, 2)
     np.testing.assert_allclose(proba.sum(-1), 1.0)
@@ -127,8 +129,8 @@ def test_baselines_reject_bad_input(model):
     with pytest.raises(ShapeError):
         OpenLoopDecoder(model).filter(np.zeros((5, 2)), mean0=np.zeros(3))
     with pytest.raises(UnstableSettingError):
-        InputDrivenRNN.reservoir(1, 3, 1, tau=0.01, dt=0.05)
-    rnn = InputDrivenRNN.reservoir(2, 3, 1, tau=0.05, dt=0.01, seed=0)
+        InputDrivenRNN.reservoir(1, 3, 1, tau=0.01, sample_interval=0.05)
+    rnn = InputDrivenRNN.reservoir(2, 3, 1, tau=0.05, sample_interval=0.01, seed=0)
     with pytest.raises(ShapeError):
         rnn.run(np.zeros((4, 5, 3)))
     with pytest.raises(NonFiniteError):
@@ -138,6 +140,6 @@ def test_baselines_reject_bad_input(model):
     with pytest.raises(ShapeError):
         InputDrivenRNN(W=np.eye(3), U=np.ones((2, 1)), C=np.ones((1, 3)))
     with pytest.raises(ParameterError):
-        ReservoirClassifier(10, tau=0.05, dt=0.01).fit(np.zeros((4, 5, 1)), ["a"] * 4)
+        ReservoirClassifier(10, tau=0.05, sample_interval=0.01).fit(np.zeros((4, 5, 1)), ["a"] * 4)
     with pytest.raises(ParameterError):
-        ReservoirClassifier(10, tau=0.05, dt=0.01).predict_proba(np.zeros((4, 5, 1)))
+        ReservoirClassifier(10, tau=0.05, sample_interval=0.01).predict_proba(np.zeros((4, 5, 1)))

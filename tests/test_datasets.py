@@ -64,7 +64,8 @@ def test_chaotic_model_separates_nearby_trajectories():
 
 def test_lyapunov_exponent_of_contracting_and_oscillating_models():
     """A linear contraction x ← a x has exponent log(a)/Δ; a limit cycle's largest exponent is ~0."""
-    contraction = GenerativeRNN(W=np.zeros((2, 2)), M=np.ones((1, 2)), tau=0.05, dt=0.01, activation="linear")
+    contraction = GenerativeRNN(W=np.zeros((2, 2)), M=np.ones((1, 2)), tau=0.05, sample_interval=0.01,
+                                activation="linear")
     expected = np.log(1 - 0.01 / 0.05) / 0.01
     assert largest_lyapunov_exponent(contraction, np.ones(2), transient=0, n_steps=50) == pytest.approx(expected)
     cycle = GenerativeRNN.oscillator(4, 2, seed=0)

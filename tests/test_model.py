@@ -33,7 +33,7 @@ def test_simulate_noise_statistics():
     residual = observations - model.observe(states)
     np.testing.assert_allclose(np.cov(residual.reshape(-1, 2).T), model.R, atol=2e-3)
     increments = states[:, 1:] - model.transition(states[:, :-1])
-    np.testing.assert_allclose(np.cov(increments.reshape(-1, 3).T), model.Q * model.dt, atol=3e-5)
+    np.testing.assert_allclose(np.cov(increments.reshape(-1, 3).T), model.Q * model.sample_interval, atol=3e-5)
 
 
 def test_oscillator_keeps_moving():
@@ -64,8 +64,8 @@ def test_save_load_round_trip(tmp_path, tanh_model):
     loaded = GenerativeRNN.load(path)
     for name in ("W", "M", "b", "c", "Q", "R"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(tanh_model, name))
-    assert (loaded.tau, loaded.dt, loaded.substeps, loaded.activation) == (
-        tanh_model.tau, tanh_model.dt, tanh_model.substeps, tanh_model.activation)
+    assert (loaded.tau, loaded.sample_interval, loaded.substeps, loaded.activation) == (
+        tanh_model.tau, tanh_model.sample_interval, tanh_model.substeps, tanh_model.activation)
 
 
 def test_load_rejects_foreign_files(tmp_path, tanh_model):
@@ -94,7 +94,7 @@ def test_load_rejects_foreign_files(tmp_path, tanh_model):
         ({"W": np.full((6, 6), np.nan)}, NonFiniteError, "W contains"),
         ({"tau": -1.0}, ParameterError, "tau must be positive"),
         ({"tau": np.inf}, NonFiniteError, "tau must be finite"),
-        ({"dt": 0.1}, UnstableSettingError, "below 2\\*tau"),
+        ({"sample_interval": 0.1}, UnstableSettingError, "below 2\\*tau"),
         ({"substeps": 0}, ParameterError, "substeps"),
         ({"substeps": 1.5}, ParameterError, "substeps"),
         ({"Q": np.array([[1.0, 0.5], [0.0, 1.0]])}, ShapeError, "Q must be"),
@@ -123,3 +123,28 @@ def test_simulate_rejects_bad_arguments(tanh_model):
         tanh_model.simulate(5, batch=2, x0=np.zeros(3))
     with pytest.raises(NonFiniteError):
         tanh_model.simulate(5, x0=np.full(6, np.nan))
+
+
+def test_the_old_name_of_the_sample_interval_still_works_with_a_warning(tanh_model):
+    with pytest.warns(DeprecationWarning, match="sample_interval"):
+        assert tanh_model.dt == tanh_model.sample_interval
+    with pytest.warns(DeprecationWarning, match="sample_interval"):
+        old = GenerativeRNN(W=tanh_model.W, M=tanh_model.M, dt=0.02)
+    assert old.sample_interval == 0.02 and old.step == 0.02
+    with pytest.warns(DeprecationWarning, match="sample_interval"):
+        assert GenerativeRNN.oscillator(3, 2, dt=0.004).sample_interval == 0.004
+
+
+def test_a_model_saved_by_version_one_loads(tanh_model, tmp_path):
+    """Format 1 called the sample interval "dt"."""
+    import json
+
+    path = tanh_model.save(tmp_path / "model.npz")
+    with np.load(path) as data:
+        arrays = dict(data)
+    metadata = json.loads(str(arrays["metadata"]))
+    metadata["version"] = 1
+    metadata["dt"] = metadata.pop("sample_interval")
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    np.savez(tmp_path / "old.npz", **arrays)
+    assert GenerativeRNN.load(tmp_path / "old.npz").sample_interval == tanh_model.sample_interval

@@ -73,8 +73,8 @@ def test_fit_uses_the_fitter_per_class_on_standardised_data(two_class_data):
     models, X, y = two_class_data
     calls = []
 
-    def oracle_fitter(sequences, n_hidden, *, dt, tau, seed):
-        calls.append((sequences.shape, dt, tau, seed, np.nanmean(sequences)))
+    def oracle_fitter(sequences, n_hidden, *, sample_interval, tau, seed):
+        calls.append((sequences.shape, sample_interval, tau, seed, np.nanmean(sequences)))
         return models[len(calls) - 1]
 
     clf = RRNNClassifier(4, sample_interval=0.005, tau=0.02, fitter=oracle_fitter).fit(X * 3.0 + 1.0, y)

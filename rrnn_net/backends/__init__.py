@@ -1,26 +1,127 @@
-"""Backends that execute compiled graphs; Brian2 rate-neuron equations (numpy, Cython, C++ standalone).
+"""Backends that execute compiled graphs: one entry point, a registry of backends, one result type.
 
-``run_brian2(graph, observations)`` builds one Brian2 network from the graph
-alone — a NeuronGroup per node kind and a Synapses object per edge kind,
-through the registries :data:`NODE_TEMPLATES` and :data:`EDGE_TEMPLATES` —
-and returns the same result type as the numpy decoders.
+``run(graph, observations, backend="brian2", **options)`` builds the network
+of a graph from the graph alone — one object per node kind and per edge kind,
+through the backend's template registry — runs it, and returns what the numpy
+decoders return (:class:`~rrnn_net.filters.FilterResult`, or
+:class:`BaselineResult` for a baseline graph). Backends:
+
+``"reference"``
+    :func:`~rrnn_net.backends.reference.run_reference`, a plain numpy Euler
+    evaluation from the kind records (no options but ``step``, ``record``, ``progress``).
+``"brian2"``
+    :func:`~rrnn_net.backends.brian2_run.run_brian2`, Brian2 rate-neuron
+    equations on a registered Brian2 target (``target="numpy"``, ``"cython"``,
+    ``"cpp_standalone"``; see :data:`~rrnn_net.backends.brian2_targets.TARGETS`).
+
+A backend is a function ``run_x(graph, observations, *, step=None, record=(), **options)``
+registered with :func:`register_backend`; it is imported when first used (Brian2 is slow to import).
+
+Examples
+--------
+>>> from rrnn_net import GenerativeRNN
+>>> from rrnn_net.graph import compile_rrnn
+>>> model = GenerativeRNN.oscillator(3, 2, substeps=2, seed=0)
+>>> _, y = model.simulate(20, seed=1)
+>>> run(compile_rrnn(model, gain_mode="fixed"), y[0], backend="reference").loglik.shape
+(20,)
 """
 
-from .brian2_build import BuiltNetwork, ScheduleError, build_network
-from .brian2_run import BaselineResult, run_brian2
-from .brian2_targets import TARGETS
-from .registry import EDGE_TEMPLATES, NODE_TEMPLATES, MissingTemplateError, edge_template, node_template
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from ..errors import ParameterError
+from .layout import BaselineResult
+from .registry import MissingTemplateError, TemplateRegistry
 
 __all__ = [
-    "EDGE_TEMPLATES",
-    "NODE_TEMPLATES",
-    "TARGETS",
+    "BACKENDS",
     "BaselineResult",
-    "BuiltNetwork",
     "MissingTemplateError",
-    "ScheduleError",
-    "build_network",
-    "edge_template",
-    "node_template",
+    "TemplateRegistry",
+    "backend_function",
+    "register_backend",
+    "run",
     "run_brian2",
+    "run_reference",
 ]
+
+#: Backend name -> ``"module:function"`` (imported on first use) or the function itself.
+BACKENDS: dict[str, str | Callable] = {
+    "reference": "rrnn_net.backends.reference:run_reference",
+    "brian2": "rrnn_net.backends.brian2_run:run_brian2",
+}
+
+
+def register_backend(name: str, function: str | Callable) -> None:
+    """Register backend ``name``: a callable or a ``"module:function"`` path (each name once)."""
+    if name in BACKENDS:
+        raise ValueError(f"backend {name!r} is already registered")
+    BACKENDS[name] = function
+
+
+def backend_function(name: str) -> Callable:
+    """The run function of backend ``name`` (imported now if registered by path).
+
+    Raises
+    ------
+    ParameterError
+        If no backend of that name is registered.
+    """
+    if name not in BACKENDS:
+        raise ParameterError(f"backend must be one of {sorted(BACKENDS)}, got {name!r}")
+    function = BACKENDS[name]
+    if isinstance(function, str):
+        module, attribute = function.split(":")
+        function = getattr(importlib.import_module(module), attribute)
+    return function
+
+
+def run(graph, observations, *, backend: str = "brian2", **options):
+    """Run a compiled graph on ``backend`` and return what the numpy decoders return.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A compiled rRNN or baseline graph (validated by the backend before anything is built).
+    observations : array_like, shape (T, m) or (B, T, m)
+        Samples y_1..y_T, each held over the interval before its time t_k = kΔ;
+        NaN marks a missing sample. For a baseline graph, the inputs u (no NaN).
+    backend : str
+        A name in :data:`BACKENDS`.
+    **options
+        The backend's options: every backend takes ``step`` (Euler step h in
+        seconds; default the graph's ``integration_step``) and ``record``
+        (node kinds recorded besides the defaults; ``"covariance"`` fills
+        ``result.cov``); Brian2 adds ``target``, ``report``, ``build_dir``.
+
+    Returns
+    -------
+    FilterResult or BaselineResult
+        For an rRNN: the fields of :meth:`rrnn_net.ContinuousFilter.filter`
+        at the same step: ``mean`` μ(t_k) (B, T, N); ``predicted_obs`` ŷ when
+        y_k arrives (B, T, m); ``prediction_error`` (NaN where missing);
+        ``state_prediction_error`` ∫ error-driven dμ/dt over the interval;
+        ``predicted_state``; ``loglik`` −½∫ξᵀε dt per sample (B, T); ``cov``
+        (B, T, N, N) when recorded; ``n_psd_repairs`` zeros (a network never
+        repairs P). Leading batch axes are dropped for (T, m) observations.
+
+    Raises
+    ------
+    ParameterError
+        Unknown backend or option value.
+    GraphSchemaError, ShapeError, NonFiniteError, UnstableSettingError, MissingTemplateError
+        As the backend finds them.
+    """
+    return backend_function(backend)(graph, observations, **options)
+
+
+def __getattr__(name: str):
+    # The backends' own entry points, imported on first use.
+    if name == "run_brian2":
+        return backend_function("brian2")
+    if name == "run_reference":
+        return backend_function("reference")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,13 +1,13 @@
-"""What a Brian2 template receives: populations, projections and a build context.
+"""What a Brian2 template receives besides its population or projection: the build context.
 
-A *population* is every node of one kind; a *projection* is every edge of one
-kind between two populations into one port. Both are replicated over the B
-trials of a batch inside the same Brian2 objects, so one network and one run
-serve the whole batch. The trial is the fastest-varying index: unit ``p`` of
-trial ``b`` is neuron ``p * B + b``, and the B copies of an edge are adjacent
-synapses. The copies then read and write neighbouring memory, which is what
-makes a batch cheaper per trial than single runs (a trial-major layout walks
-the whole synapse table once per trial and falls out of cache at N = 40).
+Populations and projections (:mod:`rrnn_net.backends.layout`) are replicated
+over the B trials of a batch inside the same Brian2 objects, so one network
+and one run serve the whole batch. The trial is the fastest-varying index:
+unit ``p`` of trial ``b`` is neuron ``p * B + b``, and the B copies of an edge
+are adjacent synapses. The copies then read and write neighbouring memory,
+which is what makes a batch cheaper per trial than single runs (a trial-major
+layout walks the whole synapse table once per trial and falls out of cache at
+N = 40).
 """
 
 from __future__ import annotations
@@ -19,87 +19,13 @@ import numpy as np
 from brian2 import Clock, NeuronGroup, Synapses, hertz, second
 from brian2.groups.group import CodeRunner
 
-__all__ = ["UNITS", "BuildContext", "ComputedVariable", "Message", "Population", "Projection"]
+from ..graph.kinds import NODE_KINDS, input_variables
+from .layout import Population, Projection
+
+__all__ = ["UNITS", "BuildContext", "ComputedVariable", "Message"]
 
 #: Units a template may use, by the name it writes in equation text.
 UNITS = {"1": 1.0, "hertz": hertz, "second": second}
-
-
-@dataclass(frozen=True)
-class Population:
-    """All nodes of one kind, in a fixed unit order, replicated over trials.
-
-    Attributes
-    ----------
-    kind : str
-        Node kind.
-    nodes : tuple of str
-        Node ids in unit order (sorted by their indices) within one trial.
-    attributes : tuple of mapping
-        The nodes' attribute dictionaries, same order.
-    n_trials : int
-        Number of trials B sharing the group.
-    """
-
-    kind: str
-    nodes: tuple[str, ...]
-    attributes: tuple[Mapping, ...]
-    n_trials: int
-
-    @property
-    def n_units(self) -> int:
-        """Units per trial."""
-        return len(self.nodes)
-
-    @property
-    def group_name(self) -> str:
-        """Fixed Brian2 name of the group (fixed names keep the Cython cache warm)."""
-        return f"{self.kind}_units"
-
-    def parameter(self, name: str) -> np.ndarray:
-        """Float attribute ``name`` of every neuron, shape (n_units * B,), unit-major."""
-        values = np.array([float(attributes[name]) for attributes in self.attributes])
-        return np.repeat(values, self.n_trials)
-
-
-@dataclass(frozen=True)
-class Projection:
-    """All edges of one kind from one population into one port of another.
-
-    Attributes
-    ----------
-    kind : str
-        Edge kind.
-    source, target : Population
-    port : int or None
-        Product-unit input port (1, 2 or 3), None for ordinary targets.
-    pre, post : ndarray of int, shape (n_edges,)
-        Unit positions of each edge's source and target within one trial.
-    weight : ndarray, shape (n_edges,)
-        The edges' ``weight`` attributes.
-    """
-
-    kind: str
-    source: Population
-    target: Population
-    port: int | None
-    pre: np.ndarray
-    post: np.ndarray
-    weight: np.ndarray
-
-    @property
-    def name(self) -> str:
-        """Fixed Brian2 name of the Synapses object."""
-        port = "" if self.port is None else f"_port{self.port}"
-        return f"{self.kind}_{self.source.kind}_to_{self.target.kind}{port}"
-
-    def neuron_indices(self) -> tuple[np.ndarray, np.ndarray]:
-        """Presynaptic and postsynaptic neuron indices, shape (n_edges * B,) each, edge-major."""
-        n_trials = self.source.n_trials
-        trials = np.arange(n_trials)
-        pre = self.pre[:, None] * n_trials + trials
-        post = self.post[:, None] * n_trials + trials
-        return pre.ravel(), post.ravel()
 
 
 @dataclass(frozen=True)
@@ -150,6 +76,10 @@ class BuildContext:
     ) -> NeuronGroup:
         """A NeuronGroup of B * n_units neurons with variables set from node attributes.
 
+        The variables the kind's messages sum into (``I_<edge kind>``, a
+        product unit's factors) are declared here from the kind records, so a
+        template writes only its own equations.
+
         Parameters
         ----------
         population : Population
@@ -157,17 +87,24 @@ class BuildContext:
             Brian2 equations (from a template, never from the graph).
         parameters : mapping of str to (str, str)
             Node attribute -> (group variable, unit name in :data:`UNITS`);
-            also used for initial values of state variables.
+            also used for initial values of state variables. Default: every
+            number of the kind's record into the variable of that name, and
+            each state variable's initial value.
         """
+        record = NODE_KINDS[population.kind]
+        if parameters is None:
+            parameters = {number.name: (number.name, number.unit) for number in record.numbers}
+            parameters.update({state.initial: (state.name, state.unit) for state in record.state if state.initial})
+        inputs = "\n".join(f"{name} : {unit}" for name, unit in input_variables(population.kind).items())
         group = NeuronGroup(
             population.n_trials * population.n_units,
-            equations,
+            f"{equations}\n{inputs}",
             method="euler",
             clock=self.clock,
             namespace=self.namespace,
-            name=population.group_name,
+            name=population.name,
         )
-        for attribute, (variable, unit) in (parameters or {}).items():
+        for attribute, (variable, unit) in parameters.items():
             setattr(group, variable, population.parameter(attribute) * UNITS[unit])
         # Without differential equations the state updater is empty, yet it would still be compiled and
         # called every step.

@@ -3,54 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
-import numpy as np
 
-from ..errors import ParameterError, UnstableSettingError
+from ..errors import ParameterError
 from ..filters.result import FilterResult
 from ..graph.schema import validate_graph
-from ..stability import graph_riccati_euler_factor
-from .brian2_build import (
-    GraphLayout,
-    SampledInputs,
-    assemble_network,
+from .brian2_build import assemble_network
+from .brian2_targets import TARGETS, check_report
+from .layout import (
+    BaselineResult,
+    check_covariance_stability,
     graph_layout,
     integration_step,
     recorded_kinds,
+    result,
     sampled_inputs,
 )
-from .brian2_targets import TARGETS, TargetRun, check_report, digest, run_runtime, run_standalone
 
-__all__ = ["BaselineResult", "run_brian2"]
-
-
-@dataclass
-class BaselineResult:
-    """Output of a baseline (input-driven RNN) graph run in Brian2.
-
-    Attributes
-    ----------
-    states : ndarray, shape (B, T, N)
-        Hidden state x(t_k) at each sample time.
-    outputs : ndarray, shape (B, T, n_output)
-        Readout o(t_k) = C φ(x(t_k)) + d.
-    extras : dict
-        Raw monitors and timings, as for :func:`run_brian2`.
-    """
-
-    states: np.ndarray
-    outputs: np.ndarray
-    extras: dict = field(default_factory=dict)
+__all__ = ["run_brian2"]
 
 
 def run_brian2(
     graph: nx.DiGraph,
     observations,
     *,
-    dt: float | None = None,
+    step: float | None = None,
     target: str = "numpy",
     record: str | Iterable[str] = (),
     report=None,
@@ -72,10 +51,11 @@ def run_brian2(
         Samples y_1..y_T, each held over the interval before its time
         t_k = kΔ. NaN marks a missing sample: its error unit is gated off
         for that sample and trial. For a baseline graph, the inputs u (no NaN).
-    dt : float, optional
-        Euler step in seconds; must divide Δ. Default: the graph's ``integration_step``.
-    target : {"numpy", "cython", "cpp_standalone"}
-        Brian2 code-generation target.
+    step : float, optional
+        Euler step h in seconds; must divide Δ. Default: the graph's ``integration_step``.
+    target : str
+        A Brian2 target of :data:`~rrnn_net.backends.brian2_targets.TARGETS`:
+        ``"numpy"``, ``"cython"`` or ``"cpp_standalone"``.
     record : str or iterable of str
         Node kinds to monitor besides the defaults (state, error, evidence;
         hidden, output for a baseline). ``"covariance"`` fills ``result.cov``.
@@ -99,7 +79,7 @@ def run_brian2(
         (B, T, N, N) when recorded; ``n_psd_repairs`` zeros (the network never
         repairs P). ``extras`` holds ``monitors`` (per node kind: ``t`` (T+1,)
         and each recorded variable (B, T+1, n_units) at t_0..t_T),
-        ``node_ids`` (per kind, the unit order), ``target``, ``dt``,
+        ``node_ids`` (per kind, the unit order), ``target``, ``step``,
         ``build_seconds``, ``run_seconds`` and ``rebuilt``. Leading batch
         axes are dropped for (T, m) observations.
 
@@ -110,7 +90,8 @@ def run_brian2(
     ShapeError, NonFiniteError
         Wrong observation shape, infinite values (or NaN for a baseline).
     UnstableSettingError
-        ``dt`` does not divide Δ or is not below 2τ.
+        ``step`` does not divide Δ or is not below 2τ; or an adaptive
+        network's covariance update is unstable from the start.
     ParameterError
         Unknown ``target``, ``record`` kind or ``report``.
 
@@ -120,94 +101,25 @@ def run_brian2(
     >>> from rrnn_net.graph import compile_rrnn
     >>> model = GenerativeRNN.oscillator(3, 2, substeps=2, seed=0)
     >>> _, y = model.simulate(20, seed=1)
-    >>> result = run_brian2(compile_rrnn(model, gain="fixed"), y[0])
+    >>> result = run_brian2(compile_rrnn(model, gain_mode="fixed"), y[0])
     >>> result.mean.shape, result.loglik.shape
     ((20, 3), (20,))
     """
     if target not in TARGETS:
-        raise ParameterError(f"target must be one of {TARGETS}, got {target!r}")
+        raise ParameterError(f"target must be one of {tuple(TARGETS)}, got {target!r}")
     check_report(report, target)
     validate_graph(graph)
     inputs = sampled_inputs(graph, observations)
-    step, steps_per_sample = integration_step(graph, dt)
-    _check_covariance_stability(graph, step)
+    step, steps_per_sample = integration_step(graph, step)
+    check_covariance_stability(graph, step)
     kinds = recorded_kinds(graph, record)
     layout = graph_layout(graph, inputs.n_trials)
 
     def build():
         return assemble_network(layout, inputs, step, steps_per_sample, kinds)
 
-    directory = None if build_dir is None else Path(build_dir)
-    if target == "cpp_standalone":
-        run = _run_standalone(build, layout, inputs, (step, kinds, report), report, directory)
-    else:
-        run = run_runtime(build, target, report, directory)
-    extras = _extras(layout, run, target, step)
-    if layout.graph_type == "baseline":
-        return _baseline_result(run.recordings, inputs, extras)
-    return _filter_result(run.recordings, inputs, extras)
-
-
-def _check_covariance_stability(graph, step: float) -> None:
-    """Refuse an adaptive network whose forward-Euler covariance update is unstable at its start.
-
-    The network cannot repair P (the numpy filter can), so an unstable start
-    would otherwise run to finite but meaningless estimates.
-    """
-    if graph.graph.get("gain_mode") != "adaptive":
-        return
-    factor = graph_riccati_euler_factor(graph, step)
-    if factor >= 1.0:
-        raise UnstableSettingError(
-            f"the initial covariance is too broad for forward Euler at dt = {step:g} s: "
-            f"dt·λ_max(P Gᵀ R_c⁻¹ G) = {factor:.3g} must stay below 1; compile with a smaller cov0 "
-            f"(rrnn_net.stability.euler_safe_prior_variance), a smaller dt or more substeps"
-        )
-
-
-def _run_standalone(build, layout: GraphLayout, inputs: SampledInputs, options: tuple, report,
-                    directory: Path | None) -> TargetRun:
-    """Standalone run keyed by what its code depends on (structure, input shape, options) and by the numbers."""
-    structure = (layout.code_structure(), inputs.observations.shape, *options)
-    key = digest(structure, layout.numbers_digest())
-    return run_standalone(build, inputs, structure_key=digest(structure), key=key, report=report, build_dir=directory)
-
-
-def _extras(layout: GraphLayout, run: TargetRun, target: str, dt: float) -> dict:
-    node_ids = {kind: list(population.nodes) for kind, population in layout.populations.items()}
-    return {"monitors": run.recordings, "node_ids": node_ids, "target": target, "dt": dt,
-            "build_seconds": run.build_seconds, "run_seconds": run.run_seconds, "rebuilt": run.rebuilt}
-
-
-def _filter_result(recordings: dict, inputs: SampledInputs, extras: dict) -> FilterResult:
-    """Sample-time recordings t_0..t_T → the per-sample fields of :class:`FilterResult`."""
-    state, error = recordings["state"], recordings["error"]
-    means = state["mu"][:, 1:]
-    correction = np.diff(state["correction"], axis=1)
-    predicted_obs = error["predicted"][:, :-1]  # ŷ from μ(t_{k−1}), when y_k arrives
-    cov = None
-    if "covariance" in recordings:
-        cov_units = recordings["covariance"]["cov"][:, 1:]
-        n_hidden = means.shape[-1]
-        cov = cov_units.reshape(*cov_units.shape[:2], n_hidden, n_hidden)  # units sorted by (row, col)
-    result = FilterResult(
-        predicted_state=means - correction,
-        predicted_obs=predicted_obs,
-        prediction_error=inputs.observations - predicted_obs,
-        state_prediction_error=correction,
-        mean=means,
-        loglik=np.diff(recordings["evidence"]["evidence"][..., 0], axis=1),
-        cov=cov,
-        innovation_cov=None,
-        n_psd_repairs=np.zeros(inputs.n_trials, dtype=np.int64),
-        extras=extras,
-    )
-    return result if inputs.batched else result.unbatched()
-
-
-def _baseline_result(recordings: dict, inputs: SampledInputs, extras: dict) -> BaselineResult:
-    states = recordings["hidden"]["x"][:, 1:]
-    outputs = recordings["output"]["output"][:, 1:]
-    if not inputs.batched:
-        states, outputs = states[0], outputs[0]
-    return BaselineResult(states, outputs, extras)
+    run = TARGETS[target].run(build, layout, inputs, (step, kinds, report), report,
+                              None if build_dir is None else Path(build_dir))
+    extras = {"target": target, "step": step, "build_seconds": run.build_seconds, "run_seconds": run.run_seconds,
+              "rebuilt": run.rebuilt}
+    return result(layout, run.recordings, inputs, extras)

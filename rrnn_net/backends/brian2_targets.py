@@ -19,27 +19,28 @@ weights only change the data files).
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import brian2
-from brian2 import get_device, prefs, set_device
+from brian2 import get_device, set_device
 from brian2.devices.cpp_standalone.device import cpp_standalone_device
 from brian2.devices.device import reset_device
 from brian2.utils.filelock import FileLock
 
 from ..errors import ParameterError
-from .brian2_build import BuiltNetwork, SampledInputs
+from .brian2_build import BuiltNetwork, preferences
+from .layout import GraphLayout, SampledInputs
 
 __all__ = [
     "REPORT_STREAMS",
     "TARGETS",
+    "Target",
     "TargetRun",
     "check_report",
     "digest",
@@ -48,7 +49,6 @@ __all__ = [
     "standalone_directory",
 ]
 
-TARGETS = ("numpy", "cython", "cpp_standalone")
 #: Progress reports every target accepts; runtime targets also take a callable. Brian2 would compile any
 #: other string into the standalone binary as C++ code, so none is passed on.
 REPORT_STREAMS = ("text", "stdout", "stderr")
@@ -77,26 +77,14 @@ class TargetRun:
     rebuilt: bool
 
 
-@contextlib.contextmanager
-def _preferences(values: dict[str, object]) -> Iterator[None]:
-    """Temporarily set Brian2 preferences, restoring the previous values afterwards."""
-    previous = {name: prefs[name] for name in values}
-    try:
-        for name, value in values.items():
-            prefs[name] = value
-        yield
-    finally:
-        for name, value in previous.items():
-            prefs[name] = value
-
-
 def check_report(report, target: str) -> None:
     """Raise :class:`ParameterError` unless ``report`` is None, a stream name or (runtime targets) a callable."""
     if report is None or (isinstance(report, str) and report in REPORT_STREAMS):
         return
-    if callable(report) and target != "cpp_standalone":
+    callable_report = TARGETS[target].callable_report
+    if callable(report) and callable_report:
         return
-    allowed = f"None, {', '.join(map(repr, REPORT_STREAMS))}" + ("" if target == "cpp_standalone" else " or a callable")
+    allowed = f"None, {', '.join(map(repr, REPORT_STREAMS))}" + (" or a callable" if callable_report else "")
     raise ParameterError(f"report must be {allowed} on target {target!r}, got {report!r}")
 
 
@@ -106,12 +94,12 @@ def run_runtime(build: Callable[[], BuiltNetwork], target: str, report, build_di
     ``build_dir`` (Cython only) replaces the extension cache directory for this run.
     """
     start = time.perf_counter()
-    with _preferences({"codegen.target": "numpy"}):
+    with preferences({"codegen.target": "numpy"}):
         built = build()
     run_prefs: dict[str, object] = {"codegen.target": target}
     if build_dir is not None:
         run_prefs["codegen.runtime.cython.cache_dir"] = str(build_dir)
-    with _preferences(run_prefs):
+    with preferences(run_prefs):
         built.network.run(built.duration, report=report)
     total = time.perf_counter() - start
     simulated = get_device()._last_run_time  # Brian2's timing of the step loop, after code generation
@@ -208,3 +196,49 @@ def _build_project(build: Callable[[], BuiltNetwork], directory: Path, report) -
 def digest(*parts) -> str:
     """Stable hex digest of ``parts`` (their ``repr``) and the Brian2 version."""
     return hashlib.sha256(repr((brian2.__version__, *parts)).encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class Target:
+    """A Brian2 code-generation target.
+
+    Attributes
+    ----------
+    name : str
+    run : callable
+        ``run(build, layout, inputs, options, report, build_dir) -> TargetRun``; ``build()`` builds
+        the network on the current device, ``options`` is what else shapes the generated code.
+    callable_report : bool
+        Whether a Python callable may report progress (not inside a compiled binary).
+    """
+
+    name: str
+    run: Callable[..., TargetRun]
+    callable_report: bool
+
+
+def _runtime(target: str) -> Callable[..., TargetRun]:
+    def run(build, layout: GraphLayout, inputs: SampledInputs, options: tuple, report,
+            build_dir: Path | None) -> TargetRun:
+        return run_runtime(build, target, report, build_dir)
+
+    return run
+
+
+def _standalone(build, layout: GraphLayout, inputs: SampledInputs, options: tuple, report,
+                build_dir: Path | None) -> TargetRun:
+    """Standalone run keyed by what its code depends on (structure, input shape, options) and by the numbers."""
+    structure = (layout.code_structure(), inputs.observations.shape, *options)
+    key = digest(structure, layout.numbers_digest())
+    return run_standalone(build, inputs, structure_key=digest(structure), key=key, report=report, build_dir=build_dir)
+
+
+#: Target name -> :class:`Target`.
+TARGETS: dict[str, Target] = {
+    target.name: target for target in (
+        Target("numpy", _runtime("numpy"), callable_report=True),
+        Target("cython", _runtime("cython"), callable_report=True),
+        Target("cpp_standalone", _standalone, callable_report=False),
+    )
+}

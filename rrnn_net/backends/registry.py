@@ -1,115 +1,77 @@
-"""Kind → template registries: how each node and edge kind of a compiled graph becomes a Brian2 object.
+"""Kind → template registries, one per backend, modelled on Nengo's builder.
 
-Modelled on Nengo's builder: supporting a new kind is one registered function.
-A node template receives a :class:`~rrnn_net.backends.brian2_context.Population`
-(all units of one kind, replicated over the trials of a batch) and returns one
-``NeuronGroup``; an edge template receives a
-:class:`~rrnn_net.backends.brian2_context.Projection` (all edges of one kind
-between two populations into one port) and returns one ``Synapses`` object.
-The equation text lives in these functions only; the graph supplies numbers.
+Each backend keeps one :class:`TemplateRegistry`: a node template per node
+kind (how a population of that kind becomes the backend's object) and,
+optionally, an edge template per edge kind. An edge kind without its own
+template is built by the backend's default template, which reads everything
+it needs from the kind's record (what it carries, into which input
+variable), so a new edge kind usually needs no backend code at all.
 
 Examples
 --------
->>> sorted(NODE_TEMPLATES)[:3]
-['covariance', 'error', 'evidence']
->>> NODE_TEMPLATES["state"].record
-('mu', 'correction')
+>>> from rrnn_net.backends.reference import TEMPLATES
+>>> TEMPLATES.backend, sorted(TEMPLATES.nodes)[:3]
+('reference', ['covariance', 'error', 'evidence'])
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..errors import RRNNError
 
-if TYPE_CHECKING:
-    from brian2 import NeuronGroup, Synapses
-
-    from .brian2_context import BuildContext, Population, Projection
-
-__all__ = [
-    "EDGE_TEMPLATES",
-    "NODE_TEMPLATES",
-    "EdgeTemplate",
-    "MissingTemplateError",
-    "NodeTemplate",
-    "edge_template",
-    "node_template",
-]
+__all__ = ["MissingTemplateError", "TemplateRegistry"]
 
 
 class MissingTemplateError(RRNNError, ValueError):
-    """A graph holds a node or edge kind for which no backend template is registered."""
+    """A graph holds a node kind for which the chosen backend has no template."""
 
 
-@dataclass(frozen=True)
-class NodeTemplate:
-    """How one node kind is built.
+class TemplateRegistry:
+    """Templates of one backend, by node and edge kind.
 
-    Attributes
+    Parameters
     ----------
-    kind : str
-        The node ``kind`` it builds.
-    build : callable
-        ``build(context, population) -> brian2.NeuronGroup``.
-    record : tuple of str
-        Group variables a monitor records when this kind is recorded.
+    backend : str
+        The backend's name (in error messages).
+    default_edge : callable, optional
+        The template of every edge kind without its own.
     """
 
-    kind: str
-    build: Callable[[BuildContext, Population], NeuronGroup]
-    record: tuple[str, ...]
+    def __init__(self, backend: str, default_edge: Callable | None = None) -> None:
+        self.backend = backend
+        self.nodes: dict[str, Callable] = {}
+        self.edges: dict[str, Callable] = {}
+        self.default_edge = default_edge
 
+    def node(self, *kinds: str) -> Callable[[Callable], Callable]:
+        """Decorator registering a node template for each of ``kinds`` (each kind once)."""
+        return self._register(self.nodes, "node", kinds)
 
-@dataclass(frozen=True)
-class EdgeTemplate:
-    """How one edge kind is built: ``build(context, projection) -> brian2.Synapses``."""
+    def edge(self, *kinds: str) -> Callable[[Callable], Callable]:
+        """Decorator registering an edge template for each of ``kinds`` (each kind once)."""
+        return self._register(self.edges, "edge", kinds)
 
-    kind: str
-    build: Callable[[BuildContext, Projection], Synapses]
+    def _register(self, table: dict, what: str, kinds: tuple[str, ...]) -> Callable[[Callable], Callable]:
+        def register(function: Callable) -> Callable:
+            for kind in kinds:
+                if kind in table:
+                    raise ValueError(f"a {self.backend} template for {what} kind {kind!r} is already registered")
+                table[kind] = function
+            return function
 
+        return register
 
-NODE_TEMPLATES: dict[str, NodeTemplate] = {}
-EDGE_TEMPLATES: dict[str, EdgeTemplate] = {}
+    def lookup_node(self, kind: str) -> Callable:
+        """The template of node ``kind``; :class:`MissingTemplateError` if there is none."""
+        try:
+            return self.nodes[kind]
+        except KeyError:
+            raise MissingTemplateError(f"no {self.backend} template is registered for node kind {kind!r}") from None
 
-
-def node_template(kind: str, *, record: tuple[str, ...] = ()) -> Callable:
-    """Decorator registering ``function(context, population) -> NeuronGroup`` for node ``kind``."""
-
-    def register(function: Callable) -> Callable:
-        if kind in NODE_TEMPLATES:
-            raise ValueError(f"a template for node kind {kind!r} is already registered")
-        NODE_TEMPLATES[kind] = NodeTemplate(kind, function, tuple(record))
-        return function
-
-    return register
-
-
-def edge_template(kind: str) -> Callable:
-    """Decorator registering ``function(context, projection) -> Synapses`` for edge ``kind``."""
-
-    def register(function: Callable) -> Callable:
-        if kind in EDGE_TEMPLATES:
-            raise ValueError(f"a template for edge kind {kind!r} is already registered")
-        EDGE_TEMPLATES[kind] = EdgeTemplate(kind, function)
-        return function
-
-    return register
-
-
-def lookup_node(kind: str) -> NodeTemplate:
-    """The registered template of node ``kind``; :class:`MissingTemplateError` if there is none."""
-    try:
-        return NODE_TEMPLATES[kind]
-    except KeyError:
-        raise MissingTemplateError(f"no Brian2 template is registered for node kind {kind!r}") from None
-
-
-def lookup_edge(kind: str) -> EdgeTemplate:
-    """The registered template of edge ``kind``; :class:`MissingTemplateError` if there is none."""
-    try:
-        return EDGE_TEMPLATES[kind]
-    except KeyError:
-        raise MissingTemplateError(f"no Brian2 template is registered for edge kind {kind!r}") from None
+    def lookup_edge(self, kind: str) -> Callable:
+        """The template of edge ``kind``, or the default edge template."""
+        template = self.edges.get(kind, self.default_edge)
+        if template is None:
+            raise MissingTemplateError(f"no {self.backend} template is registered for edge kind {kind!r}")
+        return template

@@ -41,7 +41,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     open_loop = model.run_open_loop(wrong_start, n_steps)
 
     spread = float(states.std())
-    time_axis = np.arange(1, n_steps + 1) * model.dt
+    time_axis = np.arange(1, n_steps + 1) * model.sample_interval
     rmse_curves = {name: _rmse_over_time(result.mean, states) for name, result in estimates.items()}
     rmse_curves["open_loop"] = _rmse_over_time(open_loop, states)
     settled = slice(n_steps // 4, None)
@@ -52,13 +52,14 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
         "n_obs": n_obs,
         "n_trials": n_trials,
         "n_steps": n_steps,
-        "sample_interval_s": model.dt,
+        "sample_interval_s": model.sample_interval,
         "state_std": spread,
         "settle_tolerance_fraction_of_std": SETTLE_TOLERANCE,
     }
     for name, curve in rmse_curves.items():
         metrics[f"{name}_rmse_after_settling"] = float(np.sqrt(np.mean(curve[settled] ** 2)))
-        metrics[f"{name}_time_to_tolerance_s"] = time_to_tolerance(curve, SETTLE_TOLERANCE * spread, model.dt)
+        metrics[f"{name}_time_to_tolerance_s"] = time_to_tolerance(curve, SETTLE_TOLERANCE * spread,
+                                                                   model.sample_interval)
     for name, result in estimates.items():
         metrics[f"{name}_mean_total_loglik"] = float(np.mean(result.total_loglik))
         metrics[f"{name}_trial_steps_per_second"] = n_trials * n_steps / seconds[name]

@@ -19,7 +19,7 @@ by forward Euler, which needs h·λ_max(P Gᵀ R_c⁻¹ G) < 1 (see
 :class:`~rrnn_net.filters.ContinuousFilter`). Since G = M D with D ≤ I,
 λ_max(P Gᵀ R_c⁻¹ G) ≤ c·λ_max(Mᵀ R_c⁻¹ M) for P = c·I, so every decoder
 starts with cov0 = c·I where c makes that bound 0.5
-(:func:`rrnn_net.stability.euler_safe_prior_variance`) — the broadest
+(:func:`rrnn_net.filters.stability.euler_safe_prior_variance`) — the broadest
 isotropic prior the network integrates stably. The factor
 actually reached over each run is read back from the network's recorded
 covariance units and reported (``max_euler_factor``; < 1 means stable).
@@ -42,10 +42,10 @@ import numpy as np
 from dask.diagnostics import ProgressBar
 
 from ..backends import run_brian2
-from ..filters import EKF, UKF
-from ..graph import average_filter_gain, compile_rrnn
+from ..filters import EKF, UKF, average_filter_gain
+from ..filters.stability import EULER_SAFETY, euler_safe_prior_variance, riccati_euler_factor
+from ..graph import compile_rrnn
 from ..model import GenerativeRNN
-from ..stability import EULER_SAFETY, euler_safe_prior_variance, riccati_euler_factor
 from ..sweep import sweep
 from .metrics import time_to_tolerance
 from .plotting import COLORS, figure, save, write_metrics
@@ -115,7 +115,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     curves = {name: np.array([record.pop(f"rmse_{name}") for record in result.records]) for name in DECODERS}
     result.to_json(out_dir / "sweep_records.json")
     result.to_csv(out_dir / "sweep_records.csv")
-    time_in_tau = np.arange(1, problem.n_steps + 1) * problem.model.dt / problem.model.tau
+    time_in_tau = np.arange(1, problem.n_steps + 1) * problem.model.sample_interval / problem.model.tau
     np.savez(out_dir / "rmse_curves.npz", time_in_tau=time_in_tau, distance=result.column("distance"),
              seed=result.column("seed"), **curves)
 
@@ -133,9 +133,9 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
 def build_problem(*, seed: int, fast: bool) -> StartProblem:
     """The model, its limit cycle, the shared prior and the fixed gain for one demo run."""
     n_hidden, n_obs = (6, 3) if fast else (8, 4)
-    model = GenerativeRNN.oscillator(n_hidden, n_obs, dt=0.00125, substeps=2, observation_noise=0.02,
+    model = GenerativeRNN.oscillator(n_hidden, n_obs, sample_interval=0.00125, substeps=2, observation_noise=0.02,
                                      process_noise=0.05, seed=seed)
-    burn_in, cycle_samples = round(2.0 / model.dt), round(1.0 / model.dt)
+    burn_in, cycle_samples = round(2.0 / model.sample_interval), round(1.0 / model.sample_interval)
     start = np.random.default_rng(seed).standard_normal(n_hidden)
     cycle = model.run_open_loop(start, burn_in + cycle_samples)[burn_in:]
     averaging = {"n_steps": 800, "batch": 4, "burn_in": 200} if fast else {}
@@ -145,7 +145,7 @@ def build_problem(*, seed: int, fast: bool) -> StartProblem:
         prior_variance=euler_safe_prior_variance(model),
         state_sd=float(cycle.std()),
         cycle=cycle,
-        n_steps=round((0.4 if fast else 0.75) / model.dt),
+        n_steps=round((0.4 if fast else 0.75) / model.sample_interval),
         n_trials=4 if fast else 8,
     )
 
@@ -169,10 +169,10 @@ def decode_from_wrong_start(problem: StartProblem, distance: float, seed: int) -
         "ukf": UKF(model).filter(observations, mean0=wrong_start, cov0=cov0).mean,
         "ekf": EKF(model).filter(observations, mean0=wrong_start, cov0=cov0).mean,
     }
-    adaptive = run_brian2(compile_rrnn(model, gain="adaptive", mean0=wrong_start, cov0=cov0), observations,
+    adaptive = run_brian2(compile_rrnn(model, gain_mode="adaptive", mean0=wrong_start, cov0=cov0), observations,
                           record="covariance")
     estimates["brian2_adaptive"] = adaptive.mean
-    fixed = compile_rrnn(model, gain="fixed", mean0=wrong_start, fixed_gain=problem.fixed_gain)
+    fixed = compile_rrnn(model, gain_mode="fixed", mean0=wrong_start, fixed_gain=problem.fixed_gain)
     estimates["brian2_fixed"] = run_brian2(fixed, observations).mean
     estimates["open_loop"] = model.run_open_loop(np.broadcast_to(wrong_start, (problem.n_trials, n)),
                                                  problem.n_steps)
@@ -187,7 +187,7 @@ def _sweep_task(distance: float, seed: int, *, problem: StartProblem) -> dict:
     settled = slice(2 * problem.n_steps // 3, None)
     for name, estimate in start_run.estimates.items():
         curve = rmse_over_time(estimate, start_run.states) / problem.state_sd
-        record[f"{name}_time_to_tolerance_tau"] = time_to_tolerance(curve, TOLERANCE, problem.model.dt
+        record[f"{name}_time_to_tolerance_tau"] = time_to_tolerance(curve, TOLERANCE, problem.model.sample_interval
                                                                     / problem.model.tau)
         record[f"{name}_settled_rmse_fraction_of_sd"] = float(np.sqrt(np.mean(curve[settled] ** 2)))
         record[f"rmse_{name}"] = curve.tolist()
@@ -208,9 +208,9 @@ def _metrics(problem: StartProblem, records: list[dict], *, seed: int, fast: boo
         "n_hidden": model.n_hidden,
         "n_obs": model.n_obs,
         "tau_s": model.tau,
-        "sample_interval_s": model.dt,
+        "sample_interval_s": model.sample_interval,
         "euler_step_s": model.step,
-        "trial_duration_tau": problem.n_steps * model.dt / model.tau,
+        "trial_duration_tau": problem.n_steps * model.sample_interval / model.tau,
         "n_starts": len(records),
         "n_trials_per_start": problem.n_trials,
         "distances_in_state_sd": sorted({record["distance"] for record in records}),

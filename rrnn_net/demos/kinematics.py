@@ -61,10 +61,10 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
         n_hidden, noise_seeds, options = 8, [seed, seed + 1, seed + 2], None
 
     start = time.perf_counter()
-    rrnn = RRNNClassifier(n_hidden, sample_interval=1.0 / data.sample_rate_hz, random_state=seed,
+    rrnn = RRNNClassifier(n_hidden, sample_interval=1.0 / data.sample_rate_hz, seed=seed,
                           fit_options=options).fit(data.X_train, data.y_train)
     rrnn_fit_seconds = time.perf_counter() - start
-    reservoir = ReservoirClassifier(RESERVOIR_SIZE, tau=0.2, dt=1.0 / data.sample_rate_hz, washout=10,
+    reservoir = ReservoirClassifier(RESERVOIR_SIZE, tau=0.2, sample_interval=1.0 / data.sample_rate_hz, washout=10,
                                     seed=seed).fit(to_batch_first(data.X_train), data.y_train)
 
     online = _online_posteriors(rrnn, reservoir, data.X_test)

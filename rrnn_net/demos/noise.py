@@ -50,7 +50,8 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     seeds = [seed + k for k in range(n_seeds)]
     model = GenerativeRNN.oscillator(8, 3, seed=seed, observation_noise=TRAIN_NOISE_SD**2)
     train_states, train_obs = model.simulate(n_steps, batch=n_trials, seed=seed + 100)
-    reservoir = InputDrivenRNN.reservoir(3, reservoir_size, 8, tau=model.tau, dt=model.dt, seed=seed,
+    reservoir = InputDrivenRNN.reservoir(3, reservoir_size, 8, tau=model.tau, sample_interval=model.sample_interval,
+                                         seed=seed,
                                          spectral_radius=0.9).fit_readout(train_obs, train_states, ridge=1e-4,
                                                                           washout=WASHOUT)
 
@@ -85,9 +86,9 @@ def _recognition_under_noise(seed: int, fast: bool, seeds: list[int]) -> dict:
               for index, frequency in enumerate(CLASS_FREQUENCIES_HZ)]
     X_train, y_train = class_sequences(models, n_per_class, n_steps, seed=seed + 200)
     options = {"evidence_steps": 60, "conditional_steps": 30, "init_epochs": 30} if fast else None
-    bank = RRNNClassifier(4, sample_interval=models[0].dt, tau=models[0].tau, random_state=seed,
+    bank = RRNNClassifier(4, sample_interval=models[0].sample_interval, tau=models[0].tau, seed=seed,
                           fit_options=options).fit(X_train, y_train)
-    reservoir = ReservoirClassifier(100, tau=models[0].tau, dt=models[0].dt, washout=10,
+    reservoir = ReservoirClassifier(100, tau=models[0].tau, sample_interval=models[0].sample_interval, washout=10,
                                     seed=seed).fit(to_batch_first(X_train), y_train)
 
     def recognise(noise_sd: float, seed: int) -> dict:

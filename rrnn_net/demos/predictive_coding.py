@@ -38,10 +38,10 @@ from matplotlib.axes import Axes
 from ..backends import run_brian2
 from ..datasets import switching_sequences
 from ..filters import FilterResult
+from ..filters.stability import euler_safe_prior_variance
 from ..graph import compile_rrnn
 from ..model import GenerativeRNN
 from ..recognition import RRNNClassifier, softmax_posterior
-from ..stability import euler_safe_prior_variance
 from .plotting import COLORS, figure, save, write_metrics
 
 EVIDENCE_WINDOW_S = 0.05  # T_w, memory of the leaky evidence
@@ -54,6 +54,7 @@ UNIT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     """Run the demo; returns the metrics written to ``out_dir/metrics.json``."""
     slow, quick = switching_models(seed=seed, fast=fast)
+    interval = slow.sample_interval
     n_trials, half = (4, 60) if fast else (16, 100)
     n_steps = 2 * half
     _, observations, active = switching_sequences(slow, quick, n_steps, half, batch=n_trials, seed=seed + 1)
@@ -65,10 +66,10 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     network_increments = np.stack([networks[name].loglik for name in MODEL_NAMES], axis=-1)
     posteriors = {
         "bank_cumulative": softmax_posterior(np.cumsum(bank_increments, axis=1))[..., 1],
-        "bank_leaky": softmax_posterior(leaky_evidence(bank_increments, slow.dt, EVIDENCE_WINDOW_S))[..., 1],
-        "network_leaky": softmax_posterior(leaky_evidence(network_increments, slow.dt, EVIDENCE_WINDOW_S))[..., 1],
+        "bank_leaky": softmax_posterior(leaky_evidence(bank_increments, interval, EVIDENCE_WINDOW_S))[..., 1],
+        "network_leaky": softmax_posterior(leaky_evidence(network_increments, interval, EVIDENCE_WINDOW_S))[..., 1],
     }
-    time_axis = np.arange(1, n_steps + 1) * slow.dt
+    time_axis = np.arange(1, n_steps + 1) * slow.sample_interval
     surprise = surprise_per_unit(networks["slow"], slow)
 
     metrics = {
@@ -77,17 +78,17 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
         "n_hidden": slow.n_hidden,
         "n_obs": slow.n_obs,
         "n_trials": n_trials,
-        "sample_interval_s": slow.dt,
+        "sample_interval_s": slow.sample_interval,
         "tau_s": slow.tau,
-        "switch_time_s": half * slow.dt,
-        "duration_s": n_steps * slow.dt,
+        "switch_time_s": half * slow.sample_interval,
+        "duration_s": n_steps * slow.sample_interval,
         "slow_frequency_hz": dominant_frequency(slow),
         "fast_frequency_hz": dominant_frequency(quick),
         "prior_variance": prior_variance,
         "evidence_window_s": EVIDENCE_WINDOW_S,
         "settle_s": SETTLE_S,
         **_error_metrics(networks["slow"], surprise, half, slow),
-        **_posterior_metrics(posteriors, active, slow.dt),
+        **_posterior_metrics(posteriors, active, slow.sample_interval),
     }
     _plot_network(out_dir / "predictive_coding_network.png", time_axis, observations, networks, surprise, metrics)
     _plot_posterior(out_dir / "predictive_coding_posterior.png", time_axis, bank_increments, posteriors, metrics)
@@ -99,22 +100,22 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
 def switching_models(*, seed: int, fast: bool) -> tuple[GenerativeRNN, GenerativeRNN]:
     """A slow and a fast oscillator with the same seed, hence the same readout M and background weights."""
     n_hidden, n_obs = (6, 3) if fast else (8, 4)
-    settings = {"dt": 0.005, "substeps": 4, "observation_noise": 0.02, "seed": seed}
+    settings = {"sample_interval": 0.005, "substeps": 4, "observation_noise": 0.02, "seed": seed}
     return (GenerativeRNN.oscillator(n_hidden, n_obs, frequency=8.0, **settings),
             GenerativeRNN.oscillator(n_hidden, n_obs, frequency=12.0, **settings))
 
 
 def dominant_frequency(model: GenerativeRNN, duration: float = 5.0) -> float:
     """Peak of the spectrum (Hz) of the first hidden unit on the model's noise-free limit cycle."""
-    n_samples = round(duration / model.dt)
+    n_samples = round(duration / model.sample_interval)
     trace = model.run_open_loop(np.ones(model.n_hidden), 2 * n_samples)[n_samples:, 0]
     spectrum = np.abs(np.fft.rfft(trace - trace.mean()))
-    return float(np.fft.rfftfreq(n_samples, model.dt)[np.argmax(spectrum)])
+    return float(np.fft.rfftfreq(n_samples, model.sample_interval)[np.argmax(spectrum)])
 
 
 def _run_network(model: GenerativeRNN, observations: np.ndarray, prior_variance: float) -> FilterResult:
     """The model's adaptive-gain rRNN compiled and run in Brian2 (numpy target) from the prior N(0, c·I)."""
-    graph = compile_rrnn(model, gain="adaptive", cov0=prior_variance * np.eye(model.n_hidden))
+    graph = compile_rrnn(model, gain_mode="adaptive", cov0=prior_variance * np.eye(model.n_hidden))
     return run_brian2(graph, observations)
 
 
@@ -125,8 +126,8 @@ def surprise_per_unit(network: FilterResult, model: GenerativeRNN) -> np.ndarray
     the network reports ε once per sample, so Σ_j of this approximates the
     evidence unit's −Δℓ (the agreement is reported in the metrics).
     """
-    precision = 1.0 / (np.diag(model.R) * model.dt)
-    return 0.5 * precision * network.prediction_error**2 * model.dt
+    precision = 1.0 / (np.diag(model.R) * model.sample_interval)
+    return 0.5 * precision * network.prediction_error**2 * model.sample_interval
 
 
 def leaky_evidence(increments: np.ndarray, sample_interval: float, window: float) -> np.ndarray:
@@ -156,7 +157,8 @@ def crossover_latency(prob_second: np.ndarray, switch_step: int, sample_interval
 
 # ------------------------------------------------------------------ metrics
 def _error_metrics(network: FilterResult, surprise: np.ndarray, switch_step: int, model: GenerativeRNN) -> dict:
-    settle = round(SETTLE_S / model.dt)
+    interval = model.sample_interval
+    settle = round(SETTLE_S / interval)
     before = slice(settle, switch_step)
     after = slice(switch_step + settle, None)
     error = network.prediction_error
@@ -165,10 +167,10 @@ def _error_metrics(network: FilterResult, surprise: np.ndarray, switch_step: int
         "slow_network_rms_error_before_switch": float(np.sqrt(np.mean(error[:, before] ** 2))),
         "slow_network_rms_error_after_switch": float(np.sqrt(np.mean(error[:, after] ** 2))),
         "observation_noise_sd": float(np.sqrt(np.mean(np.diag(model.R)))),
-        "slow_network_surprise_rate_before_switch_per_s": float(-np.mean(network.loglik[:, before]) / model.dt),
-        "slow_network_surprise_rate_after_switch_per_s": float(-np.mean(network.loglik[:, after]) / model.dt),
+        "slow_network_surprise_rate_before_switch_per_s": float(-np.mean(network.loglik[:, before]) / interval),
+        "slow_network_surprise_rate_after_switch_per_s": float(-np.mean(network.loglik[:, after]) / interval),
         "slow_network_surprise_rate_per_unit_after_switch_per_s": (np.mean(surprise[:, after], axis=(0, 1))
-                                                                    / model.dt).tolist(),
+                                                                    / model.sample_interval).tolist(),
         # Σ_j of the per-unit estimate against what the evidence unit integrated, over the whole run.
         "per_unit_surprise_vs_evidence_unit_relative_difference": float(np.median(
             np.abs(surprise.sum(axis=(1, 2)) - network_surprise) / network_surprise)),

@@ -22,7 +22,8 @@ import numpy as np
 from matplotlib.ticker import NullLocator
 
 from ..baseline import InputDrivenRNN
-from ..graph import GraphSummary, average_filter_gain, compile_baseline, compile_rrnn, draw, summarize
+from ..filters import average_filter_gain
+from ..graph import GraphSummary, compile_baseline, compile_rrnn, draw, summarize
 from ..graph.io import FORMATS, load_graph, save_graph
 from ..model import GenerativeRNN
 from .plotting import COLORS, figure, save, write_metrics
@@ -41,7 +42,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
         "seed": seed,
         "fast": fast,
         "model": {"n_hidden": model.n_hidden, "n_obs": model.n_obs, "tau_s": model.tau,
-                  "sample_interval_s": model.dt},
+                  "sample_interval_s": model.sample_interval},
         "graphs": {name: _export(G, name, out_dir) for name, G in graphs.items()},
     }
     sizes = (2, 4, 8) if fast else (2, 4, 8, 16, 32)
@@ -57,8 +58,8 @@ def _compile_all(model: GenerativeRNN, *, seed: int, fast: bool) -> dict[str, nx
     averaging = {"n_steps": 400, "batch": 2, "burn_in": 100} if fast else {}
     fixed_gain = average_filter_gain(model, seed=seed, **averaging)
     return {
-        "rrnn_adaptive": compile_rrnn(model, gain="adaptive"),
-        "rrnn_fixed": compile_rrnn(model, gain="fixed", fixed_gain=fixed_gain),
+        "rrnn_adaptive": compile_rrnn(model, gain_mode="adaptive"),
+        "rrnn_fixed": compile_rrnn(model, gain_mode="fixed", fixed_gain=fixed_gain),
         "baseline": compile_baseline(_trained_reservoir(model, seed=seed, fast=fast)),
     }
 
@@ -67,7 +68,7 @@ def _trained_reservoir(model: GenerativeRNN, *, seed: int, fast: bool) -> InputD
     """A reservoir with as many hidden units as the model, its readout fitted to the model's hidden state."""
     states, observations = model.simulate(200 if fast else 1000, batch=4, seed=seed + 1)
     reservoir = InputDrivenRNN.reservoir(model.n_obs, model.n_hidden, model.n_hidden, tau=model.tau,
-                                         dt=model.dt, seed=seed + 2)
+                                         sample_interval=model.sample_interval, seed=seed + 2)
     return reservoir.fit_readout(observations, states, ridge=1e-3, washout=50)
 
 
@@ -110,10 +111,10 @@ def _scaling(sizes: tuple[int, ...], n_obs: int) -> dict:
         model = GenerativeRNN.oscillator(n_hidden, n_obs, seed=0)
         # Counts do not depend on the weights, so a zero gain and an untrained readout stand in for real ones.
         graphs = {
-            "rrnn_adaptive": compile_rrnn(model, gain="adaptive"),
-            "rrnn_fixed": compile_rrnn(model, gain="fixed", fixed_gain=np.zeros((n_hidden, n_obs))),
+            "rrnn_adaptive": compile_rrnn(model, gain_mode="adaptive"),
+            "rrnn_fixed": compile_rrnn(model, gain_mode="fixed", fixed_gain=np.zeros((n_hidden, n_obs))),
             "baseline": compile_baseline(InputDrivenRNN.reservoir(n_obs, n_hidden, n_hidden, tau=model.tau,
-                                                                  dt=model.dt, seed=0)),
+                                                                  sample_interval=model.sample_interval, seed=0)),
         }
         for name, G in graphs.items():
             counts.setdefault(f"{name}_units", []).append(G.number_of_nodes())

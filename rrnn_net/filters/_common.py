@@ -1,34 +1,15 @@
-"""Pieces shared by the discrete decoders: input checks, masked updates, SPD repair."""
+"""Pieces shared by the discrete decoders: prior checks, masked updates, SPD repair."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import lapack
 
-from .._validation import as_float_array, check_covariance, finite_array
-from ..errors import NonFiniteError, ShapeError
+from .._validation import check_covariance, finite_array
+from ..errors import ShapeError
 from ..model import GenerativeRNN
 
 _LOG_2PI = np.log(2.0 * np.pi)
-
-
-def batched_observations(observations, model: GenerativeRNN) -> tuple[np.ndarray, bool]:
-    """Return observations as (B, T, m) float64 and whether the input was batched.
-
-    NaN marks a missing sample; infinity is refused.
-    """
-    y = as_float_array(observations, "observations")
-    batched = y.ndim == 3
-    if y.ndim == 2:
-        y = y[None]
-    if y.ndim != 3 or y.shape[-1] != model.n_obs or y.shape[1] == 0:
-        raise ShapeError(
-            f"observations must have shape (T, {model.n_obs}) or (B, T, {model.n_obs}) with T >= 1, "
-            f"got {np.shape(observations)}"
-        )
-    if np.any(np.isinf(y)):
-        raise NonFiniteError("observations contain infinite values (use NaN for missing samples)")
-    return y, batched
 
 
 def initial_belief(model: GenerativeRNN, batch: int, mean0, cov0) -> tuple[np.ndarray, np.ndarray]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import CovarianceError
+from .._validation import check_model, check_observations, recorded_outputs
+from ..errors import DivergenceError
 from ..model import GenerativeRNN
-from ._common import MaskedInnovation, batched_observations, initial_belief, symmetrize
+from ._common import MaskedInnovation, initial_belief, symmetrize
 from .result import FilterResult, SmootherResult
 
 __all__ = ["DiscreteFilter", "MeasurementMoments"]
@@ -33,8 +35,7 @@ class DiscreteFilter(ABC):
     """
 
     def __init__(self, model: GenerativeRNN) -> None:
-        if not isinstance(model, GenerativeRNN):
-            raise TypeError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+        check_model(model)
         self.model = model
 
     @abstractmethod
@@ -62,8 +63,7 @@ class DiscreteFilter(ABC):
         *,
         mean0=None,
         cov0=None,
-        keep_cov: bool = False,
-        keep_innovation_cov: bool = False,
+        record: str | Iterable[str] = (),
     ) -> FilterResult:
         """Filter a batch of observation sequences.
 
@@ -75,16 +75,18 @@ class DiscreteFilter(ABC):
             Prior mean at t = 0, one interval before the first sample (default zeros).
         cov0 : array_like, shape (N, N) or (B, N, N), optional
             Prior covariance at t = 0 (default identity).
-        keep_cov, keep_innovation_cov : bool
-            Store P_t (B, T, N, N) and S_t (B, T, m, m) in the result.
+        record : str or iterable of {"covariance", "innovation_covariance"}
+            Also keep P_t (B, T, N, N) in ``cov`` and S_t (B, T, m, m) in
+            ``innovation_cov`` (the backends' ``record="covariance"`` likewise).
 
         Returns
         -------
         FilterResult
             Per-step arrays; without the batch axis when ``observations`` was 2-D.
         """
-        result, batched, _ = self._forward(observations, mean0, cov0, keep_cov=keep_cov,
-                                           keep_innovation_cov=keep_innovation_cov, smoothing=False)
+        kept = recorded_outputs(record, ("covariance", "innovation_covariance"))
+        result, batched, _ = self._forward(observations, mean0, cov0, keep_cov="covariance" in kept,
+                                           keep_innovation_cov="innovation_covariance" in kept, smoothing=False)
         return result if batched else result.unbatched()
 
     def _forward(self, observations, mean0, cov0, *, keep_cov: bool, keep_innovation_cov: bool, smoothing: bool):
@@ -93,7 +95,7 @@ class DiscreteFilter(ABC):
         Returns the batched FilterResult, whether the input was batched, and
         (mean0, cov0, P̂ (B, T, n, n), C (B, T, n, n)) or None.
         """
-        y, batched = batched_observations(observations, self.model)
+        y, batched = check_observations(observations, self.model.n_obs)
         batch, n_steps, n_obs = y.shape
         n = self.model.n_hidden
         mean, cov = initial_belief(self.model, batch, mean0, cov0)
@@ -128,7 +130,7 @@ class DiscreteFilter(ABC):
             mean = mean_prior + correction[:, k]
             cov = symmetrize(cov_prior - gain @ S @ gain.mT)
             if not np.isfinite(mean).all():
-                raise CovarianceError(f"{type(self).__name__} diverged at sample {k}: the state estimate "
+                raise DivergenceError(f"{type(self).__name__} diverged at sample {k}: the state estimate "
                                       "is no longer finite")
             predicted_state[:, k] = mean_prior
             predicted_obs[:, k] = moments.predicted_obs

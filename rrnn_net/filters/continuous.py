@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable
+
 import numpy as np
 
-from .._validation import check_euler_step, positive_scalar, steps_per_interval
-from ..errors import UnstableSettingError
+from .._validation import (
+    check_euler_step,
+    check_model,
+    check_observations,
+    positive_scalar,
+    recorded_outputs,
+    steps_per_interval,
+)
+from ..errors import DivergenceError
 from ..model import GenerativeRNN
-from ._common import batched_observations, cholesky_with_repair, initial_belief, symmetrize
+from ._common import cholesky_with_repair, initial_belief, symmetrize
 from .result import FilterResult
 
 __all__ = ["ContinuousFilter", "ContinuousRHS"]
@@ -27,7 +37,7 @@ class ContinuousRHS:
 
     def __init__(self, model: GenerativeRNN) -> None:
         self.model = model
-        self.observation_rate_cov = model.R * model.dt
+        self.observation_rate_cov = model.R * model.sample_interval
         self.precision = np.linalg.inv(self.observation_rate_cov)
 
     def masked_precision(self, observed: np.ndarray) -> np.ndarray:
@@ -79,15 +89,17 @@ class ContinuousFilter:
     """Extended Kalman–Bucy filter integrated by forward Euler.
 
     Each sample y_k (k = 1..T, time t_k = kΔ) is held over (t_{k−1}, t_k]; the
-    filter takes Δ/dt Euler steps of the equations of :class:`ContinuousRHS`
+    filter takes Δ/h Euler steps of the equations of :class:`ContinuousRHS`
     over that interval and reports the state at t_k. This is the exact set of
     equations (and integration scheme) the compiled network runs.
 
     Parameters
     ----------
     model : GenerativeRNN
+    step : float, optional
+        Euler step h in seconds; must divide Δ. Default Δ/substeps.
     dt : float, optional
-        Euler step in seconds; must divide Δ. Default Δ/substeps.
+        Deprecated name of ``step``.
     repair_covariance : bool
         Repair a covariance that stops being positive definite (see Notes).
 
@@ -109,17 +121,17 @@ class ContinuousFilter:
     not have. Sample fast dynamics finely (Δ well below τ).
 
     Forward Euler on the Riccati equation keeps P positive definite only while
-    dt·λ_max(P Gᵀ R_c⁻¹ G) < 1 (the scalar case p ← p (1 − dt g² p / r_c));
-    since R_c = R Δ this reads roughly P g² < R Δ/dt. With precise observations
+    h·λ_max(P Gᵀ R_c⁻¹ G) < 1 (the scalar case p ← p (1 − h g² p / r_c));
+    since R_c = R Δ this reads roughly P g² < R Δ/h. With precise observations
     (small R) and a broad prior this fails during the first samples: choose
-    ``cov0`` accordingly or a smaller dt. Even without observations the
+    ``cov0`` accordingly or a smaller step. Even without observations the
     Euler-discretised Lyapunov part can turn P indefinite when P is very
     ill-conditioned. At the end of each sample interval a P that is not
     positive definite is repaired (eigenvalue floor) and counted in
     ``n_psd_repairs``; ``repair_covariance=False`` turns this off, which is
     what the compiled network does (it cannot repair), so compare the two
     with repairs off or where ``n_psd_repairs`` is zero. A run that reaches
-    non-finite values raises :class:`~rrnn_net.errors.UnstableSettingError`.
+    non-finite values raises :class:`~rrnn_net.errors.DivergenceError`.
 
     Examples
     --------
@@ -130,25 +142,32 @@ class ContinuousFilter:
     (2, 40)
     """
 
-    def __init__(self, model: GenerativeRNN, dt: float | None = None, repair_covariance: bool = True) -> None:
-        if not isinstance(model, GenerativeRNN):
-            raise TypeError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+    def __init__(self, model: GenerativeRNN, step: float | None = None, repair_covariance: bool = True, *,
+                 dt: float | None = None) -> None:
+        check_model(model)
+        if dt is not None:  # the README of version 0.1 named it dt
+            warnings.warn("ContinuousFilter(dt=...) is deprecated; use step=...", DeprecationWarning, stacklevel=2)
+            step = dt if step is None else step
         self.model = model
-        self.dt = model.step if dt is None else positive_scalar(dt, "dt")
-        self.steps_per_sample = steps_per_interval(model.dt, self.dt)
-        check_euler_step(self.dt, model.tau)
+        self.step = model.step if step is None else positive_scalar(step, "step")
+        self.steps_per_sample = steps_per_interval(model.sample_interval, self.step)
+        check_euler_step(self.step, model.tau)
         self.rhs = ContinuousRHS(model)
         self.repair_covariance = bool(repair_covariance)
 
-    def filter(self, observations, *, mean0=None, cov0=None, keep_cov: bool = False) -> FilterResult:
-        """Run the filter over observations (T, m) or (B, T, m); NaN = missing. See :class:`FilterResult`."""
+    def filter(self, observations, *, mean0=None, cov0=None, record: str | Iterable[str] = ()) -> FilterResult:
+        """Run the filter over observations (T, m) or (B, T, m); NaN = missing. See :class:`FilterResult`.
+
+        ``record="covariance"`` also keeps P(t_k) (B, T, N, N) in ``cov``.
+        """
+        keep_cov = "covariance" in recorded_outputs(record, ("covariance",))
         model = self.model
-        y, batched = batched_observations(observations, model)
+        y, batched = check_observations(observations, model.n_obs)
         batch, n_steps, n_obs = y.shape
         n = model.n_hidden
         mean, cov = initial_belief(model, batch, mean0, cov0)
         repairs = np.zeros(batch, dtype=np.int64)
-        dt = self.dt
+        h = self.step
 
         predicted_obs = np.empty((batch, n_steps, n_obs))
         correction = np.empty((batch, n_steps, n))
@@ -164,14 +183,14 @@ class ContinuousFilter:
             evidence = np.zeros(batch)
             # Overflow only happens when Euler diverges, which is reported below as an error.
             with np.errstate(over="ignore", invalid="ignore"):
-                for step in range(self.steps_per_sample):
+                for substep in range(self.steps_per_sample):
                     d_mean, d_cov, d_evidence, feedback, y_hat = self.rhs(mean, cov, sample, observed, precision)
-                    if step == 0:
+                    if substep == 0:
                         predicted_obs[:, k] = y_hat
-                    mean = mean + dt * d_mean
-                    cov = symmetrize(cov + dt * d_cov)
-                    evidence += dt * d_evidence
-                    feedback_integral += dt * feedback
+                    mean = mean + h * d_mean
+                    cov = symmetrize(cov + h * d_cov)
+                    evidence += h * d_evidence
+                    feedback_integral += h * feedback
             _check_integration(mean, cov, k)
             if self.repair_covariance:
                 cov, _ = cholesky_with_repair(cov, repairs)
@@ -196,10 +215,10 @@ class ContinuousFilter:
 
 
 def _check_integration(mean: np.ndarray, cov: np.ndarray, sample: int) -> None:
-    """Raise :class:`UnstableSettingError` when forward Euler has diverged to non-finite values at ``sample``."""
+    """Raise :class:`DivergenceError` when forward Euler has diverged to non-finite values at ``sample``."""
     if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
-        raise UnstableSettingError(
+        raise DivergenceError(
             f"the continuous filter diverged at sample {sample}: forward Euler on the Riccati equation is "
-            "unstable when dt * |P Gᵀ R_c⁻¹ G| > 1; use a smaller dt (more substeps), a larger R "
+            "unstable when h * |P Gᵀ R_c⁻¹ G| > 1; use a smaller step (more substeps), a larger R "
             "or a smaller prior covariance cov0"
         )

@@ -146,7 +146,7 @@ class UKF(DiscreteFilter):
         dimension = n if additive else 2 * n + m
         self.mean_weights, self.cov_weights, self.spread = merwe_weights(dimension, self.alpha, self.beta, self.kappa)
         if additive:
-            self._process_cov = model.Q * model.dt
+            self._process_cov = model.Q * model.sample_interval
         else:
             self._process_noise, self._observation_noise = self._augmented_noise_points()
 

@@ -1,25 +1,23 @@
 """The rRNN as an explicit graph: compile models into networkx graphs, validate, save, load, inspect.
 
-See ``docs/graph_spec.md`` for the node and edge kinds (the contract with the
-backends) and ``graphs/README.md`` for the user-facing description.
+The node and edge kinds are records in :mod:`rrnn_net.graph.kinds` (the
+contract with the backends); ``docs/graph_spec.md`` explains the equations and
+``graphs/README.md`` is the user-facing description.
 
 Examples
 --------
 >>> from rrnn_net import GenerativeRNN
 >>> from rrnn_net.graph import compile_rrnn, summarize
->>> G = compile_rrnn(GenerativeRNN.oscillator(4, 2, seed=0), gain="adaptive")
+>>> G = compile_rrnn(GenerativeRNN.oscillator(4, 2, seed=0), gain_mode="adaptive")
 >>> summarize(G).is_local
 True
 """
 
-from .compile import GAIN_AVERAGE_DEFAULTS, average_filter_gain, compile_baseline, compile_rrnn
-from .draw import draw
-from .inspect import GraphSummary, summarize, to_matrices
+from .compile import compile_baseline, compile_rrnn
+from .inspect import GraphSummary, summarize, to_matrices, to_model
 from .io import load_graph, save_graph
+from .kinds import EDGE_KINDS, NODE_KINDS, EdgeKind, NodeKind, register_edge_kind, register_node_kind
 from .schema import (
-    EDGE_KINDS,
-    NODE_KINDS,
-    PRODUCT_KINDS,
     SCHEMA_VERSION,
     GraphSchemaError,
     locality_violations,
@@ -27,23 +25,35 @@ from .schema import (
     validate_graph,
 )
 
+
+def __getattr__(name: str):
+    # draw needs matplotlib, which is slow to import and not needed to compile, validate or run a graph.
+    if name == "draw":
+        from .drawing import draw
+
+        return draw
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "EDGE_KINDS",
-    "GAIN_AVERAGE_DEFAULTS",
     "NODE_KINDS",
-    "PRODUCT_KINDS",
     "SCHEMA_VERSION",
     "GraphSchemaError",
+    "EdgeKind",
     "GraphSummary",
-    "average_filter_gain",
+    "NodeKind",
     "compile_baseline",
     "compile_rrnn",
     "draw",
     "load_graph",
     "locality_violations",
     "node_id",
+    "register_edge_kind",
+    "register_node_kind",
     "save_graph",
     "summarize",
     "to_matrices",
+    "to_model",
     "validate_graph",
 ]

@@ -10,6 +10,7 @@ graphs and byte-identical files.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from functools import partial
 from itertools import product
@@ -17,86 +18,28 @@ from itertools import product
 import networkx as nx
 import numpy as np
 
-from .._validation import check_covariance, check_euler_step, finite_array, positive_int, positive_scalar
+from .._validation import check_covariance, check_euler_step, check_model, finite_array, positive_int, positive_scalar
 from ..errors import ParameterError, ShapeError
-from ..filters.continuous import ContinuousFilter
+from ..filters.gain import GAIN_AVERAGE_DEFAULTS, average_filter_gain
+from ..filters.stability import euler_safe_prior_variance
 from ..model import ACTIVATIONS, GenerativeRNN
 from .schema import SCHEMA_VERSION, node_id
 
-__all__ = ["GAIN_AVERAGE_DEFAULTS", "average_filter_gain", "compile_baseline", "compile_rrnn"]
-
-#: Settings of :func:`average_filter_gain` used when ``compile_rrnn(gain="fixed")`` gets no gain.
-GAIN_AVERAGE_DEFAULTS = {"n_steps": 2000, "batch": 8, "burn_in": 200, "seed": 0}
-
-# Samples filtered at a time by average_filter_gain: memory O(chunk·N²) instead of O(T·N²); handing the
-# last belief on to the next chunk is exact.
-_GAIN_CHUNK = 250
+__all__ = ["compile_baseline", "compile_rrnn"]
 
 # Edge payloads; one dict per edge so that editing one edge never changes another.
 Edge = tuple[str, str, dict]
-
-
-# ------------------------------------------------------------- fixed gain
-def average_filter_gain(
-    model: GenerativeRNN,
-    *,
-    n_steps: int = GAIN_AVERAGE_DEFAULTS["n_steps"],
-    batch: int = GAIN_AVERAGE_DEFAULTS["batch"],
-    burn_in: int = GAIN_AVERAGE_DEFAULTS["burn_in"],
-    seed: int = GAIN_AVERAGE_DEFAULTS["seed"],
-) -> np.ndarray:
-    """Time-averaged gain K = ⟨P Gᵀ Λ⟩ of the continuous filter on data simulated from the model.
-
-    The model is simulated for ``batch`` trials of ``n_steps`` samples (noise
-    seeded by ``seed``), the :class:`~rrnn_net.ContinuousFilter` runs on them
-    from its default prior N(0, I), and the gain P Gᵀ Λ (G = M diag φ'(μ),
-    Λ = (R Δ)⁻¹) at every sample after the first ``burn_in`` ones is averaged
-    over samples and trials. The burn-in drops the transient of P from the
-    prior. This is the gain the adaptive network settles around on the data
-    it was built for; it is the default of ``compile_rrnn(gain="fixed")``.
-
-    Parameters
-    ----------
-    model : GenerativeRNN
-    n_steps, batch, burn_in, seed : int
-        Samples per trial, trials, discarded initial samples, noise seed.
-
-    Returns
-    -------
-    ndarray, shape (N, m)
-
-    Examples
-    --------
-    >>> model = GenerativeRNN.oscillator(3, 2, seed=0)
-    >>> average_filter_gain(model, n_steps=300, batch=2, burn_in=50).shape
-    (3, 2)
-    """
-    n_steps, batch, seed = positive_int(n_steps, "n_steps"), positive_int(batch, "batch"), int(seed)
-    if isinstance(burn_in, bool) or not isinstance(burn_in, (int, np.integer)) or not 0 <= burn_in < n_steps:
-        raise ParameterError(f"burn_in must be in 0..n_steps-1 = {n_steps - 1}, got {burn_in}")
-    _, observations = model.simulate(n_steps, batch=batch, seed=seed)
-    continuous = ContinuousFilter(model)
-    precision = continuous.rhs.precision
-    gain_sum = np.zeros((model.n_hidden, model.n_obs))
-    mean, cov = None, None
-    for start in range(0, n_steps, _GAIN_CHUNK):
-        chunk = observations[:, start:start + _GAIN_CHUNK]
-        result = continuous.filter(chunk, mean0=mean, cov0=cov, keep_cov=True)
-        mean, cov = result.mean[:, -1], result.cov[:, -1]
-        kept = slice(max(burn_in - start, 0), None)
-        obs_jacobian = model.M * model.rate_derivative(result.mean[:, kept])[..., None, :]
-        gain_sum += np.einsum("btik,btjk->ij", result.cov[:, kept], obs_jacobian) @ precision
-    return gain_sum / (batch * (n_steps - burn_in))
 
 
 # ------------------------------------------------------------------- rRNN
 def compile_rrnn(
     model: GenerativeRNN,
     *,
-    gain: str = "adaptive",
+    gain_mode: str = "adaptive",
     mean0: np.ndarray | None = None,
     cov0: np.ndarray | None = None,
     fixed_gain: np.ndarray | None = None,
+    gain: str | None = None,
 ) -> nx.DiGraph:
     """Compile the model's continuous-time Bayesian filter into a graph of units.
 
@@ -105,8 +48,8 @@ def compile_rrnn(
     model : GenerativeRNN
         The generative model; its R must be diagonal (one precision per
         prediction-error unit).
-    gain : {"adaptive", "fixed"}
-        ``"adaptive"``: the full filter, covariance units and their machinery
+    gain_mode : {"adaptive", "fixed"}
+        The graph's ``gain_mode``. ``"adaptive"``: the full filter, covariance units and their machinery
         included (N² covariance, N² scaled-covariance, m·N gated projection,
         m·N² quadratic and N² gain-product units; O(N³ + m·N²) edges).
         ``"fixed"``: sensory, error, state and evidence units only, with
@@ -114,11 +57,15 @@ def compile_rrnn(
     mean0 : array_like, shape (N,), optional
         Prior mean at t = 0 (default zeros), stored on the state units.
     cov0 : array_like, shape (N, N), optional
-        Prior covariance at t = 0 (default identity), stored on the covariance
-        units; adaptive mode only.
+        Prior covariance at t = 0, stored on the covariance units; adaptive
+        mode only. Default: v·I with v the smaller of 1 and
+        :func:`~rrnn_net.filters.stability.euler_safe_prior_variance`, so that
+        the network's forward-Euler covariance update is stable from the start.
     fixed_gain : array_like, shape (N, m), optional
-        The gain K of the fixed mode. Default: :func:`average_filter_gain`
-        with :data:`GAIN_AVERAGE_DEFAULTS`, recorded in the provenance.
+        The gain K of the fixed mode. Default: :func:`~rrnn_net.filters.average_filter_gain`
+        with :data:`~rrnn_net.filters.gain.GAIN_AVERAGE_DEFAULTS`, recorded in the provenance.
+    gain : str, optional
+        Deprecated name of ``gain_mode``.
 
     Returns
     -------
@@ -130,27 +77,30 @@ def compile_rrnn(
     >>> G = compile_rrnn(GenerativeRNN.oscillator(4, 2, seed=0))
     >>> G.number_of_nodes(), G.graph["gain_mode"]
     (97, 'adaptive')
-    >>> G.edges["state:1", "state:0"]  # state 1 -> state 0 carries W[0, 1]
-    {'kind': 'recurrent', 'weight': -0.5460601474168186}
+    >>> edge = G.edges["state:1", "state:0"]  # state 1 -> state 0 carries W[0, 1]
+    >>> edge["kind"], round(edge["weight"], 6)
+    ('recurrent', -0.54606)
     >>> G.edges["error:1", "state:3"]["kind"], G.nodes["covariance:2,3"]["cov0"]
     ('feedback', 0.0)
     """
-    if not isinstance(model, GenerativeRNN):
-        raise TypeError(f"model must be a GenerativeRNN, got {type(model).__name__}")
-    if gain not in ("adaptive", "fixed"):
-        raise ParameterError(f"gain must be 'adaptive' or 'fixed', got {gain!r}")
+    check_model(model)
+    if gain is not None:  # version 0.1's name
+        warnings.warn("compile_rrnn(gain=...) is deprecated; use gain_mode=...", DeprecationWarning, stacklevel=2)
+        gain_mode = gain
+    if gain_mode not in ("adaptive", "fixed"):
+        raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
     _require_diagonal_observation_noise(model)
     n, m = model.n_hidden, model.n_obs
     provenance = {"provenance_mean0_given": int(mean0 is not None)}
     mean0 = np.zeros(n) if mean0 is None else finite_array(mean0, "mean0", (n,))
-    if gain == "adaptive":
+    if gain_mode == "adaptive":
         if fixed_gain is not None:
-            raise ParameterError("fixed_gain is only used with gain='fixed'")
+            raise ParameterError("fixed_gain is only used with gain_mode='fixed'")
         provenance["provenance_cov0_given"] = int(cov0 is not None)
-        cov0 = _prior_covariance(cov0, n)
+        cov0 = _prior_covariance(cov0, model)
     else:
         if cov0 is not None:
-            raise ParameterError("cov0 is only used with gain='adaptive' (a fixed-gain graph has no covariance)")
+            raise ParameterError("cov0 is only used with gain_mode='adaptive' (a fixed-gain graph has no covariance)")
         provenance["provenance_fixed_gain_given"] = int(fixed_gain is not None)
         if fixed_gain is None:
             fixed_gain = average_filter_gain(model)
@@ -159,11 +109,11 @@ def compile_rrnn(
         fixed_gain = finite_array(fixed_gain, "fixed_gain", (n, m))
 
     G = nx.DiGraph()
-    G.graph.update(_rrnn_graph_attributes(model, gain))
+    G.graph.update(_rrnn_graph_attributes(model, gain_mode))
     G.graph.update(provenance)
     G.add_nodes_from(_filter_nodes(model, mean0))
-    G.add_edges_from(_filter_edges(model, gain, fixed_gain))
-    if gain == "adaptive":
+    G.add_edges_from(_filter_edges(model, gain_mode, fixed_gain))
+    if gain_mode == "adaptive":
         G.add_nodes_from(_covariance_nodes(model, cov0))
         G.add_edges_from(_covariance_edges(model))
     return G
@@ -176,18 +126,19 @@ def _require_diagonal_observation_noise(model: GenerativeRNN) -> None:
                              "per prediction-error unit); decorrelate the channels first")
 
 
-def _prior_covariance(cov0, n: int) -> np.ndarray:
+def _prior_covariance(cov0, model: GenerativeRNN) -> np.ndarray:
+    n = model.n_hidden
     if cov0 is None:
-        return np.eye(n)
+        return min(1.0, euler_safe_prior_variance(model)) * np.eye(n)
     cov0 = finite_array(cov0, "cov0", (n, n))
     check_covariance(cov0, "cov0", definite=True)
     return cov0
 
 
-def _rrnn_graph_attributes(model: GenerativeRNN, gain: str) -> dict:
+def _rrnn_graph_attributes(model: GenerativeRNN, gain_mode: str) -> dict:
     return {
-        "schema_version": SCHEMA_VERSION, "graph_type": "rrnn", "gain_mode": gain,
-        "activation": model.activation, "sample_interval": float(model.dt),
+        "schema_version": SCHEMA_VERSION, "graph_type": "rrnn", "gain_mode": gain_mode,
+        "activation": model.activation, "sample_interval": float(model.sample_interval),
         "integration_step": float(model.step), "tau": float(model.tau), "n_hidden": model.n_hidden,
         "n_obs": model.n_obs, "time_unit": "second", "provenance_function": "compile_rrnn",
         "provenance_substeps": model.substeps,
@@ -196,7 +147,7 @@ def _rrnn_graph_attributes(model: GenerativeRNN, gain: str) -> dict:
 
 def _observation_precision(model: GenerativeRNN) -> np.ndarray:
     """λ_j = 1/(R_jj Δ), shape (m,): the precision of each prediction-error unit (s⁻¹ per unit²)."""
-    return 1.0 / (np.diag(model.R) * model.dt)
+    return 1.0 / (np.diag(model.R) * model.sample_interval)
 
 
 def _filter_nodes(model: GenerativeRNN, mean0: np.ndarray) -> Iterator[tuple[str, dict]]:
@@ -219,7 +170,7 @@ def _edge(source: str, target: str, kind: str, weight: float, port: int | None =
     return source, target, attributes
 
 
-def _filter_edges(model: GenerativeRNN, gain: str, fixed_gain: np.ndarray | None) -> Iterator[Edge]:
+def _filter_edges(model: GenerativeRNN, gain_mode: str, fixed_gain: np.ndarray | None) -> Iterator[Edge]:
     n, m = model.n_hidden, model.n_obs
     W, M = model.W.tolist(), model.M.tolist()
     state, error = partial(node_id, "state"), partial(node_id, "error")
@@ -229,7 +180,7 @@ def _filter_edges(model: GenerativeRNN, gain: str, fixed_gain: np.ndarray | None
         yield _edge(state(k), error(j), "prediction", -M[j][k])
     for i, k in product(range(n), range(n)):
         yield _edge(state(k), state(i), "recurrent", W[i][k])
-    if gain == "adaptive":
+    if gain_mode == "adaptive":
         for j, k in product(range(m), range(n)):
             yield _edge(error(j), state(k), "feedback", M[j][k])
     else:
@@ -316,7 +267,7 @@ def compile_baseline(
     d: np.ndarray | None = None,
     *,
     tau: float | None = None,
-    dt: float | None = None,
+    sample_interval: float | None = None,
     substeps: int = 1,
     x0: np.ndarray | None = None,
     activation: str = "tanh",
@@ -324,13 +275,13 @@ def compile_baseline(
     """Compile a conventional input-driven RNN into a graph of ``input``, ``hidden`` and ``output`` units.
 
     The network is τ dx/dt = −x + W φ(x) + U u + b, o = C φ(x) + d, with u
-    held over each sampling interval ``dt`` and Euler steps of dt/substeps.
+    held over each sampling interval ``sample_interval`` and Euler steps of sample_interval/substeps.
 
     Parameters
     ----------
     W : array_like, shape (N, N), or an object
         Recurrent weights; or any object with attributes ``W``, ``U``, ``C``
-        and optionally ``b``, ``d``, ``tau``, ``dt``, ``substeps``, ``x0``,
+        and optionally ``b``, ``d``, ``tau``, ``sample_interval``, ``substeps``, ``x0``,
         ``activation`` (e.g. ``rrnn_net.baseline.InputDrivenRNN``), in which
         case no other argument may be given.
     U : array_like, shape (N, n_input)
@@ -341,7 +292,7 @@ def compile_baseline(
         Hidden bias (default zeros).
     d : array_like, shape (n_output,), optional
         Output offset (default zeros).
-    tau, dt : float
+    tau, sample_interval : float
         Time constant and sampling interval in seconds.
     substeps : int
         Euler steps per sampling interval.
@@ -355,20 +306,20 @@ def compile_baseline(
 
     Examples
     --------
-    >>> G = compile_baseline(np.zeros((3, 3)), np.ones((3, 2)), np.ones((1, 3)), tau=0.02, dt=0.005)
+    >>> G = compile_baseline(np.zeros((3, 3)), np.ones((3, 2)), np.ones((1, 3)), tau=0.02, sample_interval=0.005)
     >>> sorted({kind for _, kind in G.nodes(data="kind")})
     ['hidden', 'input', 'output']
     """
     if not isinstance(W, (np.ndarray, list, tuple)) and hasattr(W, "W"):
-        explicit = (U, C, b, d, tau, dt, x0)
+        explicit = (U, C, b, d, tau, sample_interval, x0)
         if any(value is not None for value in explicit) or substeps != 1 or activation != "tanh":
             raise ParameterError("pass either a network object or its arrays to compile_baseline, not both")
         network = W
         W, U, C = network.W, network.U, network.C
         b, d, x0 = (getattr(network, name, None) for name in ("b", "d", "x0"))
-        tau, dt = getattr(network, "tau", None), getattr(network, "dt", None)
+        tau, sample_interval = getattr(network, "tau", None), getattr(network, "sample_interval", None)
         substeps, activation = getattr(network, "substeps", 1), getattr(network, "activation", "tanh")
-    params = _baseline_parameters(W, U, C, b, d, tau, dt, substeps, x0, activation)
+    params = _baseline_parameters(W, U, C, b, d, tau, sample_interval, substeps, x0, activation)
     G = nx.DiGraph()
     G.graph.update(_baseline_graph_attributes(params))
     G.add_nodes_from(_baseline_nodes(params))
@@ -376,9 +327,9 @@ def compile_baseline(
     return G
 
 
-def _baseline_parameters(W, U, C, b, d, tau, dt, substeps, x0, activation) -> dict:
-    if U is None or C is None or tau is None or dt is None:
-        raise ParameterError("compile_baseline needs W, U, C, tau and dt")
+def _baseline_parameters(W, U, C, b, d, tau, sample_interval, substeps, x0, activation) -> dict:
+    if U is None or C is None or tau is None or sample_interval is None:
+        raise ParameterError("compile_baseline needs W, U, C, tau and sample_interval")
     W = finite_array(W, "W")
     if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
         raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
@@ -388,12 +339,14 @@ def _baseline_parameters(W, U, C, b, d, tau, dt, substeps, x0, activation) -> di
         raise ShapeError(f"U must have shape ({n}, n_input) with n_input >= 1, got {U.shape}")
     if C.ndim != 2 or C.shape[1] != n or C.shape[0] == 0:
         raise ShapeError(f"C must have shape (n_output, {n}) with n_output >= 1, got {C.shape}")
-    tau, dt, substeps = positive_scalar(tau, "tau"), positive_scalar(dt, "dt"), positive_int(substeps, "substeps")
-    check_euler_step(dt / substeps, tau)
+    tau, substeps = positive_scalar(tau, "tau"), positive_int(substeps, "substeps")
+    sample_interval = positive_scalar(sample_interval, "sample_interval")
+    check_euler_step(sample_interval / substeps, tau)
     if activation not in ACTIVATIONS:
         raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     return {
-        "W": W, "U": U, "C": C, "tau": tau, "dt": dt, "substeps": substeps, "activation": activation,
+        "W": W, "U": U, "C": C, "tau": tau, "sample_interval": sample_interval, "substeps": substeps,
+        "activation": activation,
         "b": np.zeros(n) if b is None else finite_array(b, "b", (n,)),
         "d": np.zeros(C.shape[0]) if d is None else finite_array(d, "d", (C.shape[0],)),
         "x0": np.zeros(n) if x0 is None else finite_array(x0, "x0", (n,)),
@@ -404,8 +357,8 @@ def _baseline_parameters(W, U, C, b, d, tau, dt, substeps, x0, activation) -> di
 def _baseline_graph_attributes(params: dict) -> dict:
     return {
         "schema_version": SCHEMA_VERSION, "graph_type": "baseline", "gain_mode": "none",
-        "activation": params["activation"], "sample_interval": params["dt"],
-        "integration_step": params["dt"] / params["substeps"], "tau": params["tau"],
+        "activation": params["activation"], "sample_interval": params["sample_interval"],
+        "integration_step": params["sample_interval"] / params["substeps"], "tau": params["tau"],
         "n_hidden": params["W"].shape[0], "n_input": params["U"].shape[1], "n_output": params["C"].shape[0],
         "time_unit": "second", "provenance_function": "compile_baseline",
         "provenance_substeps": params["substeps"], "provenance_x0_given": params["x0_given"],

@@ -12,8 +12,9 @@ from collections.abc import Callable
 import networkx as nx
 import numpy as np
 
+from ..filters.gain import GAIN_AVERAGE_DEFAULTS, average_filter_gain
 from ..model import GenerativeRNN
-from .compile import GAIN_AVERAGE_DEFAULTS, average_filter_gain, compile_baseline, compile_rrnn
+from .compile import compile_baseline, compile_rrnn
 
 __all__ = ["EXAMPLES", "example_model", "example_graphs"]
 
@@ -24,19 +25,19 @@ def example_model() -> GenerativeRNN:
     """``GenerativeRNN.oscillator(4, 2, seed=0)`` (R = 0.01·I, diagonal) with W and M rounded to 6 decimals.
 
     >>> example_model()
-    GenerativeRNN(N=4, m=2, tau=0.02 s, dt=0.005 s, substeps=1, activation='tanh')
+    GenerativeRNN(N=4, m=2, tau=0.02 s, sample_interval=0.005 s, substeps=1, activation='tanh')
     """
     model = GenerativeRNN.oscillator(4, 2, seed=0)
     return model.replace(W=np.round(model.W, _DECIMALS), M=np.round(model.M, _DECIMALS))
 
 
 def _adaptive() -> nx.DiGraph:
-    return _with_rounding_noted(compile_rrnn(example_model(), gain="adaptive"))
+    return _with_rounding_noted(compile_rrnn(example_model(), gain_mode="adaptive"))
 
 
 def _fixed() -> nx.DiGraph:
     model = example_model()
-    G = compile_rrnn(model, gain="fixed", fixed_gain=np.round(average_filter_gain(model), _DECIMALS))
+    G = compile_rrnn(model, gain_mode="fixed", fixed_gain=np.round(average_filter_gain(model), _DECIMALS))
     # The gain was given, but it is the default time average (rounded): say so in the provenance.
     G.graph.update({f"provenance_gain_average_{key}": value for key, value in GAIN_AVERAGE_DEFAULTS.items()})
     return _with_rounding_noted(G)
@@ -53,7 +54,8 @@ def _baseline() -> nx.DiGraph:
     W = rng.standard_normal((6, 6))
     W *= 0.9 / np.max(np.abs(np.linalg.eigvals(W)))
     U, C = rng.standard_normal((6, 2)), rng.standard_normal((1, 6)) / np.sqrt(6)
-    return _with_rounding_noted(compile_baseline(*(np.round(a, _DECIMALS) for a in (W, U, C)), tau=0.02, dt=0.005))
+    return _with_rounding_noted(compile_baseline(*(np.round(a, _DECIMALS) for a in (W, U, C)), tau=0.02,
+                                                 sample_interval=0.005))
 
 
 #: Example name -> function building its graph; also the file stem in ``graphs/``.

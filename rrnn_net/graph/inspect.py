@@ -5,7 +5,7 @@ matrices back from node and edge attributes and checks that every copy of a
 parameter the graph holds (W on recurrent and on drift edges, M on prediction,
 feedback and projection edges, λ on error and quadratic units, τ on every
 unit) agrees exactly, so a graph that passes it computes the filter it claims.
-:func:`draw` (the picture) lives in :mod:`rrnn_net.graph.draw` and is re-exported here.
+:func:`~rrnn_net.graph.draw` (the picture) lives in :mod:`rrnn_net.graph.drawing`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .draw import draw
-from .schema import EDGE_KINDS, NODE_KINDS, PRODUCT_KINDS, GraphSchemaError, locality_violations, validate_graph
+from ..model import GenerativeRNN
+from .kinds import EDGE_KINDS, NODE_KINDS
+from .schema import GraphSchemaError, locality_violations, validate_graph
 
-__all__ = ["GraphSummary", "draw", "summarize", "to_matrices"]
+__all__ = ["GraphSummary", "summarize", "to_matrices", "to_model"]
 
 
 # ---------------------------------------------------------------- summary
@@ -125,7 +126,7 @@ def summarize(G: nx.DiGraph) -> GraphSummary:
         edge_counts={kind: edge_present[kind] for kind in EDGE_KINDS if kind in edge_present},
         in_degree={kind: _stats(in_degrees[kind]) for kind in node_counts},
         out_degree={kind: _stats(out_degrees[kind]) for kind in node_counts},
-        n_product_units=sum(present[kind] for kind in PRODUCT_KINDS),
+        n_product_units=sum(count for kind, count in present.items() if NODE_KINDS[kind].product),
         locality_violations=locality_violations(G),
     )
 
@@ -135,9 +136,6 @@ def _stats(values: list[int]) -> tuple[int, float, int]:
 
 
 # --------------------------------------------------------------- matrices
-# Edge kinds whose weight is fixed by the equations; any other value would compute something else.
-_CONSTANT_WEIGHTS = {"sensory": 1.0, "gate": 1.0, "surprise": -0.5, "slope": 1.0, "covariance_read": 1.0,
-                     "back_error": 1.0, "quadratic_factor": 1.0, "quadratic": -1.0, "gain": 1.0}
 _UNIT_GAIN_KINDS = ("scaled_covariance", "projection", "gain_product")
 
 
@@ -154,7 +152,7 @@ def to_matrices(G: nx.DiGraph) -> dict:
     -------
     dict
         Always ``graph_type``, ``gain_mode``, ``activation``, ``tau`` (s),
-        ``dt`` (sampling interval Δ, s), ``step`` (integration step h, s),
+        ``sample_interval`` (sampling interval Δ, s), ``step`` (integration step h, s),
         ``substeps`` (round(Δ/h)). An rRNN adds ``W`` (N, N), ``M`` (m, N),
         ``b`` (N,), ``c`` (m,), ``mean0`` (N,), ``precision`` (m,) and ``R``
         (m, m) diagonal with λ_j = 1/(R_jj Δ); the adaptive form adds
@@ -184,7 +182,7 @@ def to_matrices(G: nx.DiGraph) -> dict:
     graph = G.graph
     step = graph["integration_step"]
     result = {"graph_type": graph["graph_type"], "gain_mode": graph["gain_mode"], "activation": graph["activation"],
-              "tau": _common_tau(G), "dt": graph["sample_interval"], "step": step,
+              "tau": _common_tau(G), "sample_interval": graph["sample_interval"], "step": step,
               "substeps": round(graph["sample_interval"] / step)}
     if graph["graph_type"] == "baseline":
         result.update(_baseline_matrices(G))
@@ -197,9 +195,46 @@ def to_matrices(G: nx.DiGraph) -> dict:
     return result
 
 
+def to_model(G: nx.DiGraph) -> GenerativeRNN:
+    """The GenerativeRNN an adaptive rRNN graph computes: :func:`to_matrices` as a model.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        An adaptive-gain rRNN graph (only that form holds Q).
+
+    Returns
+    -------
+    GenerativeRNN
+        With the graph's W, M, b, c, τ, Δ, substeps, activation, Q and R
+        (diagonal, from the precisions). The prior (``mean0``, ``cov0``) is
+        in :func:`to_matrices`.
+
+    Raises
+    ------
+    GraphSchemaError
+        If the graph is invalid, or not an adaptive rRNN graph.
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> from rrnn_net.graph import compile_rrnn
+    >>> model = GenerativeRNN.oscillator(3, 2, seed=0)
+    >>> np.allclose(to_model(compile_rrnn(model)).W, model.W)
+    True
+    """
+    matrices = to_matrices(G)
+    if matrices["gain_mode"] != "adaptive":
+        raise GraphSchemaError(f"only an adaptive rRNN graph holds a whole model (Q), this one has gain_mode "
+                               f"{matrices['gain_mode']!r}")
+    return GenerativeRNN(**{name: matrices[name] for name in ("W", "M", "b", "c", "tau", "sample_interval", "Q", "R",
+                                                              "substeps", "activation")})
+
+
 def _check_constant_weights(G: nx.DiGraph) -> None:
     for source, target, attributes in G.edges(data=True):
-        expected = _CONSTANT_WEIGHTS.get(attributes["kind"])
+        # A weight the equations fix (EdgeKind.constant_weight): any other value computes something else.
+        expected = EDGE_KINDS[attributes["kind"]].constant_weight
         if expected is not None and attributes["weight"] != expected:
             raise GraphSchemaError(f"edge {source!r} -> {target!r}: a {attributes['kind']!r} edge has weight "
                                    f"{expected!r} in the filter, got {attributes['weight']!r}")
@@ -286,19 +321,19 @@ def _filter_matrices(G: nx.DiGraph) -> dict:
     }
 
 
-def _noise_from_precision(precision: np.ndarray, dt: float) -> np.ndarray:
+def _noise_from_precision(precision: np.ndarray, sample_interval: float) -> np.ndarray:
     """R_jj from λ_j = 1/(R_jj Δ), chosen so that recompiling gives back exactly λ_j.
 
     1/(λΔ) can be off by an ulp from the R that was compiled; a few
     neighbouring floats are tried and the first that reproduces λ is kept.
     """
-    naive = 1.0 / (precision * dt)
+    naive = 1.0 / (precision * sample_interval)
     noise = naive.copy()
     for offset in (1, -1, 2, -2):
         candidate = naive + offset * np.spacing(naive)
-        wrong = 1.0 / (noise * dt) != precision
+        wrong = 1.0 / (noise * sample_interval) != precision
         noise[wrong] = candidate[wrong]
-    still_wrong = 1.0 / (noise * dt) != precision
+    still_wrong = 1.0 / (noise * sample_interval) != precision
     noise[still_wrong] = naive[still_wrong]
     return noise
 

@@ -41,7 +41,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-from .schema import GRAPH_ATTRIBUTES, NODE_KINDS, GraphSchemaError, validate_graph
+from .kinds import NODE_KINDS
+from .schema import GRAPH_ATTRIBUTES, GraphSchemaError, validate_graph
 
 __all__ = ["FORMATS", "canonical_graph", "graph_from_bytes", "graph_to_bytes", "load_graph", "save_graph"]
 
@@ -153,7 +154,7 @@ def canonical_graph(G: nx.DiGraph) -> nx.DiGraph:
     H.graph.update({name: _cast(value, graph_types.get(name)) for name, value in G.graph.items()})
     for node, attributes in G.nodes(data=True):
         kind = attributes.get("kind")
-        floats = NODE_KINDS[kind].numbers if isinstance(kind, str) and kind in NODE_KINDS else ()
+        floats = NODE_KINDS[kind].number_names if isinstance(kind, str) and kind in NODE_KINDS else ()
         H.add_node(node, **{name: _cast(value, float if name in floats else int)
                             for name, value in attributes.items()})
     for source, target, attributes in G.edges(data=True):

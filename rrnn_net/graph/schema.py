@@ -1,9 +1,10 @@
 """The compiled-graph schema (version 1): node kinds, edge kinds, vocabulary and validation.
 
-This module is the executable form of ``docs/graph_spec.md``. A compiled graph
+This module is the executable form of ``docs/graph_spec.md``; the kinds
+themselves are the records of :mod:`rrnn_net.graph.kinds`. A compiled graph
 is a :class:`networkx.DiGraph` whose nodes and edges carry only
 
-* a ``kind`` string from :data:`NODE_KINDS` / :data:`EDGE_KINDS`,
+* a ``kind`` string naming a record of ``NODE_KINDS`` / ``EDGE_KINDS``,
 * integer indices (``index``, ``row``, ``col``, ``obs``) and ``port``,
 * float parameters (``weight``, ``tau``, ``precision``, ...),
 
@@ -18,10 +19,8 @@ Examples
 >>> from rrnn_net.graph import compile_rrnn
 >>> G = compile_rrnn(GenerativeRNN.oscillator(3, 2, seed=0))
 >>> validate_graph(G)
->>> NODE_KINDS["state"].numbers
-('bias', 'tau', 'mean0')
->>> sorted(EDGE_KINDS["recurrent"].pairs)
-[('hidden', 'hidden'), ('state', 'state')]
+>>> sorted(mode_node_kinds("fixed"))
+['error', 'evidence', 'sensory', 'state']
 """
 
 from __future__ import annotations
@@ -29,29 +28,24 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import networkx as nx
 
 from ..errors import RRNNError
+from .kinds import EDGE_KINDS, GAIN_MODES, NODE_KINDS
 
 __all__ = [
-    "EDGE_KINDS",
     "GRAPH_ATTRIBUTES",
-    "MODE_EDGE_KINDS",
-    "MODE_NODE_KINDS",
-    "NODE_KINDS",
-    "PRODUCT_KINDS",
     "PROVENANCE_PREFIX",
     "SCHEMA_VERSION",
     "STRING_VOCABULARY",
-    "EdgeKind",
     "GraphSchemaError",
-    "NodeKind",
     "index_key",
     "locality_violations",
+    "mode_edge_kinds",
+    "mode_node_kinds",
     "node_id",
     "validate_graph",
 ]
@@ -65,130 +59,15 @@ class GraphSchemaError(RRNNError, ValueError):
     """A graph (in memory or in a file) does not follow the compiled-graph schema."""
 
 
-@dataclass(frozen=True)
-class NodeKind:
-    """One node kind: its integer indices, float parameters and template inputs.
-
-    Attributes
-    ----------
-    name : str
-        The ``kind`` string.
-    indices : tuple of (str, str)
-        Integer index attributes in node-id order, each with the graph-level
-        attribute giving its range (``index`` of a state runs over ``n_hidden``).
-    numbers : tuple of str
-        Required float attributes.
-    product : bool
-        Multiplicative unit: output ``gain × A × B`` with A fed by ports 1/3 and
-        B by ports 2/3.
-    inputs : mapping of str to (int, int or None)
-        In-edge kind -> (minimum, maximum) count the node's equation reads; any
-        in-edge kind not listed here breaks locality.
-    """
-
-    name: str
-    indices: tuple[tuple[str, str], ...]
-    numbers: tuple[str, ...] = ()
-    product: bool = False
-    inputs: Mapping[str, tuple[int, int | None]] = field(default_factory=dict)
+def mode_node_kinds(gain_mode: str) -> frozenset[str]:
+    """Node kinds a ``gain_mode`` graph holds (every unit of each)."""
+    return frozenset(name for name, kind in NODE_KINDS.items() if gain_mode in kind.modes)
 
 
-@dataclass(frozen=True)
-class EdgeKind:
-    """One edge kind: the source variable it carries and where it may run.
+def mode_edge_kinds(gain_mode: str) -> frozenset[str]:
+    """Edge kinds a ``gain_mode`` graph may hold."""
+    return frozenset(name for name, kind in EDGE_KINDS.items() if gain_mode in kind.modes)
 
-    Attributes
-    ----------
-    name : str
-        The ``kind`` string.
-    carries : str
-        Symbol of the source variable the message carries (``rate`` = φ(μ_k),
-        ``slope`` = φ'(μ_l), ``xi`` = λ_j ε_j, ``surprise`` = ξ_j ε_j, ``gate`` = g_j,
-        ``product`` = a product unit's output, ``projection`` = Z_jk, ...).
-    pairs : mapping of (str, str) to frozenset of int
-        Allowed (source kind, target kind) -> allowed ``port`` values (empty:
-        the edge has no ``port``; it is required exactly for product targets).
-    """
-
-    name: str
-    carries: str
-    pairs: Mapping[tuple[str, str], frozenset[int]]
-
-
-_NO_PORT: frozenset[int] = frozenset()
-_OBS, _HIDDEN, _INPUT, _OUTPUT = "n_obs", "n_hidden", "n_input", "n_output"
-
-NODE_KINDS: dict[str, NodeKind] = {
-    kind.name: kind
-    for kind in (
-        NodeKind("sensory", (("index", _OBS),)),
-        NodeKind("error", (("index", _OBS),), ("offset", "precision"),
-                 inputs={"sensory": (1, 1), "prediction": (0, None)}),
-        NodeKind("state", (("index", _HIDDEN),), ("bias", "tau", "mean0"),
-                 inputs={"recurrent": (0, None), "feedback": (0, None), "gain": (0, None),
-                         "fixed_gain": (0, None)}),
-        NodeKind("evidence", (), inputs={"surprise": (0, None)}),
-        NodeKind("covariance", (("row", _HIDDEN), ("col", _HIDDEN)), ("process_noise", "tau", "cov0"),
-                 inputs={"drift": (0, None), "quadratic": (0, None)}),
-        NodeKind("scaled_covariance", (("row", _HIDDEN), ("col", _HIDDEN)), ("gain",), product=True,
-                 inputs={"slope": (1, 1), "covariance_read": (1, 1)}),
-        NodeKind("projection", (("row", _OBS), ("col", _HIDDEN)), ("gain",), product=True,
-                 inputs={"projection": (1, None), "gate": (1, 1)}),
-        NodeKind("quadratic", (("obs", _OBS), ("row", _HIDDEN), ("col", _HIDDEN)), ("gain",), product=True,
-                 inputs={"quadratic_factor": (1, 2)}),
-        NodeKind("gain_product", (("row", _HIDDEN), ("col", _HIDDEN)), ("gain",), product=True,
-                 inputs={"covariance_read": (1, 1), "back_error": (1, 1)}),
-        NodeKind("input", (("index", _INPUT),)),
-        NodeKind("hidden", (("index", _HIDDEN),), ("bias", "tau", "x0"),
-                 inputs={"input": (0, None), "recurrent": (0, None)}),
-        NodeKind("output", (("index", _OUTPUT),), ("offset",), inputs={"readout": (0, None)}),
-    )
-}
-
-PRODUCT_KINDS = frozenset(name for name, kind in NODE_KINDS.items() if kind.product)
-
-
-def _pairs(*entries: tuple[str, str, Iterable[int]]) -> dict[tuple[str, str], frozenset[int]]:
-    return {(source, target): frozenset(ports) for source, target, ports in entries}
-
-
-EDGE_KINDS: dict[str, EdgeKind] = {
-    kind.name: kind
-    for kind in (
-        EdgeKind("sensory", "observation", _pairs(("sensory", "error", ()))),
-        EdgeKind("prediction", "rate", _pairs(("state", "error", ()))),
-        EdgeKind("recurrent", "rate", _pairs(("state", "state", ()), ("hidden", "hidden", ()))),
-        EdgeKind("feedback", "xi", _pairs(("error", "state", ()))),
-        EdgeKind("fixed_gain", "epsilon", _pairs(("error", "state", ()))),
-        EdgeKind("surprise", "surprise", _pairs(("error", "evidence", ()))),
-        EdgeKind("slope", "slope", _pairs(("state", "scaled_covariance", (1,)))),
-        EdgeKind("covariance_read", "covariance",
-                 _pairs(("covariance", "scaled_covariance", (2,)), ("covariance", "gain_product", (1,)))),
-        EdgeKind("back_error", "back_error", _pairs(("state", "gain_product", (2,)))),
-        EdgeKind("drift", "product", _pairs(("scaled_covariance", "covariance", ()))),
-        EdgeKind("projection", "product", _pairs(("scaled_covariance", "projection", (1,)))),
-        EdgeKind("gate", "gate", _pairs(("sensory", "projection", (2,)))),
-        EdgeKind("quadratic_factor", "projection", _pairs(("projection", "quadratic", (1, 2, 3)))),
-        EdgeKind("quadratic", "product", _pairs(("quadratic", "covariance", ()))),
-        EdgeKind("gain", "product", _pairs(("gain_product", "state", ()))),
-        EdgeKind("input", "input", _pairs(("input", "hidden", ()))),
-        EdgeKind("readout", "rate", _pairs(("hidden", "output", ()))),
-    )
-}
-
-MODE_NODE_KINDS: dict[str, frozenset[str]] = {
-    "adaptive": frozenset({"sensory", "error", "state", "evidence", "covariance", "scaled_covariance",
-                           "projection", "quadratic", "gain_product"}),
-    "fixed": frozenset({"sensory", "error", "state", "evidence"}),
-    "none": frozenset({"input", "hidden", "output"}),
-}
-MODE_EDGE_KINDS: dict[str, frozenset[str]] = {
-    "adaptive": frozenset({"sensory", "prediction", "recurrent", "feedback", "surprise", "slope",
-                           "covariance_read", "back_error", "drift", "projection", "gate", "quadratic_factor",
-                           "quadratic", "gain"}),
-    "fixed": frozenset({"sensory", "prediction", "recurrent", "fixed_gain", "surprise"}),
-    "none": frozenset({"input", "recurrent", "readout"}),
-}
 
 # Graph-level attributes per graph_type: name -> int, float or str (str values come from STRING_VOCABULARY).
 _COMMON_GRAPH_ATTRIBUTES: dict[str, type] = {
@@ -202,11 +81,10 @@ GRAPH_ATTRIBUTES: dict[str, dict[str, type]] = {
 }
 _GAIN_MODES = {"rrnn": frozenset({"adaptive", "fixed"}), "baseline": frozenset({"none"})}
 
+#: Every string a graph may hold, by what it names (node and edge kinds: the registered records).
 STRING_VOCABULARY: dict[str, frozenset[str]] = {
-    "node kind": frozenset(NODE_KINDS),
-    "edge kind": frozenset(EDGE_KINDS),
     "graph_type": frozenset(GRAPH_ATTRIBUTES),
-    "gain_mode": frozenset(MODE_NODE_KINDS),
+    "gain_mode": frozenset(GAIN_MODES),
     "activation": frozenset({"tanh", "linear"}),
     "time_unit": frozenset({"second"}),
     "provenance_function": frozenset({"compile_rrnn", "compile_baseline"}),
@@ -249,7 +127,7 @@ def _check_int(value, where: str, name: str) -> None:
 
 
 def _check_word(value, where: str, name: str, vocabulary: str) -> None:
-    allowed = STRING_VOCABULARY[vocabulary]
+    allowed = {"node kind": NODE_KINDS, "edge kind": EDGE_KINDS}.get(vocabulary) or STRING_VOCABULARY[vocabulary]
     if not isinstance(value, str) or value not in allowed:
         raise GraphSchemaError(f"{where}: {name} must be one of {sorted(allowed)}, got {_shorten(value)}")
 
@@ -301,7 +179,7 @@ def _check_node(node, attributes: Mapping, gain_mode: str, sizes: Mapping[str, i
     where = f"node {_shorten(node)}"
     _check_word(attributes.get("kind"), where, "kind", "node kind")
     kind = NODE_KINDS[attributes["kind"]]
-    if kind.name not in MODE_NODE_KINDS[gain_mode]:
+    if gain_mode not in kind.modes:
         raise GraphSchemaError(f"{where}: kind {kind.name!r} is not allowed in a gain_mode={gain_mode!r} graph")
     for name, size_name in kind.indices:
         if name not in attributes:
@@ -310,11 +188,14 @@ def _check_node(node, attributes: Mapping, gain_mode: str, sizes: Mapping[str, i
         if not 0 <= attributes[name] < sizes[size_name]:
             raise GraphSchemaError(f"{where}: {name} = {attributes[name]} is outside 0..{sizes[size_name] - 1} "
                                    f"({size_name} = {sizes[size_name]})")
-    for name in kind.numbers:
-        if name not in attributes:
-            raise GraphSchemaError(f"{where}: attribute {name!r} is missing")
-        _check_float(attributes[name], where, name)
-    known = {"kind", *kind.numbers, *(name for name, _ in kind.indices)}
+    for number in kind.numbers:
+        if number.name not in attributes:
+            raise GraphSchemaError(f"{where}: attribute {number.name!r} is missing")
+        _check_float(attributes[number.name], where, number.name)
+        if not number.admits(attributes[number.name]):
+            raise GraphSchemaError(f"{where}: {number.name} must be {number.describe_range()} "
+                                   f"({number.unit}), got {attributes[number.name]!r}")
+    known = {"kind", *kind.number_names, *(name for name, _ in kind.indices)}
     unknown = sorted(map(str, set(attributes) - known))
     if unknown:
         raise GraphSchemaError(f"{where}: unknown attribute(s) {unknown} for kind {kind.name!r}")
@@ -333,42 +214,18 @@ def _check_nodes(G: nx.DiGraph, gain_mode: str, sizes: Mapping[str, int]) -> Non
         if node != expected:
             raise GraphSchemaError(f"node {_shorten(node)}: id must be {expected!r} for its kind and indices")
     counts = Counter(kind for kind, _ in seen)
-    for kind_name in sorted(MODE_NODE_KINDS[gain_mode]):
+    for kind_name in sorted(mode_node_kinds(gain_mode)):
         expected = math.prod(sizes[size] for _, size in NODE_KINDS[kind_name].indices)
-        if counts[kind_name] != expected:
+        if counts[kind_name] != expected and not (NODE_KINDS[kind_name].optional and counts[kind_name] == 0):
             raise GraphSchemaError(f"graph: expected {expected} {kind_name!r} node(s), found {counts[kind_name]}")
 
 
 # ------------------------------------------------------------------ edges
-def _index_relation_holds(kind: str, source: Mapping, target: Mapping, port: int | None) -> bool:
-    """Whether the edge connects the units its kind pairs up (e.g. sensory j -> error j)."""
-    if kind == "sensory":
-        return source["index"] == target["index"]
-    if kind == "gate":
-        return source["index"] == target["row"]
-    if kind == "slope":
-        return source["index"] == target["row"]
-    if kind in ("covariance_read", "quadratic"):
-        return (source["row"], source["col"]) == (target["row"], target["col"])
-    if kind == "back_error":
-        return source["index"] == target["col"]
-    if kind == "drift":
-        return source["col"] in (target["row"], target["col"])
-    if kind == "projection":
-        return source["col"] == target["col"]
-    if kind == "gain":
-        return source["row"] == target["index"]
-    if kind == "quadratic_factor":
-        factors = {1: (target["row"],), 2: (target["col"],), 3: (target["row"], target["col"])}[port]
-        return source["row"] == target["obs"] and all(source["col"] == index for index in factors)
-    return True  # dense all-to-all kinds: prediction, recurrent, feedback, fixed_gain, surprise, input, readout
-
-
 def _check_edge(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: str) -> None:
     where = f"edge {_shorten(source)} -> {_shorten(target)}"
     _check_word(attributes.get("kind"), where, "kind", "edge kind")
     kind = EDGE_KINDS[attributes["kind"]]
-    if kind.name not in MODE_EDGE_KINDS[gain_mode]:
+    if gain_mode not in kind.modes:
         raise GraphSchemaError(f"{where}: kind {kind.name!r} is not allowed in a gain_mode={gain_mode!r} graph")
     pair = (G.nodes[source]["kind"], G.nodes[target]["kind"])
     if pair not in kind.pairs:
@@ -388,7 +245,7 @@ def _check_edge(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: s
     unknown = sorted(map(str, set(attributes) - {"kind", "weight", "port"}))
     if unknown:
         raise GraphSchemaError(f"{where}: unknown attribute(s) {unknown}")
-    if not _index_relation_holds(kind.name, G.nodes[source], G.nodes[target], port):
+    if not kind.relation(G.nodes[source], G.nodes[target], port):
         raise GraphSchemaError(f"{where}: a {kind.name!r} edge does not connect matching indices")
 
 
@@ -397,7 +254,7 @@ def locality_violations(G: nx.DiGraph) -> list[str]:
     """Nodes whose in-edges do not match their kind's template inputs.
 
     A node kind's equation reads only the in-edge kinds listed in
-    :attr:`NodeKind.inputs`, each within its count bounds, and a product node
+    :attr:`~rrnn_net.graph.kinds.NodeKind.inputs`, each within its count bounds, and a product node
     must have both factors fed (ports 1 or 3 for A, 2 or 3 for B). The graph
     is assumed to have valid kinds (see :func:`validate_graph`).
 

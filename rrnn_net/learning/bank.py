@@ -6,7 +6,7 @@ models from labelled sequences, through the rRNN's own filter (the UKF or
 EKF evidence of :mod:`rrnn_net.learning.evidence`, differentiated by JAX):
 
 1. **Start**: per class (or, with ``tying="dynamics"``, one shared model)
-   the multi-step BPTT fit of :func:`rrnn_net.teacher.fit_generative_rnn`.
+   the multi-step BPTT fit of :func:`rrnn_net.learning.fit_generative_rnn`.
 2. **Evidence** (maximum likelihood): each class model maximises its own
    sequences' log evidence per observed value, over W, b, M, c, Q, R (diagonal,
    log-parametrised), the initial-state prior N(mean0, diag) and, optionally, τ.
@@ -43,6 +43,7 @@ import numpy as np
 from .._validation import check_euler_step, positive_int, positive_scalar
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN
+from .multistep import fit_generative_rnn
 from .optimise import LearningCurve
 
 __all__ = ["BankFit", "fit_bank", "OBJECTIVES", "LEARNABLE"]
@@ -98,7 +99,7 @@ def fit_bank(
     labels,
     n_hidden: int,
     *,
-    dt: float,
+    sample_interval: float,
     tau: float | None = None,
     substeps: int = 1,
     objective: str = "conditional",
@@ -131,7 +132,7 @@ def fit_bank(
         Class of each sequence (any sortable labels; at least two classes).
     n_hidden : int
         Hidden units N of every class model.
-    dt : float
+    sample_interval : float
         Sampling interval Δ (s).
     tau : float, optional
         Time constant τ (s) of the models (default 2Δ); a starting value when ``learn_tau``.
@@ -166,7 +167,7 @@ def fit_bank(
     initial_models : list of GenerativeRNN, optional
         Start from these models (data units; one per class in sorted label
         order, or one to start every class) instead of the multi-step fit.
-        Their n_hidden, dt, τ and substeps override the arguments.
+        Their n_hidden, sample_interval, τ and substeps override the arguments.
     initial_prior : (mean0, cov0), optional
         Starting prior, shapes (N,) and (N, N) (or with a leading K axis);
         only the diagonal of cov0 is used (the learned prior is diagonal).
@@ -189,7 +190,7 @@ def fit_bank(
     >>> from rrnn_net.datasets import class_sequences, to_batch_first
     >>> models = [GenerativeRNN.oscillator(3, 2, seed=s, frequency=f) for s, f in ((0, 5.0), (1, 8.0))]
     >>> X, y = class_sequences(models, 6, 40, seed=0)
-    >>> bank = fit_bank(to_batch_first(X), y, 3, dt=0.005, tau=0.02, evidence_steps=5, conditional_steps=5,
+    >>> bank = fit_bank(to_batch_first(X), y, 3, sample_interval=0.005, tau=0.02, evidence_steps=5, conditional_steps=5,
     ...                 init_epochs=5, filter="ekf", progress=False)
     >>> len(bank.models), bank.mean0.shape
     (2, (2, 3))
@@ -201,9 +202,9 @@ def fit_bank(
     if initial_models is not None:
         initial_models = _check_initial_models(initial_models, data.shape[2])
         first = initial_models[0]
-        n_hidden, dt, tau, substeps = first.n_hidden, first.dt, first.tau, first.substeps
+        n_hidden, sample_interval, tau, substeps = first.n_hidden, first.sample_interval, first.tau, first.substeps
     settings = _Settings.checked(
-        n_hidden=n_hidden, dt=dt, tau=tau, substeps=substeps, objective=objective,
+        n_hidden=n_hidden, sample_interval=sample_interval, tau=tau, substeps=substeps, objective=objective,
         tying=tying, evidence_weight=evidence_weight, evidence_steps=evidence_steps,
         conditional_steps=conditional_steps, learning_rate=learning_rate, validation_fraction=validation_fraction,
         window=window, batch_size=batch_size, filter=filter, init_epochs=init_epochs)
@@ -225,7 +226,7 @@ def fit_bank(
 @dataclass(frozen=True)
 class _Settings:
     n_hidden: int
-    dt: float
+    sample_interval: float
     tau: float
     substeps: int
     objective: str
@@ -247,9 +248,9 @@ class _Settings:
 
         for name in ("n_hidden", "substeps", "evidence_steps", "conditional_steps", "window", "init_epochs"):
             values[name] = positive_int(values[name], name)
-        values["dt"] = positive_scalar(values["dt"], "dt")
+        values["sample_interval"] = positive_scalar(values["sample_interval"], "sample_interval")
         if values["tau"] is None:
-            values["tau"] = 2.0 * values["dt"]
+            values["tau"] = 2.0 * values["sample_interval"]
         for name in ("tau", "learning_rate"):
             values[name] = positive_scalar(values[name], name)
         if values["batch_size"] is not None:
@@ -263,7 +264,7 @@ class _Settings:
         for name, allowed in (("objective", OBJECTIVES), ("tying", tuple(TYINGS)), ("filter", FILTERS)):
             if values[name] not in allowed:
                 raise ParameterError(f"{name} must be one of {allowed}, got {values[name]!r}")
-        check_euler_step(values["dt"] / values["substeps"], values["tau"])
+        check_euler_step(values["sample_interval"] / values["substeps"], values["tau"])
         return cls(**values)
 
 
@@ -292,9 +293,10 @@ def _check_initial_models(models, n_obs: int) -> list[GenerativeRNN]:
     for model in models:
         if model.n_obs != n_obs:
             raise ShapeError(f"initial models observe {model.n_obs} channels, the sequences have {n_obs}")
-        if (model.n_hidden, model.dt, model.substeps, model.activation) != (first.n_hidden, first.dt,
+        if (model.n_hidden, model.sample_interval, model.substeps, model.activation) != (first.n_hidden,
+                                                                                         first.sample_interval,
                                                                               first.substeps, first.activation):
-            raise ParameterError("initial models must share n_hidden, dt, substeps and activation")
+            raise ParameterError("initial models must share n_hidden, sample_interval, substeps and activation")
     return models
 
 
@@ -355,7 +357,7 @@ class _Learner:
         self.valid, self.valid_codes = standard[held_out], codes[held_out]
         self.train_lengths = _observed_lengths(self.train)
         self.template = GenerativeRNN(W=np.zeros((settings.n_hidden,) * 2), M=np.zeros((data.shape[2],
-                                      settings.n_hidden)), tau=settings.tau, dt=settings.dt,
+                                      settings.n_hidden)), tau=settings.tau, sample_interval=settings.sample_interval,
                                       substeps=settings.substeps)
 
     # ------------------------------------------------------------ stages
@@ -371,7 +373,8 @@ class _Learner:
         else:
             self.template = self.template.replace(activation=initial_models[0].activation)
             initial_models = [self._in_standard_units(model) for model in initial_models]
-        self.context = _Context(spec=EvidenceSpec(dt=settings.dt, substeps=settings.substeps, filter=settings.filter,
+        self.context = _Context(spec=EvidenceSpec(sample_interval=settings.sample_interval,
+                                                  substeps=settings.substeps, filter=settings.filter,
                                                   activation=self.template.activation),
                                 n_models=self.n_models, step=self.template.step, tau=settings.tau,
                                 evidence_weight=float(settings.evidence_weight))
@@ -404,12 +407,10 @@ class _Learner:
                        fit_seconds=time.perf_counter() - start)
 
     def _initial_models(self) -> list[GenerativeRNN]:
-        from ..teacher import fit_generative_rnn
-
         settings = self.settings
         groups = ([self.train] if settings.tying == "dynamics"
                   else [self.train[self.train_codes == code] for code in range(self.n_models)])
-        return [fit_generative_rnn(group, settings.n_hidden, dt=settings.dt, tau=settings.tau,
+        return [fit_generative_rnn(group, settings.n_hidden, sample_interval=settings.sample_interval, tau=settings.tau,
                                    substeps=settings.substeps, epochs_per_stage=settings.init_epochs,
                                    seed=self.seed + index, progress=False)
                 for index, group in enumerate(groups)]

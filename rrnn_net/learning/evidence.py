@@ -75,7 +75,7 @@ class EvidenceSpec:
 
     Parameters
     ----------
-    dt : float
+    sample_interval : float
         Sampling interval Δ (s).
     substeps : int
         Euler substeps per interval.
@@ -86,7 +86,7 @@ class EvidenceSpec:
         Sigma-point parameters of the UKF.
     """
 
-    dt: float
+    sample_interval: float
     substeps: int = 1
     activation: str = "tanh"
     filter: str = "ukf"
@@ -97,7 +97,8 @@ class EvidenceSpec:
     @classmethod
     def for_model(cls, model: GenerativeRNN, filter: str = "ukf") -> EvidenceSpec:
         """The spec that reproduces ``UKF(model)`` (or ``EKF(model)``) with default settings."""
-        return cls(dt=model.dt, substeps=model.substeps, activation=model.activation, filter=filter)
+        return cls(sample_interval=model.sample_interval, substeps=model.substeps, activation=model.activation,
+                   filter=filter)
 
 
 def params_from_model(model: GenerativeRNN, mean0=None, cov0=None) -> ModelParams:
@@ -119,7 +120,7 @@ def _slope(x: jax.Array, activation: str) -> jax.Array:
 
 def _euler_step(p: ModelParams, x: jax.Array, spec: EvidenceSpec) -> jax.Array:
     """x + h f(x) for states (..., N), in the numpy model's order of operations."""
-    leak = spec.dt / spec.substeps / p.tau
+    leak = spec.sample_interval / spec.substeps / p.tau
     return _rate(x, spec.activation) @ (leak * p.W.T) + leak * p.b + (1.0 - leak) * x
 
 
@@ -157,7 +158,7 @@ def _ukf_step(p: ModelParams, spec: EvidenceSpec, weights, carry, inputs):
         points = _euler_step(p, points, spec)
     mean_prior = mean_weights @ points
     deviations = points - mean_prior
-    cov_prior = (deviations.T * cov_weights) @ deviations + p.Q * spec.dt
+    cov_prior = (deviations.T * cov_weights) @ deviations + p.Q * spec.sample_interval
     upper = jnp.linalg.cholesky(cov_prior).T
     obs_points = _rate(_sigma_points(mean_prior, upper, spread), spec.activation) @ p.M.T + p.c
     predicted_obs = mean_weights @ obs_points
@@ -172,7 +173,7 @@ def _ukf_step(p: ModelParams, spec: EvidenceSpec, weights, carry, inputs):
 def _ekf_step(p: ModelParams, spec: EvidenceSpec, weights, carry, inputs):
     mean, cov = carry
     y, observed = inputs
-    h = spec.dt / spec.substeps
+    h = spec.sample_interval / spec.substeps
     eye = jnp.eye(mean.shape[0])
     for _ in range(spec.substeps):
         transition = eye + h * (p.W * _slope(mean, spec.activation) - eye) / p.tau

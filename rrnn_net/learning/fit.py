@@ -45,7 +45,7 @@ def fit_evidence(
     sequences,
     model: GenerativeRNN | int,
     *,
-    dt: float | None = None,
+    sample_interval: float | None = None,
     tau: float | None = None,
     substeps: int = 1,
     steps: int = 300,
@@ -76,9 +76,9 @@ def fit_evidence(
         NaN marks missing samples (and padding).
     model : GenerativeRNN or int
         A model to start from, or the number of hidden units N: then the
-        start is the multi-step BPTT fit :func:`rrnn_net.teacher.fit_generative_rnn`
-        (``dt``, ``tau`` and ``substeps`` are required for it).
-    dt, tau, substeps
+        start is the multi-step BPTT fit :func:`rrnn_net.learning.fit_generative_rnn`
+        (``sample_interval``, ``tau`` and ``substeps`` are required for it).
+    sample_interval, tau, substeps
         Discretisation of a new model (ignored when a model is given).
     steps : int
         Adam steps.
@@ -103,19 +103,21 @@ def fit_evidence(
     >>> from rrnn_net import GenerativeRNN, UKF
     >>> truth = GenerativeRNN.oscillator(3, 2, seed=0)
     >>> _, y = truth.simulate(40, batch=6, seed=1)
-    >>> fit = fit_evidence(y, 3, dt=truth.dt, tau=truth.tau, steps=5, init_epochs=5, progress=False)
+    >>> fit = fit_evidence(y, 3, sample_interval=truth.sample_interval, tau=truth.tau, steps=5, init_epochs=5,
+    ...                    progress=False)
     >>> UKF(fit.model).filter(y, mean0=fit.mean0, cov0=fit.cov0).mean.shape
     (6, 40, 3)
     """
     if isinstance(model, GenerativeRNN):
         initial, n_hidden = [model], model.n_hidden
-        dt, tau, substeps = model.dt, model.tau, model.substeps
+        sample_interval, tau, substeps = model.sample_interval, model.tau, model.substeps
     else:
         initial, n_hidden = None, model
-        if dt is None:
-            raise ParameterError("dt is required when fitting a new model")
+        if sample_interval is None:
+            raise ParameterError("sample_interval is required when fitting a new model")
     data = as_batch(sequences, "sequences", allow_nan=True)
-    bank = fit_bank(data, np.zeros(data.shape[0], dtype=int), n_hidden, dt=dt, tau=tau, substeps=substeps,
+    bank = fit_bank(data, np.zeros(data.shape[0], dtype=int), n_hidden, sample_interval=sample_interval, tau=tau,
+                    substeps=substeps,
                     objective="evidence", evidence_steps=steps, learning_rate=learning_rate,
                     validation_fraction=validation_fraction,
                     calibrate=False, window=window, batch_size=batch_size, filter=filter, learn_tau=learn_tau,

@@ -103,14 +103,15 @@ def to_models(params: ModelParams, template: GenerativeRNN) -> tuple[list[Genera
     Returns
     -------
     models : list of GenerativeRNN
-        With ``template``'s dt, substeps and activation.
+        With ``template``'s sample_interval, substeps and activation.
     mean0 : ndarray, shape (K, N)
     cov0 : ndarray, shape (K, N, N)
     """
     values = {name: np.asarray(value, dtype=np.float64) for name, value in params._asdict().items()}
     models = [
         GenerativeRNN(W=values["W"][k], M=values["M"][k], b=values["b"][k], c=values["c"][k],
-                      tau=float(values["tau"][k]), dt=template.dt, substeps=template.substeps, Q=values["Q"][k],
+                      tau=float(values["tau"][k]), sample_interval=template.sample_interval,
+                      substeps=template.substeps, Q=values["Q"][k],
                       R=values["R"][k], activation=template.activation)
         for k in range(values["W"].shape[0])
     ]

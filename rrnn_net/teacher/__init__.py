@@ -3,8 +3,8 @@
 The spectral-bias study: an all-pole IIR teacher with sampled poles filters
 white noise; a student RNN (h_t = φ(W h_{t−1} + U x_t), y_t = C h_t) is
 trained by BPTT to reproduce it; the eigenvalues of W are compared with the
-teacher poles. :func:`fit_generative_rnn` reuses the machinery to fit a
-:class:`~rrnn_net.GenerativeRNN` to recorded sequences.
+teacher poles. :func:`rrnn_net.learning.fit_generative_rnn` reuses the
+machinery to fit a :class:`~rrnn_net.GenerativeRNN` to recorded sequences.
 
 Examples
 --------
@@ -20,7 +20,6 @@ Examples
 
 from .bptt import loss_and_gradients
 from .dataset import TeacherDataset, make_dataset
-from .fit import GenerativeRNNFitter, fit_generative_rnn
 from .optim import Adam, clip_by_global_norm
 from .spectra import (
     SpectrumMatch,
@@ -56,6 +55,17 @@ __all__ = [
     "transfer_function_error",
     "lyapunov_exponents",
     "plot_spectra",
-    "GenerativeRNNFitter",
-    "fit_generative_rnn",
 ]
+
+
+def __getattr__(name: str):
+    # The README named rrnn_net.teacher.fit_generative_rnn before it moved next to the learning code it starts.
+    if name == "fit_generative_rnn":
+        import warnings
+
+        from ..learning.multistep import fit_generative_rnn
+
+        warnings.warn("rrnn_net.teacher.fit_generative_rnn moved to rrnn_net.learning.fit_generative_rnn",
+                      DeprecationWarning, stacklevel=2)
+        return fit_generative_rnn
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

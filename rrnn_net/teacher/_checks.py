@@ -1,11 +1,10 @@
-"""Input checks shared by the teacher-student modules."""
+"""The teacher-student modules' reading of input arrays: batch-first, a 2-D array is one channel."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array
-from ..errors import NonFiniteError, ShapeError
+from .._validation import check_observations
 
 __all__ = ["as_batch"]
 
@@ -21,16 +20,4 @@ def as_batch(values, name: str, n_channels: int | None = None, *, allow_nan: boo
     >>> as_batch(np.zeros((4, 10)), "X").shape
     (4, 10, 1)
     """
-    array = as_float_array(values, name)
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim != 3 or 0 in array.shape:
-        raise ShapeError(f"{name} must be batch-first (batch, time, channels) with no empty axis, "
-                         f"got shape {np.shape(values)}")
-    if n_channels is not None and array.shape[-1] != n_channels:
-        raise ShapeError(f"{name} must have {n_channels} channel(s) on its last axis, got shape {array.shape}")
-    if np.any(np.isinf(array)):
-        raise NonFiniteError(f"{name} contains infinite values")
-    if not allow_nan and np.any(np.isnan(array)):
-        raise NonFiniteError(f"{name} contains NaN values")
-    return array
+    return check_observations(values, n_channels, name=name, allow_nan=allow_nan, two_d="channel")[0]

@@ -7,7 +7,7 @@ the time steps kept by the washout mask.
 Internally sequences are time-major, (T, B, channels), so each step of the
 time loop reads one contiguous (B, channels) block, and every array may carry
 leading *ensemble* axes: parameters (*E, …) and data (*E, T, B, …) train
-E independent students in one pass (used by the experiment runner).
+E independent students in one pass (used by the teacher_student demo).
 
 Backward pass, with a_t = W h_{t−1} + U x_t + b and δ_t = ∂L/∂a_t:
 
@@ -93,8 +93,8 @@ def forward(
     Parameters
     ----------
     params : dict
-        "W" (*E, N, N), "U" (*E, N, n_in), optionally "b" (*E, N).
-    inputs : ndarray, shape (*E, T, B, n_in)
+        "W" (*E, N, N), "U" (*E, N, n_input), optionally "b" (*E, N).
+    inputs : ndarray, shape (*E, T, B, n_input)
     activation : {"linear", "tanh"}
     workspace : dict, optional
         See :func:`ensemble_loss_and_gradients`.
@@ -129,7 +129,7 @@ def _forward_errors(
     activation: str,
     workspace: dict | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hidden states (*E, T + 1, B, N), output errors y − Y (*E, T, B, n_out) and the loss (*E,)."""
+    """Hidden states (*E, T + 1, B, N), output errors y − Y (*E, T, B, n_output) and the loss (*E,)."""
     C = params["C"]
     batch = inputs.shape[-2]
     states = forward(params, inputs, activation, workspace)
@@ -164,9 +164,9 @@ def ensemble_loss_and_gradients(
     Parameters
     ----------
     params : dict
-        "W" (*E, N, N), "U" (*E, N, n_in), "C" (*E, n_out, N), optionally "b" (*E, N).
-    inputs : ndarray, shape (*E, T, B, n_in)
-    targets : ndarray, shape (*E, T, B, n_out)
+        "W" (*E, N, N), "U" (*E, N, n_input), "C" (*E, n_output, N), optionally "b" (*E, N).
+    inputs : ndarray, shape (*E, T, B, n_input)
+    targets : ndarray, shape (*E, T, B, n_output)
     time_weights : ndarray, shape (T,)
         Weight of each step's squared error (see :func:`washout_weights`); the
         loss is Σ_t w_t · mean over batch and channels of the squared error.
@@ -228,9 +228,9 @@ def loss_and_gradients(
     Parameters
     ----------
     student : StudentRNN
-    X : array_like, shape (B, T, n_in) or (B, T)
+    X : array_like, shape (B, T, n_input) or (B, T)
         Inputs, batch-first.
-    Y : array_like, shape (B, T, n_out) or (B, T)
+    Y : array_like, shape (B, T, n_output) or (B, T)
         Targets, batch-first.
     washout : int
         The first ``washout`` time steps (axis 1) are left out of the loss.
@@ -254,8 +254,8 @@ def loss_and_gradients(
     >>> sorted(grads)
     ['C', 'U', 'W']
     """
-    X = as_batch(X, "X", student.n_in)
-    Y = as_batch(Y, "Y", student.n_out)
+    X = as_batch(X, "X", student.n_input)
+    Y = as_batch(Y, "Y", student.n_output)
     if X.shape[:2] != Y.shape[:2]:
         raise ShapeError(f"X and Y must share batch and time axes, got {X.shape} and {Y.shape}")
     if truncation is not None:

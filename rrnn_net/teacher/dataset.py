@@ -18,8 +18,8 @@ class TeacherDataset:
 
     Attributes
     ----------
-    X_train, Y_train : ndarray, shape (B_train, T, n_in), (B_train, T, n_out)
-    X_test, Y_test : ndarray, shape (B_test, T, n_in), (B_test, T, n_out)
+    X_train, Y_train : ndarray, shape (B_train, T, n_input), (B_train, T, n_output)
+    X_test, Y_test : ndarray, shape (B_test, T, n_input), (B_test, T, n_output)
     washout : int
         Number of leading time steps excluded from losses.
     train_index, test_index : ndarray of int
@@ -65,7 +65,7 @@ def make_dataset(
 
     Parameters
     ----------
-    teacher : object with ``n_in`` and ``simulate(X) -> Y`` on (B, T, channels)
+    teacher : object with ``n_input`` and ``simulate(X) -> Y`` on (B, T, channels)
         E.g. :class:`~rrnn_net.teacher.IIRTeacher`.
     n_sequences, n_steps : int
         Number B and length T of the sequences (default 100 × 150).
@@ -99,7 +99,7 @@ def make_dataset(
         raise ParameterError(f"{n_sequences} sequences cannot be split with test_fraction={test_fraction}")
     input_std = positive_scalar(input_std, "input_std")
     rng = np.random.default_rng(seed)
-    X = input_std * rng.standard_normal((n_sequences, n_steps, teacher.n_in))
+    X = input_std * rng.standard_normal((n_sequences, n_steps, teacher.n_input))
     Y = np.asarray(teacher.simulate(X), dtype=np.float64)
     order = rng.permutation(n_sequences)
     test_index, train_index = np.sort(order[:n_test]), np.sort(order[n_test:])

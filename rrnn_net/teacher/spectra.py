@@ -142,7 +142,7 @@ def student_zpk(student: StudentRNN) -> tuple[np.ndarray, np.ndarray, float]:
     """
     if not isinstance(student, StudentRNN):
         raise ParameterError(f"student must be a StudentRNN, got {type(student).__name__}")
-    if student.n_in != 1 or student.n_out != 1:
+    if student.n_input != 1 or student.n_output != 1:
         raise ShapeError(f"student_zpk needs a single-input single-output student, got {student!r}")
     zeros, poles, gain = signal.ss2zpk(*student.state_space())
     return np.asarray(zeros), np.asarray(poles), float(gain)
@@ -163,7 +163,7 @@ def transfer_function_error(teacher, student: StudentRNN, n_frequencies: int = 5
     n_frequencies = positive_int(n_frequencies, "n_frequencies")
     omega = np.linspace(0.0, np.pi, n_frequencies, endpoint=False)
     target = np.asarray(teacher.frequency_response(omega)).reshape(n_frequencies)
-    if student.n_in != 1 or student.n_out != 1:
+    if student.n_input != 1 or student.n_output != 1:
         raise ShapeError(f"transfer_function_error needs a single-input single-output student, got {student!r}")
     response = student.frequency_response(omega)[:, 0, 0]
     return float(np.linalg.norm(response - target) / np.linalg.norm(target))
@@ -181,7 +181,7 @@ def lyapunov_exponents(student: StudentRNN, X, *, washout: int = 0) -> np.ndarra
     Parameters
     ----------
     student : StudentRNN
-    X : array_like, shape (B, T, n_in) or (B, T)
+    X : array_like, shape (B, T, n_input) or (B, T)
     washout : int
         Steps run before the averaging starts (transient of the basis).
 
@@ -197,7 +197,7 @@ def lyapunov_exponents(student: StudentRNN, X, *, washout: int = 0) -> np.ndarra
     >>> np.allclose(lyapunov_exponents(student, np.zeros((1, 50, 1))), np.log([[0.5, 0.25]]))
     True
     """
-    X = as_batch(X, "X", student.n_in)
+    X = as_batch(X, "X", student.n_input)
     batch, n_steps = X.shape[:2]
     if isinstance(washout, bool) or not isinstance(washout, (int, np.integer)) or not 0 <= washout < n_steps:
         raise ParameterError(f"washout must be an integer in [0, {n_steps}), got {washout!r}")

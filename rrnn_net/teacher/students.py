@@ -25,7 +25,7 @@ class StudentRNN:
 
     Parameters
     ----------
-    n_in, n_hidden, n_out : int
+    n_input, n_hidden, n_output : int
         Input channels, hidden units N and output channels.
     activation : {"linear", "tanh"}
         φ in h_t = φ(W h_{t−1} + U x_t + b).
@@ -34,7 +34,7 @@ class StudentRNN:
     init : {"uniform", "normal", "orthogonal"}
         ``"uniform"``: every weight ~ U(−k, k) with k = 1/√N, PyTorch's
         ``nn.RNN`` / ``nn.Linear`` default (C uses fan-in N too).
-        ``"normal"``: W ~ N(0, gain²/N), U ~ N(0, 1/n_in), C ~ N(0, 1/N).
+        ``"normal"``: W ~ N(0, gain²/N), U ~ N(0, 1/n_input), C ~ N(0, 1/N).
         ``"orthogonal"``: W = gain·Q with Q a Haar-random orthogonal matrix;
         U and C as for ``"normal"``.
     gain : float
@@ -44,8 +44,8 @@ class StudentRNN:
     Attributes
     ----------
     W : ndarray, shape (N, N)
-    U : ndarray, shape (N, n_in)
-    C : ndarray, shape (n_out, N)
+    U : ndarray, shape (N, n_input)
+    C : ndarray, shape (n_output, N)
     b : ndarray, shape (N,), or None without bias
 
     Examples
@@ -57,9 +57,9 @@ class StudentRNN:
 
     def __init__(
         self,
-        n_in: int,
+        n_input: int,
         n_hidden: int,
-        n_out: int,
+        n_output: int,
         *,
         activation: str = "linear",
         bias: bool = False,
@@ -67,9 +67,9 @@ class StudentRNN:
         gain: float = 1.0,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        n_in = positive_int(n_in, "n_in")
+        n_input = positive_int(n_input, "n_input")
         n_hidden = positive_int(n_hidden, "n_hidden")
-        n_out = positive_int(n_out, "n_out")
+        n_output = positive_int(n_output, "n_output")
         if activation not in ACTIVATIONS:
             raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         if init not in INITIALISATIONS:
@@ -81,16 +81,16 @@ class StudentRNN:
         if init == "uniform":
             bound = 1.0 / np.sqrt(n_hidden)
             self.W = rng.uniform(-bound, bound, (n_hidden, n_hidden))
-            self.U = rng.uniform(-bound, bound, (n_hidden, n_in))
-            self.C = rng.uniform(-bound, bound, (n_out, n_hidden))
+            self.U = rng.uniform(-bound, bound, (n_hidden, n_input))
+            self.C = rng.uniform(-bound, bound, (n_output, n_hidden))
             self.b = rng.uniform(-bound, bound, n_hidden) if bias else None
         else:
             if init == "normal":
                 self.W = rng.standard_normal((n_hidden, n_hidden)) * (gain / np.sqrt(n_hidden))
             else:
                 self.W = gain * _haar_orthogonal(n_hidden, rng)
-            self.U = rng.standard_normal((n_hidden, n_in)) / np.sqrt(n_in)
-            self.C = rng.standard_normal((n_out, n_hidden)) / np.sqrt(n_hidden)
+            self.U = rng.standard_normal((n_hidden, n_input)) / np.sqrt(n_input)
+            self.C = rng.standard_normal((n_output, n_hidden)) / np.sqrt(n_hidden)
             self.b = np.zeros(n_hidden) if bias else None
 
     # ------------------------------------------------------------ parameters
@@ -110,10 +110,10 @@ class StudentRNN:
         n = W.shape[0]
         U = finite_array(U, "U")
         if U.ndim != 2 or U.shape[0] != n or U.shape[1] == 0:
-            raise ShapeError(f"U must have shape ({n}, n_in), got {U.shape}")
+            raise ShapeError(f"U must have shape ({n}, n_input), got {U.shape}")
         C = finite_array(C, "C")
         if C.ndim != 2 or C.shape[1] != n or C.shape[0] == 0:
-            raise ShapeError(f"C must have shape (n_out, {n}), got {C.shape}")
+            raise ShapeError(f"C must have shape (n_output, {n}), got {C.shape}")
         student = cls(U.shape[1], n, C.shape[0], activation=activation, bias=b is not None, seed=0)
         student.set_parameters({"W": W, "U": U, "C": C} | ({} if b is None else {"b": finite_array(b, "b", (n,))}))
         return student
@@ -124,12 +124,12 @@ class StudentRNN:
         return self.W.shape[0]
 
     @property
-    def n_in(self) -> int:
+    def n_input(self) -> int:
         """Number of input channels."""
         return self.U.shape[1]
 
     @property
-    def n_out(self) -> int:
+    def n_output(self) -> int:
         """Number of output channels."""
         return self.C.shape[0]
 
@@ -159,21 +159,21 @@ class StudentRNN:
 
         Parameters
         ----------
-        X : array_like, shape (B, T, n_in) or (B, T) when n_in = 1
+        X : array_like, shape (B, T, n_input) or (B, T) when n_input = 1
 
         Returns
         -------
         H : ndarray, shape (B, T, N)
             h_1 .. h_T.
-        Y : ndarray, shape (B, T, n_out)
+        Y : ndarray, shape (B, T, n_output)
         """
-        X = as_batch(X, "X", self.n_in)
+        X = as_batch(X, "X", self.n_input)
         states = forward(self.parameters(), np.swapaxes(X, 0, 1), self.activation)
         H = np.ascontiguousarray(np.swapaxes(states[1:], 0, 1))
         return H, H @ self.C.T
 
     def predict(self, X) -> np.ndarray:
-        """Outputs y_1 .. y_T, shape (B, T, n_out), for inputs (B, T, n_in)."""
+        """Outputs y_1 .. y_T, shape (B, T, n_output), for inputs (B, T, n_input)."""
         return self.run(X)[1]
 
     def jacobians(self, H) -> np.ndarray:
@@ -243,7 +243,7 @@ class StudentRNN:
 
         Returns
         -------
-        ndarray, complex, shape (F, n_out, n_in)
+        ndarray, complex, shape (F, n_output, n_input)
         """
         omega = finite_array(frequencies, "frequencies")
         if omega.ndim != 1:
@@ -254,7 +254,7 @@ class StudentRNN:
         return C @ resolvent_b + D
 
     def __repr__(self) -> str:
-        return (f"StudentRNN(n_in={self.n_in}, n_hidden={self.n_hidden}, n_out={self.n_out}, "
+        return (f"StudentRNN(n_input={self.n_input}, n_hidden={self.n_hidden}, n_output={self.n_output}, "
                 f"activation={self.activation!r}, bias={self.b is not None})")
 
 

@@ -1,6 +1,6 @@
 """Teachers: systems whose input-output map a student RNN is trained to reproduce.
 
-Every teacher has ``n_in``, ``n_out`` and ``simulate(X) -> Y`` on batch-first
+Every teacher has ``n_input``, ``n_output`` and ``simulate(X) -> Y`` on batch-first
 arrays (B, T, channels), starting from rest.
 
 - :class:`IIRTeacher`: an all-pole IIR filter y_t = x_t − a_1 y_{t−1} − … − a_n y_{t−n}
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from .._validation import as_float_array, finite_array, positive_int, positive_scalar
+from .._validation import as_float_array, check_model, finite_array, positive_int, positive_scalar
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN, _psd_factor
 from ._checks import as_batch
@@ -94,8 +94,8 @@ class IIRTeacher:
     (2, 5)
     """
 
-    n_in = 1
-    n_out = 1
+    n_input = 1
+    n_output = 1
 
     def __init__(self, poles) -> None:
         poles = np.atleast_1d(np.asarray(poles, dtype=complex))
@@ -204,8 +204,8 @@ class WienerTeacher:
     True
     """
 
-    n_in = 1
-    n_out = 1
+    n_input = 1
+    n_output = 1
 
     def __init__(self, linear: IIRTeacher, gain: float = 1.0) -> None:
         if not isinstance(linear, IIRTeacher):
@@ -242,45 +242,44 @@ class GenerativeRNNTeacher:
     Parameters
     ----------
     model : GenerativeRNN
-    input_weights : array_like, shape (N, n_in), optional
+    input_weights : array_like, shape (N, n_input), optional
     x0 : array_like, shape (N,), optional
 
     Examples
     --------
     >>> from rrnn_net import GenerativeRNN
     >>> teacher = GenerativeRNNTeacher(GenerativeRNN.oscillator(4, 2, seed=0))
-    >>> teacher.simulate(np.zeros((3, 20, teacher.n_in))).shape
+    >>> teacher.simulate(np.zeros((3, 20, teacher.n_input))).shape
     (3, 20, 2)
     """
 
     def __init__(self, model: GenerativeRNN, input_weights=None, x0=None) -> None:
-        if not isinstance(model, GenerativeRNN):
-            raise ParameterError(f"model must be a GenerativeRNN, got {type(model).__name__}")
+        check_model(model)
         n = model.n_hidden
         if input_weights is None:
-            input_weights = _psd_factor(model.Q) / np.sqrt(model.dt)
+            input_weights = _psd_factor(model.Q) / np.sqrt(model.sample_interval)
             if not np.any(input_weights):
                 raise ParameterError("the model has Q = 0: give input_weights to drive it")
         input_weights = finite_array(input_weights, "input_weights")
         if input_weights.ndim != 2 or input_weights.shape[0] != n or input_weights.shape[1] == 0:
-            raise ShapeError(f"input_weights must have shape ({n}, n_in), got {input_weights.shape}")
+            raise ShapeError(f"input_weights must have shape ({n}, n_input), got {input_weights.shape}")
         self.model = model
         self.input_weights = input_weights
         self.x0 = np.zeros(n) if x0 is None else finite_array(x0, "x0", (n,))
 
     @property
-    def n_in(self) -> int:
+    def n_input(self) -> int:
         """Input channels."""
         return self.input_weights.shape[1]
 
     @property
-    def n_out(self) -> int:
+    def n_output(self) -> int:
         """Observed channels m."""
         return self.model.n_obs
 
     def simulate(self, x) -> np.ndarray:
-        """Noise-free observations (B, T, m) for inputs (B, T, n_in)."""
-        X = as_batch(x, "x", self.n_in)
+        """Noise-free observations (B, T, m) for inputs (B, T, n_input)."""
+        X = as_batch(x, "x", self.n_input)
         model = self.model
         h = model.step
         drive = X @ self.input_weights.T
@@ -293,4 +292,4 @@ class GenerativeRNNTeacher:
         return model.observe(states)
 
     def __repr__(self) -> str:
-        return f"GenerativeRNNTeacher({self.model!r}, n_in={self.n_in})"
+        return f"GenerativeRNNTeacher({self.model!r}, n_input={self.n_input})"

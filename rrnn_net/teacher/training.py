@@ -9,7 +9,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._validation import positive_int, positive_scalar
-from ..errors import NonFiniteError, ParameterError, ShapeError
+from ..errors import DivergenceError, NonFiniteError, ParameterError, ShapeError
 from ._checks import as_batch
 from .bptt import ensemble_loss, ensemble_loss_and_gradients, washout_weights
 from .optim import Adam, clip_by_global_norm, global_norm
@@ -79,9 +79,9 @@ def train_bptt(
     ----------
     student : StudentRNN
         Updated in place.
-    X : array_like, shape (B, T, n_in) or (B, T)
+    X : array_like, shape (B, T, n_input) or (B, T)
         Training inputs, batch-first.
-    Y : array_like, shape (B, T, n_out) or (B, T)
+    Y : array_like, shape (B, T, n_output) or (B, T)
         Training targets.
     epochs : int
         Passes over the training set.
@@ -169,9 +169,9 @@ def train_ensemble(
     ----------
     students : sequence of StudentRNN
         E students of identical sizes, activation and bias; updated in place.
-    X : array_like, shape (E, B, T, n_in)
+    X : array_like, shape (E, B, T, n_input)
         Inputs of each student.
-    Y : array_like, shape (E, B, T, n_out)
+    Y : array_like, shape (E, B, T, n_output)
         Targets of each student.
     test_data : (X_test, Y_test), optional
         Shaped like ``X`` and ``Y``.
@@ -195,9 +195,11 @@ def train_ensemble(
     if not students or not all(isinstance(s, StudentRNN) for s in students):
         raise ParameterError("students must be a non-empty sequence of StudentRNN")
     first = students[0]
-    signature = (first.n_in, first.n_hidden, first.n_out, first.activation, first.b is not None)
+    def signature(student) -> tuple:
+        return student.n_input, student.n_hidden, student.n_output, student.activation, student.b is not None
+
     for student in students:
-        if (student.n_in, student.n_hidden, student.n_out, student.activation, student.b is not None) != signature:
+        if signature(student) != signature(first):
             raise ParameterError("the students of an ensemble must share sizes, activation and bias")
     inputs, targets = _ensemble_time_major(X, Y, first, len(students))
     test = None
@@ -222,8 +224,8 @@ def _pair(test_data) -> tuple:
 
 def _time_major(X, Y, student: StudentRNN) -> tuple[np.ndarray, np.ndarray]:
     """Checked (B, T, ch) data as contiguous time-major (T, B, ch) arrays."""
-    X = as_batch(X, "X", student.n_in)
-    Y = as_batch(Y, "Y", student.n_out)
+    X = as_batch(X, "X", student.n_input)
+    Y = as_batch(Y, "Y", student.n_output)
     if X.shape[:2] != Y.shape[:2]:
         raise ShapeError(f"X and Y must share batch and time axes, got {X.shape} and {Y.shape}")
     return np.ascontiguousarray(np.swapaxes(X, 0, 1)), np.ascontiguousarray(np.swapaxes(Y, 0, 1))
@@ -232,7 +234,7 @@ def _time_major(X, Y, student: StudentRNN) -> tuple[np.ndarray, np.ndarray]:
 def _ensemble_time_major(X, Y, student: StudentRNN, n_models: int) -> tuple[np.ndarray, np.ndarray]:
     """Checked (E, B, T, ch) data as contiguous (E, T, B, ch) arrays."""
     arrays = []
-    for name, value, channels in (("X", X, student.n_in), ("Y", Y, student.n_out)):
+    for name, value, channels in (("X", X, student.n_input), ("Y", Y, student.n_output)):
         value = np.asarray(value, dtype=np.float64)
         if value.ndim != 4 or value.shape[0] != n_models or value.shape[-1] != channels or 0 in value.shape:
             raise ShapeError(f"{name} must have shape ({n_models}, B, T, {channels}), got {value.shape}")
@@ -303,7 +305,7 @@ def _train(
                 epoch_loss += loss * (batch_in.shape[-2] / n_sequences)
                 if not np.all(finite[active]):
                     if stop_on_divergence:
-                        raise NonFiniteError(f"training diverged at epoch {epoch} (non-finite loss or gradient); "
+                        raise DivergenceError(f"training diverged at epoch {epoch} (non-finite loss or gradient); "
                                              "lower lr or set clip_norm")
                     active &= finite
                 if clip_norm is not None:

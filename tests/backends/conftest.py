@@ -42,4 +42,4 @@ def adaptive_graph(filter_model, prior):
 
 @pytest.fixture(scope="session")
 def fixed_graph(filter_model, prior):
-    return compile_rrnn(filter_model, gain="fixed", mean0=prior[0])
+    return compile_rrnn(filter_model, gain_mode="fixed", mean0=prior[0])

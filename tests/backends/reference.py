@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rrnn_net import GenerativeRNN
-
-
-def model_from_matrices(matrices: dict) -> GenerativeRNN:
-    """The GenerativeRNN whose compiled graph has these :func:`~rrnn_net.graph.to_matrices` (adaptive form)."""
-    return GenerativeRNN(W=matrices["W"], M=matrices["M"], b=matrices["b"], c=matrices["c"], tau=matrices["tau"],
-                         dt=matrices["dt"], Q=matrices["Q"], R=matrices["R"], substeps=matrices["substeps"],
-                         activation=matrices["activation"])
-
 
 def fixed_gain_filter(matrices: dict, y: np.ndarray, dt: float) -> dict:
     """Euler integration of dμ/dt = (−μ + W φ(μ) + b)/τ + K ε, dℓ/dt = −½ εᵀΛε; y (B, T, m), NaN = missing.
@@ -21,7 +12,7 @@ def fixed_gain_filter(matrices: dict, y: np.ndarray, dt: float) -> dict:
     ContinuousFilter.
     """
     W, M, b, c, K, precision, tau = (matrices[name] for name in ("W", "M", "b", "c", "K", "precision", "tau"))
-    steps = round(matrices["dt"] / dt)
+    steps = round(matrices["sample_interval"] / dt)
     batch, n_samples, _ = y.shape
     mu = np.broadcast_to(matrices["mean0"], (batch, W.shape[0])).copy()
     out = {"mean": [], "predicted_obs": [], "state_prediction_error": [], "loglik": []}

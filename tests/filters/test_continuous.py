@@ -10,9 +10,9 @@ def test_covariance_converges_to_continuous_riccati_solution(linear_model):
     """P settles where dP/dt = 0: the continuous algebraic Riccati equation with R_c = R Δ."""
     model = linear_model.replace(substeps=10, R=20 * linear_model.R)
     _, y = model.simulate(600, seed=0)
-    result = ContinuousFilter(model).filter(y[0], cov0=0.1 * np.eye(4), keep_cov=True)
+    result = ContinuousFilter(model).filter(y[0], cov0=0.1 * np.eye(4), record="covariance")
     drift = (-np.eye(4) + model.W) / model.tau
-    riccati = scipy.linalg.solve_continuous_are(drift.T, model.M.T, model.Q, model.R * model.dt)
+    riccati = scipy.linalg.solve_continuous_are(drift.T, model.M.T, model.Q, model.R * model.sample_interval)
     np.testing.assert_allclose(result.cov[-1], riccati, rtol=1e-8, atol=1e-12)
     assert result.n_psd_repairs == 0
 
@@ -24,11 +24,11 @@ def test_euler_step_matches_hand_written_equations(tanh_model):
     mean0 = rng.standard_normal(6)
     cov0 = np.eye(6) * 0.05
     y = rng.standard_normal((1, 3))
-    result = ContinuousFilter(model).filter(y, mean0=mean0, cov0=cov0, keep_cov=True)
+    result = ContinuousFilter(model).filter(y, mean0=mean0, cov0=cov0, record="covariance")
 
     dt = model.step
     mu, P = mean0.copy(), cov0.copy()
-    R_c = model.R * model.dt
+    R_c = model.R * model.sample_interval
     for _ in range(4):
         D = np.diag(1 - np.tanh(mu) ** 2)
         error = y[0] - model.M @ np.tanh(mu) - model.c
@@ -53,10 +53,10 @@ def test_repairs_are_counted_and_keep_the_covariance_positive_definite(tanh_mode
     model = tanh_model.replace(substeps=2)
     y = np.full((40, 3), np.nan)
     mean0 = np.full(6, 0.3)
-    repaired = ContinuousFilter(model).filter(y, mean0=mean0, keep_cov=True)
+    repaired = ContinuousFilter(model).filter(y, mean0=mean0, record="covariance")
     assert repaired.n_psd_repairs > 0
     assert np.linalg.eigvalsh(repaired.cov).min() > 0
-    raw = ContinuousFilter(model, repair_covariance=False).filter(y, mean0=mean0, keep_cov=True)
+    raw = ContinuousFilter(model, repair_covariance=False).filter(y, mean0=mean0, record="covariance")
     assert raw.n_psd_repairs == 0
     assert np.linalg.eigvalsh(raw.cov).min() < 0
 
@@ -66,7 +66,7 @@ def test_missing_channel_removes_its_precision(tanh_model):
     observed = np.array([[True, False, True]])
     precision = rhs.masked_precision(observed)
     assert np.all(precision[0, 1] == 0) and np.all(precision[0, :, 1] == 0)
-    expected = np.linalg.inv((tanh_model.R * tanh_model.dt)[np.ix_([0, 2], [0, 2])])
+    expected = np.linalg.inv((tanh_model.R * tanh_model.sample_interval)[np.ix_([0, 2], [0, 2])])
     np.testing.assert_allclose(precision[0][np.ix_([0, 2], [0, 2])], expected)
 
 
@@ -100,7 +100,13 @@ def test_evidence_prefers_the_true_model():
     assert np.all(right > wrong)
 
 
-@pytest.mark.parametrize("dt", [0.003, 0.02])
-def test_rejects_step_that_does_not_divide_or_is_unstable(tanh_model, dt):
+@pytest.mark.parametrize("step", [0.003, 0.02])
+def test_rejects_step_that_does_not_divide_or_is_unstable(tanh_model, step):
     with pytest.raises(UnstableSettingError):
-        ContinuousFilter(tanh_model.replace(tau=0.009), dt=dt)
+        ContinuousFilter(tanh_model.replace(tau=0.009), step=step)
+
+
+def test_the_old_name_of_the_step_still_works_with_a_warning(tanh_model):
+    with pytest.warns(DeprecationWarning, match="step"):
+        old = ContinuousFilter(tanh_model, dt=tanh_model.step / 2)
+    assert old.step == tanh_model.step / 2

@@ -27,7 +27,7 @@ def prior(linear_model):
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_matches_exact_kalman_filter(linear_model, prior, decoder):
     _, y = linear_model.simulate(60, batch=2, seed=5)
-    result = DECODERS[decoder](linear_model).filter(y, mean0=prior[0], cov0=prior[1], keep_cov=True)
+    result = DECODERS[decoder](linear_model).filter(y, mean0=prior[0], cov0=prior[1], record="covariance")
     for trial in range(2):
         means, covs, logliks = exact_kalman_filter(linear_model, y[trial], *prior)
         np.testing.assert_allclose(result.mean[trial], means, rtol=0, atol=1e-9)
@@ -45,7 +45,7 @@ def test_matches_exact_kalman_filter_with_substeps(linear_model, prior, decoder)
     """
     model = linear_model.replace(substeps=3)
     _, y = model.simulate(40, seed=6)
-    result = DECODERS[decoder](model).filter(y[0], mean0=prior[0], cov0=prior[1], keep_cov=True)
+    result = DECODERS[decoder](model).filter(y[0], mean0=prior[0], cov0=prior[1], record="covariance")
     means, covs, _ = exact_kalman_filter(model, y[0], *prior)
     if decoder == "ekf":
         np.testing.assert_allclose(result.mean, means, atol=1e-9)
@@ -62,7 +62,7 @@ def test_missing_samples_match_exact_filter_on_observed_subset(linear_model, pri
     y[12, [0, 2]] = np.nan  # two channels missing
     y[20] = np.nan  # whole sample missing: a pure prediction step
     y[21:24, 0] = np.nan
-    result = DECODERS[decoder](linear_model).filter(y, mean0=prior[0], cov0=prior[1], keep_cov=True)
+    result = DECODERS[decoder](linear_model).filter(y, mean0=prior[0], cov0=prior[1], record="covariance")
     means, covs, logliks = exact_kalman_filter(linear_model, y, *prior)
     np.testing.assert_allclose(result.mean, means, atol=1e-9)
     np.testing.assert_allclose(result.cov, covs, atol=1e-9)
@@ -79,10 +79,10 @@ def test_batch_equals_single_trials(linear_model, decoder):
     y[1, 4, 0] = np.nan  # masks differ between trials
     y[2, 7] = np.nan
     mean0 = np.random.default_rng(0).standard_normal((3, model.n_hidden))
-    batched = DECODERS[decoder](model).filter(y, mean0=mean0, keep_cov=True, keep_innovation_cov=True)
+    batched = DECODERS[decoder](model).filter(y, mean0=mean0, record=("covariance", "innovation_covariance"))
     for trial in range(3):
-        single = DECODERS[decoder](model).filter(y[trial], mean0=mean0[trial], keep_cov=True,
-                                                 keep_innovation_cov=True)
+        single = DECODERS[decoder](model).filter(y[trial], mean0=mean0[trial],
+                                                 record=("covariance", "innovation_covariance"))
         for name in ("mean", "cov", "loglik", "predicted_state", "predicted_obs", "innovation_cov",
                      "state_prediction_error"):
             np.testing.assert_allclose(getattr(batched, name)[trial], getattr(single, name), atol=1e-12,
@@ -91,7 +91,7 @@ def test_batch_equals_single_trials(linear_model, decoder):
 
 def test_result_bookkeeping(linear_model):
     _, y = linear_model.simulate(25, batch=2, seed=1)
-    result = UKF(linear_model).filter(y, keep_innovation_cov=True)
+    result = UKF(linear_model).filter(y, record="innovation_covariance")
     np.testing.assert_allclose(result.prediction_error, y - result.predicted_obs)
     np.testing.assert_allclose(result.mean - result.predicted_state, result.state_prediction_error, atol=1e-14)
     np.testing.assert_allclose(result.total_loglik, result.loglik.sum(axis=1))

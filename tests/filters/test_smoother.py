@@ -22,14 +22,14 @@ def conditioned_trajectory(model: GenerativeRNN, y: np.ndarray, mean0: np.ndarra
     covariance ((T+1)N, (T+1)N).
     """
     n, n_steps = model.n_hidden, y.shape[0]
-    A = np.eye(n) + model.dt * (model.W - np.eye(n)) / model.tau
-    offset = model.dt * model.b / model.tau
+    A = np.eye(n) + model.sample_interval * (model.W - np.eye(n)) / model.tau
+    offset = model.sample_interval * model.b / model.tau
     means = [mean0]
     for _ in range(n_steps):
         means.append(A @ means[-1] + offset)
     marginal = [cov0]
     for _ in range(n_steps):
-        marginal.append(A @ marginal[-1] @ A.T + model.Q * model.dt)
+        marginal.append(A @ marginal[-1] @ A.T + model.Q * model.sample_interval)
     size = (n_steps + 1) * n
     joint = np.zeros((size, size))
     for i in range(n_steps + 1):

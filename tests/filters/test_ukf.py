@@ -13,11 +13,11 @@ def filterpy_ukf(model, y, alpha, beta, kappa):
     from filterpy.kalman import MerweScaledSigmaPoints, UnscentedKalmanFilter
 
     points = MerweScaledSigmaPoints(model.n_hidden, alpha=alpha, beta=beta, kappa=kappa)
-    reference = UnscentedKalmanFilter(model.n_hidden, model.n_obs, model.dt, hx=model.observe,
+    reference = UnscentedKalmanFilter(model.n_hidden, model.n_obs, model.sample_interval, hx=model.observe,
                                       fx=lambda x, dt: model.transition(x), points=points)
     reference.x = np.zeros(model.n_hidden)
     reference.P = np.eye(model.n_hidden)
-    reference.Q = model.Q * model.dt
+    reference.Q = model.Q * model.sample_interval
     reference.R = model.R.copy()
     means, covs, logliks = [], [], []
     for sample in y:
@@ -39,7 +39,7 @@ def test_additive_ukf_matches_filterpy(tanh_model, alpha, beta, kappa):
     filterpy = pytest.importorskip("filterpy")
     redraw = int(filterpy.__version__.split(".")[0]) >= 2
     _, y = tanh_model.simulate(150, seed=3)
-    ours = UKF(tanh_model, alpha=alpha, beta=beta, kappa=kappa, redraw=redraw).filter(y[0], keep_cov=True)
+    ours = UKF(tanh_model, alpha=alpha, beta=beta, kappa=kappa, redraw=redraw).filter(y[0], record="covariance")
     means, covs, logliks = filterpy_ukf(tanh_model, y[0], alpha, beta, kappa)
     np.testing.assert_allclose(ours.mean, means, rtol=0, atol=1e-8)
     np.testing.assert_allclose(ours.cov, covs, rtol=0, atol=1e-8)
@@ -97,7 +97,7 @@ def test_near_noiseless_observations_are_repaired_not_fatal(decoder):
     the decoders repair it, count it, and keep tracking the exactly observed state."""
     rng = np.random.default_rng(0)
     model = GenerativeRNN(W=0.3 * rng.standard_normal((3, 3)), M=rng.standard_normal((3, 3)), Q=0.0, R=1e-20,
-                          activation="linear", dt=0.01, tau=0.05)
+                          activation="linear", sample_interval=0.01, tau=0.05)
     states, y = model.simulate(50, batch=2, seed=1)
     result = decoder(model).filter(y)
     assert np.all(result.n_psd_repairs > 0)

@@ -57,7 +57,7 @@ def test_path_round_trip_is_exact(model, tmp_path, suffix):
 @pytest.mark.parametrize("file_format", FORMATS)
 @pytest.mark.parametrize("mode", ["binary", "text"])
 def test_file_object_round_trip_is_exact(model, file_format, mode):
-    G = compile_rrnn(model, gain="fixed", fixed_gain=np.random.default_rng(1).standard_normal((4, 2)))
+    G = compile_rrnn(model, gain_mode="fixed", fixed_gain=np.random.default_rng(1).standard_normal((4, 2)))
     buffer = io.BytesIO() if mode == "binary" else io.StringIO()
     save_graph(G, buffer, format=file_format)
     buffer.seek(0)

@@ -24,7 +24,7 @@ def data():
 @pytest.fixture(scope="module")
 def bank(data):
     _, train, labels, _, _ = data
-    return fit_bank(train, labels, 3, dt=0.005, tau=0.02, evidence_steps=60, conditional_steps=30,
+    return fit_bank(train, labels, 3, sample_interval=0.005, tau=0.02, evidence_steps=60, conditional_steps=30,
                     init_epochs=30, filter="ekf", seed=0, progress=False)
 
 
@@ -55,7 +55,8 @@ def test_validation_split_is_stratified_and_held_out(bank, data):
 
 def test_tied_dynamics_are_shared(data):
     _, train, labels, _, _ = data
-    tied = fit_bank(train, labels, 3, dt=0.005, tau=0.02, tying="dynamics", evidence_steps=10, conditional_steps=5,
+    tied = fit_bank(train, labels, 3, sample_interval=0.005, tau=0.02, tying="dynamics", evidence_steps=10,
+                    conditional_steps=5,
                     init_epochs=10, window=25, batch_size=6, filter="ekf", seed=1, progress=False)
     first, second = tied.models
     for name in ("W", "M", "c", "Q", "R"):
@@ -65,7 +66,7 @@ def test_tied_dynamics_are_shared(data):
 
 def test_evidence_objective_skips_the_conditional_stage_and_calibration_can_be_off(data):
     _, train, labels, _, _ = data
-    generative = fit_bank(train, labels, 3, dt=0.005, tau=0.02, objective="evidence", calibrate=False,
+    generative = fit_bank(train, labels, 3, sample_interval=0.005, tau=0.02, objective="evidence", calibrate=False,
                           evidence_steps=10, init_epochs=10, filter="ekf", seed=0, progress=False)
     assert set(generative.curves) == {"evidence"} and generative.evidence_scale == 1.0
 
@@ -73,16 +74,16 @@ def test_evidence_objective_skips_the_conditional_stage_and_calibration_can_be_o
 def test_fit_bank_rejects_bad_input(data):
     _, train, labels, _, _ = data
     with pytest.raises(ParameterError, match="two classes"):
-        fit_bank(train, np.zeros(len(labels)), 3, dt=0.005)
+        fit_bank(train, np.zeros(len(labels)), 3, sample_interval=0.005)
     with pytest.raises(ShapeError, match="labels"):
-        fit_bank(train, labels[:-1], 3, dt=0.005)
+        fit_bank(train, labels[:-1], 3, sample_interval=0.005)
     with pytest.raises(ParameterError, match="objective"):
-        fit_bank(train, labels, 3, dt=0.005, objective="adversarial")
+        fit_bank(train, labels, 3, sample_interval=0.005, objective="adversarial")
     with pytest.raises(ParameterError, match="tying"):
-        fit_bank(train, labels, 3, dt=0.005, tying="weights")
+        fit_bank(train, labels, 3, sample_interval=0.005, tying="weights")
     with pytest.raises(ParameterError, match="evidence_weight"):
-        fit_bank(train, labels, 3, dt=0.005, evidence_weight=-1.0)
+        fit_bank(train, labels, 3, sample_interval=0.005, evidence_weight=-1.0)
     with pytest.raises(ParameterError, match="initial_models"):
-        fit_bank(train, labels, 3, dt=0.005, initial_models=[GenerativeRNN.oscillator(3, 2)] * 3)
+        fit_bank(train, labels, 3, sample_interval=0.005, initial_models=[GenerativeRNN.oscillator(3, 2)] * 3)
     with pytest.raises(ParameterError, match="Euler step"):
-        fit_bank(train, labels, 3, dt=0.005, tau=0.001)
+        fit_bank(train, labels, 3, sample_interval=0.005, tau=0.001)

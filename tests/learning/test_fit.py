@@ -5,8 +5,7 @@ import pytest
 
 from rrnn_net import UKF, GenerativeRNN
 from rrnn_net.errors import ParameterError, ShapeError
-from rrnn_net.learning import fit_evidence
-from rrnn_net.teacher import fit_generative_rnn
+from rrnn_net.learning import fit_evidence, fit_generative_rnn
 
 pytest.importorskip("jax")
 
@@ -19,8 +18,10 @@ def test_learning_reaches_the_true_models_held_out_evidence_and_noise():
     truth = GenerativeRNN.oscillator(3, 3, seed=0, observation_noise=0.02)
     _, train = truth.simulate(150, batch=24, seed=1)
     _, test = truth.simulate(150, batch=24, seed=2)
-    start = fit_generative_rnn(train, 3, dt=truth.dt, tau=truth.tau, epochs_per_stage=100, seed=0, progress=False)
-    fit = fit_evidence(train, 3, dt=truth.dt, tau=truth.tau, steps=150, learning_rate=0.02, seed=0, progress=False)
+    start = fit_generative_rnn(train, 3, sample_interval=truth.sample_interval, tau=truth.tau, epochs_per_stage=100,
+                               seed=0, progress=False)
+    fit = fit_evidence(train, 3, sample_interval=truth.sample_interval, tau=truth.tau, steps=150, learning_rate=0.02,
+                       seed=0, progress=False)
     learned, true, started = (nats_per_value(fit.model, test, fit.mean0, fit.cov0), nats_per_value(truth, test),
                               nats_per_value(start, test))
     # Held out: within 0.01 nats per value of the true model, closing >= 80 % of the multi-step start's gap.
@@ -63,7 +64,7 @@ def test_learning_works_in_the_units_of_the_data():
 def test_fit_evidence_rejects_bad_input():
     model = GenerativeRNN.oscillator(2, 2, seed=0)
     y = np.zeros((4, 20, 2))
-    with pytest.raises(ParameterError, match="dt is required"):
+    with pytest.raises(ParameterError, match="sample_interval is required"):
         fit_evidence(y, 2)
     with pytest.raises(ShapeError, match="channels"):
         fit_evidence(np.zeros((4, 20, 3)), model)

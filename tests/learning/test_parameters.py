@@ -21,7 +21,7 @@ def test_round_trip_reproduces_the_models_and_priors():
     for model, copy in zip(models, back, strict=True):
         for name in ("W", "b", "M", "c", "Q", "R"):
             np.testing.assert_allclose(getattr(copy, name), getattr(model, name), rtol=1e-12, atol=1e-15)
-        assert copy.tau == pytest.approx(model.tau, rel=1e-12) and copy.dt == model.dt
+        assert copy.tau == pytest.approx(model.tau, rel=1e-12) and copy.sample_interval == model.sample_interval
     np.testing.assert_allclose(back_mean0, mean0)
     np.testing.assert_allclose(np.diagonal(back_cov0, axis1=1, axis2=2), variances)
 

@@ -118,7 +118,7 @@ def test_generative_rnn_teacher_follows_the_model():
     model = GenerativeRNN.oscillator(4, 2, seed=0, substeps=2)
     x0 = np.array([0.3, -0.2, 0.1, 0.0])
     teacher = GenerativeRNNTeacher(model, x0=x0)
-    assert teacher.n_in == 4 and teacher.n_out == 2
+    assert teacher.n_input == 4 and teacher.n_output == 2
     free = teacher.simulate(np.zeros((1, 25, 4)))[0]
     np.testing.assert_allclose(free, model.observe(model.run_open_loop(x0, 25)), atol=1e-12)
     # The input enters as a drive held over each sample: h Σ B u per substep.

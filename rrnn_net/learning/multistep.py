@@ -1,4 +1,10 @@
-"""Fitting a :class:`~rrnn_net.GenerativeRNN` to recorded multichannel sequences by BPTT.
+"""Fitting a :class:`~rrnn_net.GenerativeRNN` to recorded multichannel sequences by multi-step BPTT.
+
+Fast, and a good start: :func:`~rrnn_net.learning.fit_bank` and
+:func:`~rrnn_net.learning.fit_evidence` begin maximum-likelihood learning
+from this fit, and :class:`~rrnn_net.RRNNClassifier` uses it alone with
+``objective="multistep"``. It reuses the teacher-student module's BPTT
+machinery (:mod:`rrnn_net.teacher.leaky_bptt`, Adam).
 
 The model is the continuous-time leaky tanh RNN the decoders invert,
 Euler-discretised exactly as :class:`~rrnn_net.GenerativeRNN` does it, so the
@@ -33,11 +39,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._validation import check_euler_step, positive_int, positive_scalar
-from ..errors import NonFiniteError, ParameterError, ShapeError
+from ..errors import DivergenceError, ParameterError, ShapeError
 from ..model import GenerativeRNN
-from ._checks import as_batch
-from .leaky_bptt import leaky_loss_and_gradients
-from .optim import Adam, clip_by_global_norm
+from ..teacher._checks import as_batch
+from ..teacher.leaky_bptt import leaky_loss_and_gradients
+from ..teacher.optim import Adam, clip_by_global_norm
 
 __all__ = ["GenerativeRNNFitter", "fit_generative_rnn"]
 
@@ -50,12 +56,12 @@ class GenerativeRNNFitter:
     ----------
     n_hidden : int
         Hidden units N of the fitted model.
-    dt : float
+    sample_interval : float
         Sampling interval Δ of the data (s).
     tau : float
         Time constant τ of the model (s); kept fixed.
     substeps : int
-        Euler substeps per sample (h = dt/substeps must be below 2τ).
+        Euler substeps per sample (h = sample_interval/substeps must be below 2τ).
     horizons : sequence of int
         Window lengths of the curriculum stages, in samples (capped at T/2).
     epochs_per_stage : int
@@ -87,13 +93,14 @@ class GenerativeRNNFitter:
     >>> from rrnn_net import GenerativeRNN
     >>> truth = GenerativeRNN.oscillator(4, 2, seed=0)
     >>> _, y = truth.simulate(60, batch=8, seed=1)
-    >>> fitter = GenerativeRNNFitter(4, dt=truth.dt, tau=truth.tau, epochs_per_stage=20, progress=False)
+    >>> fitter = GenerativeRNNFitter(4, sample_interval=truth.sample_interval, tau=truth.tau, epochs_per_stage=20,
+    ...                              progress=False)
     >>> fitter.fit(y).model_.n_hidden
     4
     """
 
     n_hidden: int
-    dt: float
+    sample_interval: float
     tau: float
     substeps: int = 1
     horizons: Sequence[int] = (4, 8, 16, 32)
@@ -108,7 +115,7 @@ class GenerativeRNNFitter:
 
     def _check(self) -> None:
         positive_int(self.n_hidden, "n_hidden")
-        positive_scalar(self.dt, "dt")
+        positive_scalar(self.sample_interval, "sample_interval")
         positive_scalar(self.tau, "tau")
         positive_int(self.substeps, "substeps")
         positive_int(self.epochs_per_stage, "epochs_per_stage")
@@ -122,7 +129,7 @@ class GenerativeRNNFitter:
             raise ParameterError("horizons must name at least one stage")
         for horizon in self.horizons:
             positive_int(horizon, "horizons[i]")
-        check_euler_step(self.dt / self.substeps, self.tau)
+        check_euler_step(self.sample_interval / self.substeps, self.tau)
 
     def fit(self, sequences) -> GenerativeRNNFitter:
         """Fit the model to ``sequences`` (B, T, m); NaN marks a missing sample. Returns ``self``."""
@@ -144,7 +151,7 @@ class GenerativeRNNFitter:
         W *= self.spectral_radius / np.max(np.abs(np.linalg.eigvals(W)))
         params = {"W": W, "b": np.zeros(n), "M": rng.standard_normal((n_obs, n)) / np.sqrt(n),
                   "c": np.zeros(n_obs)}
-        leak = self.dt / self.substeps / self.tau
+        leak = self.sample_interval / self.substeps / self.tau
         # State one interval before each sample, per sequence; refined stage by stage.
         prior_states = 0.1 * rng.standard_normal((n_seq, n_steps, n))
         # Capped at T/2 so that every sequence has a window joint to measure the state noise at.
@@ -163,7 +170,7 @@ class GenerativeRNNFitter:
                 grads["W"] = grads["W"] + 2.0 * self.weight_decay * params["W"]
                 grads["initial_states"] = state_grad
                 if not np.isfinite(loss):
-                    raise NonFiniteError("the fit diverged (non-finite loss); lower lr or the horizons")
+                    raise DivergenceError("the fit diverged (non-finite loss); lower lr or the horizons")
                 grads, _ = clip_by_global_norm(grads, self.clip_norm, {k: v.ndim for k, v in grads.items()})
                 optimiser.step(grads)
                 losses.append(loss)
@@ -191,10 +198,11 @@ class GenerativeRNNFitter:
         last = window_states[-1].reshape(n_seq, -1, n)[:, :-1]
         following = initial_states.reshape(n_seq, -1, n)[:, 1:]
         jumps = (following - last).reshape(-1, n)
-        Q = jumps.T @ jumps / (jumps.shape[0] * horizon * self.dt) + (self.min_variance / self.dt) * np.eye(n)
+        interval = self.sample_interval
+        Q = jumps.T @ jumps / (jumps.shape[0] * horizon * interval) + (self.min_variance / interval) * np.eye(n)
         return GenerativeRNN(
             W=params["W"], b=params["b"], M=std[:, None] * params["M"], c=std * params["c"] + mean,
-            tau=self.tau, dt=self.dt, substeps=self.substeps, Q=Q, R=R, activation="tanh",
+            tau=self.tau, sample_interval=self.sample_interval, substeps=self.substeps, Q=Q, R=R, activation="tanh",
         )
 
 
@@ -219,7 +227,7 @@ def fit_generative_rnn(
     sequences,
     n_hidden: int,
     *,
-    dt: float,
+    sample_interval: float,
     tau: float,
     substeps: int = 1,
     horizons: Sequence[int] = (4, 8, 16, 32),
@@ -236,7 +244,7 @@ def fit_generative_rnn(
     sequences : array_like, shape (B, T, m)
         Recorded sequences, batch-first; NaN marks a missing sample.
     n_hidden : int
-    dt, tau : float
+    sample_interval, tau : float
         Sampling interval of the data and the model's time constant (s).
     substeps, horizons, epochs_per_stage, lr, seed, progress
         See :class:`GenerativeRNNFitter`.
@@ -255,7 +263,8 @@ def fit_generative_rnn(
     >>> from rrnn_net import GenerativeRNN, UKF
     >>> truth = GenerativeRNN.oscillator(4, 2, seed=0)
     >>> _, y = truth.simulate(60, batch=8, seed=1)
-    >>> model = fit_generative_rnn(y, 4, dt=truth.dt, tau=truth.tau, epochs_per_stage=20, progress=False)
+    >>> model = fit_generative_rnn(y, 4, sample_interval=truth.sample_interval, tau=truth.tau, epochs_per_stage=20,
+    ...                            progress=False)
     >>> UKF(model).filter(y).mean.shape
     (8, 60, 4)
     """
@@ -264,6 +273,7 @@ def fit_generative_rnn(
     unknown = set(options) - {"clip_norm", "weight_decay", "spectral_radius", "min_variance"}
     if unknown:
         raise ParameterError(f"unknown fit options {sorted(unknown)}")
-    fitter = GenerativeRNNFitter(n_hidden, dt=dt, tau=tau, substeps=substeps, horizons=tuple(horizons),
+    fitter = GenerativeRNNFitter(n_hidden, sample_interval=sample_interval, tau=tau, substeps=substeps,
+                                 horizons=tuple(horizons),
                                  epochs_per_stage=epochs_per_stage, lr=lr, seed=seed, progress=progress, **options)
     return fitter.fit(sequences).model_

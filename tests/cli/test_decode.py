@@ -5,8 +5,8 @@ import pytest
 
 from rrnn_net import EKF, UKF, ContinuousFilter, GenerativeRNN
 from rrnn_net.cli import main
+from rrnn_net.filters.stability import euler_safe_prior_variance
 from rrnn_net.graph import compile_baseline, compile_rrnn, save_graph
-from rrnn_net.stability import euler_safe_prior_variance
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_ukf_output_equals_one_pass_of_the_decoder(files, tmp_path, capsys):
         for name in ("mean", "predicted_state", "predicted_obs", "prediction_error", "loglik"):
             np.testing.assert_allclose(decoded[name], getattr(reference, name), rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(decoded["evidence"], reference.evidence, rtol=1e-12)
-        np.testing.assert_allclose(decoded["time"], np.arange(1, 41) * model.dt)
+        np.testing.assert_allclose(decoded["time"], np.arange(1, 41) * model.sample_interval)
         metadata = json.loads(str(decoded["metadata"]))
     assert metadata["decoder"] == "ukf" and metadata["prior_variance"] == 1.0
 
@@ -75,12 +75,12 @@ def test_brian2_network_from_model_and_from_graph_file_match_the_continuous_filt
 
 def test_fixed_gain_graph_json_runs(files, tmp_path, capsys):
     folder, model, _ = files
-    save_graph(compile_rrnn(model, gain="fixed"), tmp_path / "fixed.json")
+    save_graph(compile_rrnn(model, gain_mode="fixed"), tmp_path / "fixed.json")
     out = tmp_path / "fixed_decoded.npz"
     assert decode(capsys, folder / "trials.npy", tmp_path / "fixed.json", "--quiet", "--out", out)[0] == 0
     with np.load(out) as decoded:
         assert decoded["mean"].shape == (2, 40, 3)
-        assert json.loads(str(decoded["metadata"]))["gain"] == "fixed"
+        assert json.loads(str(decoded["metadata"]))["gain_mode"] == "fixed"
 
 
 def _bad_inputs(folder, tmp_path):
@@ -91,7 +91,7 @@ def _bad_inputs(folder, tmp_path):
     (tmp_path / "ragged.csv").write_text("1,2\n3\n")
     (tmp_path / "empty.csv").write_text("a,b\n")
     np.save(tmp_path / "three_channels.npy", np.zeros((5, 3)))
-    save_graph(compile_baseline(np.zeros((2, 2)), np.ones((2, 2)), np.ones((1, 2)), tau=0.02, dt=0.005),
+    save_graph(compile_baseline(np.zeros((2, 2)), np.ones((2, 2)), np.ones((1, 2)), tau=0.02, sample_interval=0.005),
                tmp_path / "baseline.json")
     (tmp_path / "broken.graphml").write_text("<graphml>")
     np.savez(tmp_path / "fake.npz", W=np.eye(2))
@@ -113,7 +113,7 @@ def _bad_inputs(folder, tmp_path):
         "baseline graph": ([trials, tmp_path / "baseline.json"], "not a recognizing RNN"),
         "broken graph": ([trials, tmp_path / "broken.graphml"], "broken.graphml"),
         "unstable prior": ([trials, model, "--decoder", "brian2", "--prior-variance", "5"], "forward Euler"),
-        "prior for a fixed gain": ([trials, model, "--decoder", "brian2", "--gain", "fixed", "--prior-variance",
+        "prior for a fixed gain": ([trials, model, "--decoder", "brian2", "--gain-mode", "fixed", "--prior-variance",
                                     "0.01"], "no effect"),
         "negative prior": ([trials, model, "--prior-variance", "-1"], "positive"),
     }

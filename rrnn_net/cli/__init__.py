@@ -1,7 +1,8 @@
-"""The ``rrnn`` command.
+"""The ``rrnn`` command: one module per subcommand, each with a ``register(subparsers)`` function.
 
-Each subcommand lives in the module that owns the capability and registers
-itself through a ``register(subparsers)`` function listed in ``_COMMANDS``.
+Subcommands: ``demo`` (:mod:`.demo`), ``compile`` (:mod:`.compile`), ``info``
+(:mod:`.info`) and ``decode`` (:mod:`.decode`). They parse arguments, call
+the library and write files; the work itself is library code.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import argparse
 import importlib
 import sys
 
-from .errors import RRNNError
+from ..errors import RRNNError
 
-# Modules that provide a `register(subparsers)` function adding one subcommand.
-_COMMANDS = (
-    "rrnn_net.demos.cli",
-    "rrnn_net.graph.cli",
-    "rrnn_net.decode_cli",
-)
+__all__ = ["build_parser", "main"]
+
+# Modules that provide a `register(subparsers)` function adding one subcommand, in the order of `rrnn --help`.
+_COMMANDS = ("rrnn_net.cli.demo", "rrnn_net.cli.compile", "rrnn_net.cli.info", "rrnn_net.cli.decode")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +40,3 @@ def main(argv: list[str] | None = None) -> int:
     except (RRNNError, OSError) as exc:
         print(f"rrnn {args.command}: error: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

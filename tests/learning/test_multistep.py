@@ -5,7 +5,7 @@ import pytest
 
 from rrnn_net import UKF, GenerativeRNN
 from rrnn_net.errors import ParameterError, ShapeError, UnstableSettingError
-from rrnn_net.teacher import GenerativeRNNFitter, fit_generative_rnn
+from rrnn_net.learning import GenerativeRNNFitter, fit_generative_rnn
 from rrnn_net.teacher.leaky_bptt import leaky_loss_and_gradients, leaky_rollout
 
 
@@ -53,7 +53,8 @@ def fitted():
     truth = GenerativeRNN.oscillator(4, 2, seed=0)
     _, train = truth.simulate(200, batch=40, seed=1)
     train[:, 50:60, 1] = np.nan  # a gap in one channel
-    fitter = GenerativeRNNFitter(4, dt=truth.dt, tau=truth.tau, seed=0, progress=False).fit(train)
+    fitter = GenerativeRNNFitter(4, sample_interval=truth.sample_interval, tau=truth.tau, seed=0,
+                                 progress=False).fit(train)
     return truth, fitter
 
 
@@ -61,7 +62,7 @@ def test_fitted_model_decodes_held_out_data_near_the_noise_floor(fitted):
     truth, fitter = fitted
     model = fitter.model_
     assert isinstance(model, GenerativeRNN) and model.n_hidden == 4 and model.activation == "tanh"
-    assert (model.tau, model.dt, model.substeps) == (truth.tau, truth.dt, truth.substeps)
+    assert (model.tau, model.sample_interval, model.substeps) == (truth.tau, truth.sample_interval, truth.substeps)
     _, test = truth.simulate(200, batch=20, seed=2)
     true_error = np.mean(UKF(truth).filter(test).prediction_error[:, 20:] ** 2)
     fitted_error = np.mean(UKF(model).filter(test).prediction_error[:, 20:] ** 2)
@@ -76,7 +77,8 @@ def test_fit_handles_missing_data_and_returns_a_valid_model():
     truth = GenerativeRNN.oscillator(3, 2, seed=1)
     _, y = truth.simulate(40, batch=6, seed=0)
     y[np.random.default_rng(0).random(y.shape) < 0.1] = np.nan
-    model = fit_generative_rnn(y, 3, dt=truth.dt, tau=truth.tau, horizons=(4, 8), epochs_per_stage=20,
+    model = fit_generative_rnn(y, 3, sample_interval=truth.sample_interval, tau=truth.tau, horizons=(4, 8),
+                               epochs_per_stage=20,
                                seed=0, progress=False)
     result = UKF(model).filter(y)
     assert np.all(np.isfinite(result.mean))
@@ -86,16 +88,23 @@ def test_fit_handles_missing_data_and_returns_a_valid_model():
 def test_fit_rejects_bad_input():
     y = np.zeros((3, 20, 2))
     with pytest.raises(UnstableSettingError):
-        fit_generative_rnn(y, 3, dt=0.1, tau=0.01)
+        fit_generative_rnn(y, 3, sample_interval=0.1, tau=0.01)
     all_missing = np.random.default_rng(0).standard_normal((3, 20, 2))
     all_missing[..., 1] = np.nan
     with pytest.raises(ParameterError):
-        fit_generative_rnn(all_missing, 3, dt=0.01, tau=0.05)
+        fit_generative_rnn(all_missing, 3, sample_interval=0.01, tau=0.05)
     with pytest.raises(ParameterError):
-        fit_generative_rnn(np.ones((3, 20, 2)), 0, dt=0.01, tau=0.05)
+        fit_generative_rnn(np.ones((3, 20, 2)), 0, sample_interval=0.01, tau=0.05)
     with pytest.raises(ParameterError):
-        fit_generative_rnn(np.ones((3, 20, 2)), 3, dt=0.01, tau=0.05, horizons=())
+        fit_generative_rnn(np.ones((3, 20, 2)), 3, sample_interval=0.01, tau=0.05, horizons=())
     with pytest.raises(ParameterError):
-        fit_generative_rnn(np.ones((3, 20, 2)), 3, dt=0.01, tau=0.05, momentum=0.9)
+        fit_generative_rnn(np.ones((3, 20, 2)), 3, sample_interval=0.01, tau=0.05, momentum=0.9)
     with pytest.raises(ShapeError):
-        fit_generative_rnn(np.ones((3, 1, 2)), 3, dt=0.01, tau=0.05)
+        fit_generative_rnn(np.ones((3, 1, 2)), 3, sample_interval=0.01, tau=0.05)
+
+
+def test_the_old_teacher_name_warns_and_gives_the_moved_function():
+    import rrnn_net.teacher
+
+    with pytest.warns(DeprecationWarning, match=r"rrnn_net\.learning\.fit_generative_rnn"):
+        assert rrnn_net.teacher.fit_generative_rnn is fit_generative_rnn

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import DEMOS, run_demo
+from ..demos import DEMOS, run_demo
+
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import GenerativeRNN
+from ..model import GenerativeRNN
 
 __all__ = ["EULER_SAFETY", "euler_safe_prior_variance", "riccati_euler_factor", "graph_riccati_euler_factor"]
 
@@ -46,7 +46,7 @@ def euler_safe_prior_variance(model: GenerativeRNN, safety: float = EULER_SAFETY
     -------
     float
     """
-    precision = np.linalg.inv(model.R * model.dt)
+    precision = np.linalg.inv(model.R * model.sample_interval)
     return float(safety / (model.step * np.linalg.eigvalsh(model.M.T @ precision @ model.M).max()))
 
 
@@ -56,25 +56,25 @@ def riccati_euler_factor(model: GenerativeRNN, mean: np.ndarray, cov: np.ndarray
     Values of 1 or more mean that forward Euler at the model's step h no
     longer keeps P positive definite.
     """
-    lower = np.linalg.cholesky(model.R * model.dt)  # R_c = L Lᵀ
+    lower = np.linalg.cholesky(model.R * model.sample_interval)  # R_c = L Lᵀ
     weighted_jacobian = np.linalg.solve(lower, model.observation_jacobian(np.asarray(mean)))  # L⁻¹ G
     # Same nonzero eigenvalues as P Gᵀ R_c⁻¹ G, but symmetric and only m × m.
     symmetric = weighted_jacobian @ np.asarray(cov) @ weighted_jacobian.mT
     return model.step * np.linalg.eigvalsh(symmetric)[..., -1]
 
 
-def graph_riccati_euler_factor(graph, dt: float) -> float:
-    """dt·λ_max(P₀ Gᵀ Λ G) of an adaptive rRNN graph at its own initial belief (mean0, cov0).
+def graph_riccati_euler_factor(graph, step: float) -> float:
+    """h·λ_max(P₀ Gᵀ Λ G) of an adaptive rRNN graph at its own initial belief (mean0, cov0).
 
     Computed from the graph's numbers alone (readout weights, precisions,
     initial state and covariance units), so a backend can refuse a network
     whose covariance update would be unstable from the first step.
     """
-    from .graph import to_matrices
+    from ..graph import to_matrices  # the graph layer builds on the filters, so not at import time
 
     matrices = to_matrices(graph)
     mean0 = np.asarray(matrices["mean0"])
     slope = 1.0 - np.tanh(mean0) ** 2 if matrices["activation"] == "tanh" else np.ones_like(mean0)
     weighted_jacobian = np.sqrt(np.asarray(matrices["precision"]))[:, None] * matrices["M"] * slope
     symmetric = weighted_jacobian @ matrices["cov0"] @ weighted_jacobian.T
-    return float(dt * np.linalg.eigvalsh(symmetric)[-1])
+    return float(step * np.linalg.eigvalsh(symmetric)[-1])

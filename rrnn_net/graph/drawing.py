@@ -21,37 +21,31 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from .schema import PRODUCT_KINDS, validate_graph
+from .kinds import EDGE_KINDS, NODE_KINDS
+from .schema import validate_graph
 
-__all__ = ["EDGE_COLOURS", "NODE_COLOURS", "draw"]
+__all__ = ["draw"]
 
-# Okabe–Ito colours (distinguishable with the common colour-vision deficiencies).
-NODE_COLOURS = {
-    "sensory": "#56B4E9", "error": "#D55E00", "state": "#0072B2", "evidence": "#F0E442",
-    "covariance": "#009E73", "scaled_covariance": "#7FCDBB", "projection": "#CC79A7", "quadratic": "#E69F00",
-    "gain_product": "#8C6BB1", "input": "#56B4E9", "hidden": "#0072B2", "output": "#D55E00",
-}
-EDGE_COLOURS = {
-    "sensory": "#7F7F7F", "prediction": "#D55E00", "recurrent": "#0072B2", "feedback": "#009E73",
-    "fixed_gain": "#009E73", "surprise": "#3F3F3F", "input": "#56B4E9", "readout": "#D55E00",
-}
+# Colours, labels, captions and bends are the kinds' draw styles (rrnn_net.graph.kinds); the geometry below
+# places the rRNN's and the baseline's kinds. Kinds it does not place (an extension's) are left out.
 _WIRING_COLOUR = "#5F5F5F"
-_NODE_LABELS = {
-    "sensory": "sensory y_j", "error": "prediction error ε_j", "state": "state (prediction) μ_i",
-    "evidence": "evidence ℓ", "covariance": "covariance P_ik", "scaled_covariance": "scaled covariance φ'(μ_l) P_lk",
-    "projection": "projection Z_jk = g_j Σ_l M_jl (DP)_lk", "quadratic": "quadratic λ_j Z_ji Z_jk",
-    "gain_product": "gain product P_ik u_k", "input": "input u_j", "hidden": "hidden x_i", "output": "output o_q",
-}
-# Block captions (name, formula): short lines, so they fit inside the block frames.
-_BLOCK_CAPTIONS = {
-    "covariance": ("covariance", "P_ik"), "scaled_covariance": ("scaled covariance", "φ'(μ_l) P_lk"),
-    "projection": ("projection", "Z_jk"), "quadratic": ("quadratic", "λ_j Z_ji Z_jk"),
-    "gain_product": ("gain product", "P_ik u_k"),
-}
-_BLOCK_KINDS = frozenset(_BLOCK_CAPTIONS)
-_CORE_EDGE_KINDS = ("sensory", "prediction", "feedback", "fixed_gain", "recurrent", "surprise", "input", "readout")
-# Curvature of individually drawn core edges: opposite directions between two rows bend apart.
-_BENDS = {"prediction": 0.12, "feedback": 0.12, "fixed_gain": 0.12, "recurrent": -0.25, "surprise": 0.15}
+
+
+def _colour(kind: str) -> str:
+    return NODE_KINDS[kind].draw.colour
+
+
+def _edge_colour(kind: str) -> str:
+    return EDGE_KINDS[kind].draw.colour
+
+
+def _is_block(kind: str) -> bool:
+    return NODE_KINDS[kind].draw.caption is not None
+
+
+def _is_core_edge(kind: str) -> bool:
+    return EDGE_KINDS[kind].draw is not None
+
 
 # Geometry, in data units.
 _CORE_ROWS = {"rrnn": (("sensory", 0.0), ("error", 1.5), ("state", 3.4)),
@@ -147,7 +141,7 @@ def draw(G: nx.DiGraph, path: str | Path, *, collapse_above: int = 30, max_drawn
 
 def _default_title(G: nx.DiGraph, kinds: dict) -> str:
     graph = G.graph
-    n_product = sum(1 for kind in kinds.values() if kind in PRODUCT_KINDS)
+    n_product = sum(1 for kind in kinds.values() if NODE_KINDS[kind].product)
     if graph["graph_type"] == "baseline":
         head = (f"Conventional input-driven RNN: {graph['n_input']} inputs, {graph['n_hidden']} hidden units, "
                 f"{graph['n_output']} outputs")
@@ -180,7 +174,7 @@ def _draw_core_nodes(ax, positions: dict, kinds: dict, collapsed: bool) -> None:
     for node, (x, y) in positions.items():
         kind = kinds[node]
         radius = 0.32 if kind == "evidence" else float(np.clip(2.6 / per_kind[kind], 0.06, 0.2))
-        ax.add_patch(Circle((x, y), radius, facecolor=NODE_COLOURS[kind], edgecolor="black", linewidth=0.8,
+        ax.add_patch(Circle((x, y), radius, facecolor=_colour(kind), edgecolor="black", linewidth=0.8,
                             zorder=4))
         if kind != "evidence" and not collapsed and per_kind[kind] <= 16:
             ax.annotate(node.split(":")[1], (x, y), ha="center", va="center", fontsize=7, color="white",
@@ -190,12 +184,13 @@ def _draw_core_nodes(ax, positions: dict, kinds: dict, collapsed: bool) -> None:
     for kind in dict.fromkeys(kinds[node] for node in positions):
         if kind != "evidence":
             height = next(y for node, (_, y) in positions.items() if kinds[node] == kind)
-            ax.annotate(_NODE_LABELS[kind], (-0.4, height), ha="right", va="center", fontsize=11,
-                        color=NODE_COLOURS[kind], fontweight="bold", annotation_clip=False)
+            ax.annotate(NODE_KINDS[kind].draw.label, (-0.4, height), ha="right", va="center", fontsize=11,
+                        color=_colour(kind), fontweight="bold", annotation_clip=False)
 
 
 def _draw_core_edges(ax, G: nx.DiGraph, positions: dict, kinds: dict, max_drawn_edges: int) -> None:
-    edges = [(s, t, d) for s, t, d in G.edges(data=True) if d["kind"] in _CORE_EDGE_KINDS]
+    edges = [(s, t, d) for s, t, d in G.edges(data=True)
+             if _is_core_edge(d["kind"]) and s in positions and t in positions]
     counts = Counter(data["kind"] for _, _, data in edges)
     scale = {kind: max(abs(d["weight"]) for _, _, d in edges if d["kind"] == kind) for kind in counts}
     for source, target, data in edges:
@@ -203,14 +198,14 @@ def _draw_core_edges(ax, G: nx.DiGraph, positions: dict, kinds: dict, max_drawn_
         if counts[kind] > max_drawn_edges:
             continue
         strength = abs(data["weight"]) / scale[kind] if scale[kind] else 0.0
-        style = {"color": EDGE_COLOURS[kind], "alpha": 0.2 + 0.7 * strength, "lw": 0.4 + 2.2 * strength}
+        style = {"color": _edge_colour(kind), "alpha": 0.2 + 0.7 * strength, "lw": 0.4 + 2.2 * strength}
         if source == target:
             x, y = positions[source]
             ax.add_patch(Circle((x, y + 0.38), 0.13, fill=False, edgecolor=style["color"], alpha=style["alpha"],
                                 linewidth=style["lw"], zorder=2))
             continue
         ax.add_patch(FancyArrowPatch(positions[source], positions[target], arrowstyle="-|>", mutation_scale=7,
-                                     connectionstyle=f"arc3,rad={_BENDS.get(kind, 0.0)}", shrinkA=6, shrinkB=6,
+                                     connectionstyle=f"arc3,rad={EDGE_KINDS[kind].bend}", shrinkA=6, shrinkB=6,
                                      linestyle="--" if kind == "surprise" else "-", zorder=2, **style))
     summarised = [kind for kind in counts if counts[kind] > max_drawn_edges]
     _draw_summary_edges(ax, G, kinds, summarised, counts)
@@ -226,11 +221,11 @@ def _draw_summary_edges(ax, G: nx.DiGraph, kinds: dict, summarised: list[str], c
         label = f"{kind} ×{counts[kind]}"
         if source_kind == target_kind:
             y = rows[source_kind] - 0.45
-            _labelled_arrow(ax, (_CORE_WIDTH * 0.7, y), (_CORE_WIDTH * 0.3, y), label, colour=EDGE_COLOURS[kind],
+            _labelled_arrow(ax, (_CORE_WIDTH * 0.7, y), (_CORE_WIDTH * 0.3, y), label, colour=_edge_colour(kind),
                             bend=-0.15, side="below")
             continue
         x = -0.1 - 0.9 * position
-        _labelled_arrow(ax, (x, rows[source_kind]), (x, rows[target_kind]), label, colour=EDGE_COLOURS[kind],
+        _labelled_arrow(ax, (x, rows[source_kind]), (x, rows[target_kind]), label, colour=_edge_colour(kind),
                         side="right")
 
 
@@ -267,7 +262,7 @@ def _draw_machinery(ax, G: nx.DiGraph, blocks: dict, positions: dict, kinds: dic
         _draw_block(ax, block, [data for _, data in G.nodes(data=True) if data["kind"] == kind],
                     G.graph["n_obs"], collapsed)
     counts = Counter((kinds[s], kinds[t], data["kind"]) for s, t, data in G.edges(data=True)
-                     if kinds[s] in _BLOCK_KINDS or kinds[t] in _BLOCK_KINDS)
+                     if _is_block(kinds[s]) or _is_block(kinds[t]))
     _draw_state_bus(ax, positions, kinds, blocks)
     _draw_gate_wire(ax, positions, kinds)
     gain, cov, scaled = blocks["gain_product"], blocks["covariance"], blocks["scaled_covariance"]
@@ -317,14 +312,14 @@ def _draw_gate_wire(ax, positions: dict, kinds: dict) -> None:
 
 
 def _draw_block(ax, block: _Block, members: list[dict], n_obs: int, collapsed: bool) -> None:
-    colour = NODE_COLOURS[block.kind]
+    colour = _colour(block.kind)
     ax.add_patch(FancyBboxPatch((block.x, block.y), block.width, block.height + _CAPTION_BAND,
                                 boxstyle="round,pad=0.08", facecolor=colour if collapsed else "white",
                                 edgecolor=colour, linewidth=1.8, zorder=3))
     if not collapsed:
         for x, y, size in _cell_layout(block, members, n_obs):
             ax.add_patch(Rectangle((x, y), size, size, facecolor=colour, edgecolor="none", zorder=4))
-    name, formula = _BLOCK_CAPTIONS[block.kind]
+    name, formula = NODE_KINDS[block.kind].draw.caption
     ax.annotate(f"{name}\n{formula}\n×{len(members)}", (block.centre[0], block.top - 0.04), ha="center", va="top",
                 fontsize=7.5, linespacing=1.1, color="white" if collapsed else "black", zorder=5)
 
@@ -374,11 +369,11 @@ def _labelled_arrow(ax, start, end, label: str, *, colour: str = _WIRING_COLOUR,
 
 # ------------------------------------------------------------------ legend
 def _add_legend(ax, G: nx.DiGraph, kinds: dict, with_machinery: bool) -> None:
-    handles = [Line2D([], [], marker="s" if kind in _BLOCK_KINDS else "o", linestyle="", markersize=8,
-                      markerfacecolor=NODE_COLOURS[kind], markeredgecolor="black", label=_NODE_LABELS[kind])
+    handles = [Line2D([], [], marker="s" if _is_block(kind) else "o", linestyle="", markersize=8,
+                      markerfacecolor=_colour(kind), markeredgecolor="black", label=NODE_KINDS[kind].draw.label)
                for kind in dict.fromkeys(kinds.values())]
-    edge_kinds = dict.fromkeys(kind for _, _, kind in G.edges(data="kind") if kind in _CORE_EDGE_KINDS)
-    handles += [Line2D([], [], color=EDGE_COLOURS[kind], lw=2, linestyle="--" if kind == "surprise" else "-",
+    edge_kinds = dict.fromkeys(kind for _, _, kind in G.edges(data="kind") if _is_core_edge(kind))
+    handles += [Line2D([], [], color=_edge_colour(kind), lw=2, linestyle="--" if kind == "surprise" else "-",
                        label=f"{kind} connection") for kind in edge_kinds]
     if with_machinery:
         handles.append(Line2D([], [], color=_WIRING_COLOUR, lw=1.5, label="covariance wiring (× connections)"))

@@ -1,0 +1,30 @@
+"""``rrnn info``: validate a graph file and summarise it.
+
+Example::
+
+    rrnn info graphs/rrnn_adaptive.graphml
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..graph import load_graph, summarize
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``info`` subcommand to the ``rrnn`` parser."""
+    parser = subparsers.add_parser(
+        "info", help="summarise a graph file",
+        description="Load and validate a graph file (.graphml or .json) and print counts per node and edge "
+                    "kind, degree statistics, the number of multiplicative units and the locality check.")
+    parser.add_argument("graph", type=Path, help="a graph file written by rrnn compile")
+    parser.set_defaults(handler=_info)
+
+
+def _info(args: argparse.Namespace) -> int:
+    print(summarize(load_graph(args.graph)))
+    return 0

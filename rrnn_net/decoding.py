@@ -1,0 +1,213 @@
+"""Decode a recording with a recognizing RNN: a numpy filter in time chunks, or the compiled network in Brian2.
+
+:func:`decode` is what ``rrnn decode`` runs, without files or arguments.
+
+Stability policy: the continuous filter and the adaptive network integrate the
+Riccati equation by forward Euler (see :mod:`rrnn_net.filters.stability`).
+Their default prior is the broadest isotropic one that Euler integrates
+stably; a prior that is too broad is refused before the run, and a Brian2
+run whose covariance leaves the stable range on the way warns
+(:class:`RuntimeWarning`), since the network cannot repair it.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from ._validation import check_observations, positive_scalar
+from .errors import DecodeError, ParameterError
+from .filters import EKF, UKF, ContinuousFilter, FilterResult, filter_in_chunks
+from .filters.stability import euler_safe_prior_variance, riccati_euler_factor
+from .graph import compile_rrnn, to_matrices, to_model
+from .model import GenerativeRNN
+
+__all__ = ["DECODERS", "Decoding", "decode"]
+
+DECODERS = ("ukf", "ekf", "continuous", "brian2")
+_NUMPY_DECODERS = {"ukf": UKF, "ekf": EKF, "continuous": ContinuousFilter}
+_PROGRESS_UPDATES = 20  # the numpy decoders run in this many time chunks, one progress step each
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """What :func:`decode` returns.
+
+    Attributes
+    ----------
+    result : FilterResult
+        Means, predictions, prediction errors and evidence per sample
+        (``cov`` and ``innovation_cov`` are None).
+    decoder : str
+        The decoder that ran, one of :data:`DECODERS`.
+    prior_variance : float or None
+        The variance c of the prior N(0, c·I) at t = 0; None when a graph
+        file's own prior was used or the network has no covariance (fixed gain).
+    gain_mode : {"adaptive", "fixed"} or None
+        The network form that ran in Brian2; None for the numpy decoders.
+    sample_interval : float
+        Δ, seconds between samples.
+    """
+
+    result: FilterResult
+    decoder: str
+    prior_variance: float | None
+    gain_mode: str | None
+    sample_interval: float
+
+
+def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None = None, *,
+           prior_variance: float | None = None, gain_mode: str = "adaptive", target: str = "numpy",
+           progress: bool = False) -> Decoding:
+    """Decode observations with the recognizing RNN of a model, or with a compiled rRNN graph.
+
+    Parameters
+    ----------
+    source : GenerativeRNN or networkx.DiGraph
+        A generative model, or a compiled recognizing-RNN graph (which runs
+        only as a Brian2 network and carries its own prior).
+    observations : array_like, shape (T, m) or (B, T, m)
+        NaN marks a missing sample.
+    decoder : {"ukf", "ekf", "continuous", "brian2"}, optional
+        ``"continuous"`` is the numpy Kalman–Bucy filter the network runs;
+        ``"brian2"`` the compiled network. Default: ``"ukf"`` for a model,
+        ``"brian2"`` for a graph.
+    prior_variance : float, optional
+        Variance c of the prior N(0, c·I) at t = 0. Default 1 for ukf/ekf;
+        for continuous/brian2 the broadest c that forward Euler integrates
+        stably (:func:`~rrnn_net.filters.stability.euler_safe_prior_variance`).
+    gain_mode : {"adaptive", "fixed"}
+        Network form compiled from a model for ``decoder="brian2"``; a graph
+        keeps its own.
+    target : {"numpy", "cython", "cpp_standalone"}
+        Brian2 code-generation target.
+    progress : bool
+        Report progress on stderr.
+
+    Returns
+    -------
+    Decoding
+        The result has no batch axis when ``observations`` was (T, m).
+
+    Raises
+    ------
+    DecodeError
+        Options that do not fit the source, or a prior too broad for forward
+        Euler.
+    ShapeError, NonFiniteError, ParameterError
+        Observations or options with wrong values.
+
+    Warns
+    -----
+    RuntimeWarning
+        An adaptive network's covariance left forward Euler's stable range
+        during the run: its estimates are unreliable.
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> model = GenerativeRNN.oscillator(3, 2, seed=0)
+    >>> _, y = model.simulate(50, batch=2, seed=1)
+    >>> decoding = decode(model, y)
+    >>> decoding.decoder, decoding.prior_variance, decoding.result.mean.shape
+    ('ukf', 1.0, (2, 50, 3))
+    """
+    graph = source if isinstance(source, nx.DiGraph) else None
+    if graph is None and not isinstance(source, GenerativeRNN):
+        raise ParameterError(f"source must be a GenerativeRNN or a compiled graph, got {type(source).__name__}")
+    decoder = decoder or ("brian2" if graph is not None else "ukf")
+    if decoder not in DECODERS:
+        raise ParameterError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    if gain_mode not in ("adaptive", "fixed"):
+        raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
+    if prior_variance is not None:
+        prior_variance = positive_scalar(prior_variance, "prior_variance")
+    if graph is not None:
+        _check_graph(graph, decoder, prior_variance)
+    model = _model_of(graph) if graph is not None else source
+    n_obs = graph.graph["n_obs"] if graph is not None else model.n_obs
+    y, batched = check_observations(observations, n_obs)
+    if progress:
+        trials = f"{y.shape[0]} trial(s) × " if batched else ""
+        print(f"decoding {trials}{y.shape[1]} samples × {y.shape[2]} channel(s) with {decoder}", file=sys.stderr)
+    observations = y if batched else y[0]
+    sample_interval = graph.graph["sample_interval"] if graph is not None else model.sample_interval
+    if decoder != "brian2":
+        variance = prior_variance or (euler_safe_prior_variance(model) if decoder == "continuous" else 1.0)
+        cov0 = variance * np.eye(model.n_hidden)
+        if decoder == "continuous":
+            _require_euler_stable(model, np.zeros(model.n_hidden), cov0, f"the prior variance {variance:g}")
+        result = filter_in_chunks(_NUMPY_DECODERS[decoder](model), observations, n_chunks=_PROGRESS_UPDATES,
+                                  cov0=cov0, progress=progress)
+        return Decoding(result, decoder, variance, None, sample_interval)
+    variance = None
+    if graph is None:
+        graph, variance = _compile_network(model, gain_mode, prior_variance)
+    gain_mode = graph.graph["gain_mode"]
+    if gain_mode == "adaptive":
+        matrices = to_matrices(graph)
+        prior = "the graph's prior covariance cov0" if variance is None else f"the prior variance {variance:g}"
+        _require_euler_stable(model, matrices["mean0"], matrices["cov0"], prior)
+    result = _run_network(graph, model if gain_mode == "adaptive" else None, observations, target, progress)
+    return Decoding(result, decoder, variance, gain_mode, sample_interval)
+
+
+def _check_graph(graph: nx.DiGraph, decoder: str, prior_variance: float | None) -> None:
+    if decoder != "brian2":
+        raise DecodeError(f"a graph runs only as a Brian2 network (decoder 'brian2'), not {decoder}; "
+                          "use the model for the numpy decoders")
+    if prior_variance is not None:
+        raise DecodeError("a graph carries its own prior (mean0, cov0); recompile the model to change it")
+    if graph.graph["graph_type"] != "rrnn":
+        raise DecodeError(f"the graph is a {graph.graph['graph_type']} graph, not a recognizing RNN")
+
+
+def _model_of(graph: nx.DiGraph) -> GenerativeRNN | None:
+    """The model an adaptive-gain graph was compiled from (to check the Euler condition); None for fixed gain.
+
+    A fixed-gain graph carries no Q, so no model can be rebuilt from it.
+    """
+    if graph.graph.get("gain_mode") != "adaptive":
+        return None
+    return to_model(graph)
+
+
+def _compile_network(model: GenerativeRNN, gain_mode: str,
+                     prior_variance: float | None) -> tuple[nx.DiGraph, float | None]:
+    """The model's rRNN graph in the form ``gain_mode`` asks for, and the prior variance of an adaptive one."""
+    if gain_mode == "fixed":
+        if prior_variance is not None:
+            raise DecodeError("a prior variance has no effect with a fixed gain (that network has no covariance)")
+        return compile_rrnn(model, gain_mode="fixed"), None
+    variance = prior_variance or euler_safe_prior_variance(model)
+    return compile_rrnn(model, gain_mode="adaptive", cov0=variance * np.eye(model.n_hidden)), variance
+
+
+def _require_euler_stable(model: GenerativeRNN, mean0: np.ndarray, cov0: np.ndarray, prior: str) -> None:
+    factor = float(riccati_euler_factor(model, mean0, cov0))
+    if factor >= 1.0:
+        raise DecodeError(
+            f"{prior} is too broad for forward Euler on the Riccati equation at step h = {model.step:g} s "
+            f"(h·λ_max(P Gᵀ R_c⁻¹ G) = {factor:.3g} ≥ 1): use a prior variance below "
+            f"{euler_safe_prior_variance(model, 1.0):.3g} or a model with more substeps")
+
+
+def _run_network(graph: nx.DiGraph, model: GenerativeRNN | None, observations: np.ndarray, target: str,
+                 progress: bool) -> FilterResult:
+    """Run the graph in Brian2; for an adaptive graph (``model`` given), warn if forward Euler left its stable range."""
+    from .backends import run_brian2  # Brian2 is slow to import; only this decoder needs it
+
+    result = run_brian2(graph, observations, target=target, record="covariance" if model is not None else (),
+                        report="stderr" if progress else None)
+    if model is not None:
+        factor = float(riccati_euler_factor(model, result.mean, result.cov).max())
+        if factor >= 1.0:
+            warnings.warn(f"the covariance left forward Euler's stable range during the run "
+                          f"(h·λ_max(P Gᵀ R_c⁻¹ G) reached {factor:.3g} ≥ 1); the estimates are unreliable",
+                          RuntimeWarning, stacklevel=3)
+        result.cov = None  # recorded for the check above; not part of the output
+    return result
