@@ -8,7 +8,8 @@ import pytest
 SLOW_TO_IMPORT = ("matplotlib", "brian2", "jax")
 
 
-@pytest.mark.parametrize("module", ["rrnn_net", "rrnn_net.graph", "rrnn_net.demos", "rrnn_net.cli"])
+@pytest.mark.parametrize("module", ["rrnn_net", "rrnn_net.graph", "rrnn_net.backends", "rrnn_net.demos",
+                                    "rrnn_net.cli"])
 def test_import_loads_no_plotting_backend_or_learning(module):
     # A fresh interpreter: in the test process other tests have imported everything already.
     code = f"import sys, {module}; print(*[name for name in {SLOW_TO_IMPORT!r} if name in sys.modules])"

@@ -121,10 +121,8 @@ class ContinuousFilter:
     not have. Sample fast dynamics finely (Δ well below τ).
 
     Forward Euler on the Riccati equation keeps P positive definite only while
-    h·λ_max(P Gᵀ R_c⁻¹ G) < 1 (the scalar case p ← p (1 − h g² p / r_c));
-    since R_c = R Δ this reads roughly P g² < R Δ/h. With precise observations
-    (small R) and a broad prior this fails during the first samples: choose
-    ``cov0`` accordingly or a smaller step. Even without observations the
+    h·λ_max(P Gᵀ R_c⁻¹ G) < 1 (:mod:`rrnn_net.filters.stability` explains the
+    rule and picks a prior that respects it). Even without observations the
     Euler-discretised Lyapunov part can turn P indefinite when P is very
     ill-conditioned. At the end of each sample interval a P that is not
     positive definite is repaired (eigenvalue floor) and counted in

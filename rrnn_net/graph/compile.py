@@ -18,11 +18,11 @@ from itertools import product
 import networkx as nx
 import numpy as np
 
-from .._validation import check_covariance, check_euler_step, check_model, finite_array, positive_int, positive_scalar
-from ..errors import ParameterError, ShapeError
+from .._validation import check_covariance, check_model, finite_array
+from ..errors import ParameterError
 from ..filters.gain import GAIN_AVERAGE_DEFAULTS, average_filter_gain
 from ..filters.stability import euler_safe_prior_variance
-from ..model import ACTIVATIONS, GenerativeRNN
+from ..model import GenerativeRNN
 from .schema import SCHEMA_VERSION, node_id
 
 __all__ = ["compile_baseline", "compile_rrnn"]
@@ -328,30 +328,15 @@ def compile_baseline(
 
 
 def _baseline_parameters(W, U, C, b, d, tau, sample_interval, substeps, x0, activation) -> dict:
+    """The baseline's arrays, validated once, by :class:`~rrnn_net.baseline.InputDrivenRNN`."""
     if U is None or C is None or tau is None or sample_interval is None:
         raise ParameterError("compile_baseline needs W, U, C, tau and sample_interval")
-    W = finite_array(W, "W")
-    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
-        raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
-    n = W.shape[0]
-    U, C = finite_array(U, "U"), finite_array(C, "C")
-    if U.ndim != 2 or U.shape[0] != n or U.shape[1] == 0:
-        raise ShapeError(f"U must have shape ({n}, n_input) with n_input >= 1, got {U.shape}")
-    if C.ndim != 2 or C.shape[1] != n or C.shape[0] == 0:
-        raise ShapeError(f"C must have shape (n_output, {n}) with n_output >= 1, got {C.shape}")
-    tau, substeps = positive_scalar(tau, "tau"), positive_int(substeps, "substeps")
-    sample_interval = positive_scalar(sample_interval, "sample_interval")
-    check_euler_step(sample_interval / substeps, tau)
-    if activation not in ACTIVATIONS:
-        raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    return {
-        "W": W, "U": U, "C": C, "tau": tau, "sample_interval": sample_interval, "substeps": substeps,
-        "activation": activation,
-        "b": np.zeros(n) if b is None else finite_array(b, "b", (n,)),
-        "d": np.zeros(C.shape[0]) if d is None else finite_array(d, "d", (C.shape[0],)),
-        "x0": np.zeros(n) if x0 is None else finite_array(x0, "x0", (n,)),
-        "x0_given": int(x0 is not None),
-    }
+    from ..baseline import InputDrivenRNN  # imported here: only baselines need it (and scipy.optimize behind it)
+
+    network = InputDrivenRNN(W=W, U=U, C=C, b=b, d=d, tau=tau, sample_interval=sample_interval, substeps=substeps,
+                             x0=x0, activation=activation)
+    names = ("W", "U", "C", "b", "d", "x0", "tau", "sample_interval", "substeps", "activation")
+    return {**{name: getattr(network, name) for name in names}, "x0_given": int(x0 is not None)}
 
 
 def _baseline_graph_attributes(params: dict) -> dict:
