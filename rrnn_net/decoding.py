@@ -21,7 +21,7 @@ import numpy as np
 
 from ._validation import check_observations, positive_scalar
 from .errors import DecodeError, ParameterError
-from .filters import EKF, UKF, ContinuousFilter, FilterResult, filter_in_chunks
+from .filters import EKF, NOISE_MODES, UKF, ContinuousFilter, FilterResult, filter_in_chunks
 from .filters.stability import euler_safe_prior_variance, riccati_euler_factor
 from .graph import compile_rrnn, to_matrices, to_model
 from .model import GenerativeRNN
@@ -61,8 +61,8 @@ class Decoding:
 
 
 def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None = None, *,
-           prior_variance: float | None = None, gain_mode: str = "adaptive", target: str = "numpy",
-           progress: bool = False) -> Decoding:
+           prior_variance: float | None = None, gain_mode: str = "adaptive", noise: str = "fixed",
+           target: str = "numpy", progress: bool = False) -> Decoding:
     """Decode observations with the recognizing RNN of a model, or with a compiled rRNN graph.
 
     Parameters
@@ -83,6 +83,10 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
     gain_mode : {"adaptive", "fixed"}
         Network form compiled from a model for ``decoder="brian2"``; a graph
         keeps its own.
+    noise : {"fixed", "adaptive"}
+        ``"adaptive"``: the UKF or EKF estimates each channel's observation
+        noise online (``result.noise_variance``); the other decoders use the
+        model's R.
     target : {"numpy", "cython", "cpp_standalone"}
         Brian2 code-generation target.
     progress : bool
@@ -124,6 +128,10 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         raise ParameterError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     if gain_mode not in ("adaptive", "fixed"):
         raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
+    if noise not in NOISE_MODES:
+        raise ParameterError(f"noise must be one of {NOISE_MODES}, got {noise!r}")
+    if noise != "fixed" and decoder not in ("ukf", "ekf"):
+        raise DecodeError(f"noise={noise!r} runs in the ukf and ekf decoders, not in {decoder!r}")
     if prior_variance is not None:
         prior_variance = positive_scalar(prior_variance, "prior_variance")
     if graph is not None:
@@ -141,8 +149,12 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         cov0 = variance * np.eye(model.n_hidden)
         if decoder == "continuous":
             _require_euler_stable(model, np.zeros(model.n_hidden), cov0, f"the prior variance {variance:g}")
-        result = filter_in_chunks(_NUMPY_DECODERS[decoder](model), observations, n_chunks=_PROGRESS_UPDATES,
-                                  cov0=cov0, progress=progress)
+        if noise == "adaptive":
+            # One pass: the noise belief lives inside it, and time chunks would restart it from the prior.
+            result = _NUMPY_DECODERS[decoder](model, noise=noise).filter(observations, cov0=cov0)
+        else:
+            result = filter_in_chunks(_NUMPY_DECODERS[decoder](model), observations, n_chunks=_PROGRESS_UPDATES,
+                                      cov0=cov0, progress=progress)
         return Decoding(result, decoder, variance, None, sample_interval)
     variance = None
     if graph is None:

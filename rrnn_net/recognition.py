@@ -30,7 +30,7 @@ from ._validation import (
 )
 from .datasets import pad_sequences
 from .errors import ParameterError, RRNNError, ShapeError
-from .filters import EKF, UKF
+from .filters import EKF, NOISE_MODES, UKF
 from .model import GenerativeRNN
 
 __all__ = ["RRNNClassifier", "NotFittedError", "softmax_posterior"]
@@ -71,6 +71,12 @@ class RRNNClassifier:
         the compiled fixed-gain network run in Brian2 (numpy target; its
         evidence lacks the predictive-variance term, so it is an
         approximation; it starts every trial at the origin).
+    noise : {"fixed", "adaptive"}
+        ``"adaptive"``: while recognising, each class model's UKF/EKF
+        estimates every channel's observation noise online, starting from
+        the learned R (:mod:`rrnn_net.filters.noise`), so noise the bank was
+        not trained on is inferred rather than told. Learning is unchanged.
+        Not available with ``decoder="brian2"``.
     objective : {"conditional", "evidence", "multistep"}
         How the class models are learned (:func:`rrnn_net.learning.fit_bank`):
         ``"conditional"`` (default) maximum likelihood of each class model on
@@ -142,6 +148,7 @@ class RRNNClassifier:
         sample_interval: float = 0.1,
         tau: float | None = None,
         decoder: str = "ukf",
+        noise: str = "fixed",
         objective: str = "conditional",
         tying: str = "noise",
         evidence_weight: float = 0.1,
@@ -157,6 +164,7 @@ class RRNNClassifier:
         self.sample_interval = sample_interval
         self.tau = tau
         self.decoder = decoder
+        self.noise = noise
         self.objective = objective
         self.tying = tying
         self.evidence_weight = evidence_weight
@@ -401,6 +409,10 @@ class RRNNClassifier:
     def _check_settings(self) -> None:
         if self.decoder not in DECODERS:
             raise ParameterError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
+        if self.noise not in NOISE_MODES:
+            raise ParameterError(f"noise must be one of {NOISE_MODES}, got {self.noise!r}")
+        if self.noise != "fixed" and self.decoder == "brian2":
+            raise ParameterError("noise='adaptive' runs in the UKF and EKF decoders, not in the Brian2 network (yet)")
         if self.objective not in OBJECTIVES:
             raise ParameterError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if not (np.isfinite(self.prior_variance) and self.prior_variance > 0):
@@ -436,7 +448,7 @@ class RRNNClassifier:
         model = self.models_[index]
         if self.decoder == "brian2":
             return _brian2_increments(model, sequences)
-        decoder = UKF(model) if self.decoder == "ukf" else EKF(model)
+        decoder = (UKF if self.decoder == "ukf" else EKF)(model, noise=self.noise)
         return decoder.filter(sequences, mean0=self.mean0_[index], cov0=self.cov0_[index]).loglik
 
 

@@ -57,3 +57,14 @@ def test_options_that_do_not_fit_are_refused(model, y):
         decode(model, y, "particle")
     with pytest.raises(ShapeError, match="3 channel"):
         decode(model, np.zeros((5, 3)))
+
+
+def test_adaptive_noise_is_one_pass_of_the_adaptive_filter(model, y):
+    decoding = decode(model, y, "ekf", noise="adaptive")
+    expected = EKF(model, noise="adaptive").filter(y)
+    np.testing.assert_allclose(decoding.result.noise_variance, expected.noise_variance, rtol=1e-12)
+    np.testing.assert_allclose(decoding.result.mean, expected.mean, rtol=1e-12, atol=1e-12)
+    with pytest.raises(DecodeError, match="ukf and ekf"):
+        decode(model, y, "continuous", noise="adaptive")
+    with pytest.raises(ParameterError, match="noise must be"):
+        decode(model, y, noise="learned")

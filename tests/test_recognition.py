@@ -199,3 +199,22 @@ def test_several_sizes_keep_the_one_validation_prefers(two_class_data):
     assert clf.models_[0].n_hidden == clf.n_hidden_ == clf.mean0_.shape[1]
     with pytest.raises(ParameterError, match="n_hidden"):
         RRNNClassifier((), sample_interval=0.005).fit(X, y)
+
+
+def test_online_noise_estimation_scores_with_the_adaptive_filter(two_class_data, tmp_path):
+    from rrnn_net import UKF
+
+    models, X, y = two_class_data
+    adaptive = RRNNClassifier.from_models(models, classes=[0, 1], noise="adaptive")
+    noisy = X + np.random.default_rng(8).normal(0.0, 0.5, X.shape)
+    sequences = np.swapaxes(noisy, 1, 2)  # from_models: no standardisation
+    expected = np.stack([np.cumsum(UKF(model, noise="adaptive").filter(sequences, cov0=0.5 * np.eye(4)).loglik,
+                                   axis=1) for model in models], axis=-1)
+    np.testing.assert_allclose(adaptive.log_evidence_online(noisy), expected)
+    assert adaptive.score(X, y) >= 0.9
+    adaptive.save(tmp_path / "adaptive.npz")
+    assert RRNNClassifier.load(tmp_path / "adaptive.npz").noise == "adaptive"
+    with pytest.raises(ParameterError, match="noise must be"):
+        RRNNClassifier.from_models(models, classes=[0, 1], noise="learned")
+    with pytest.raises(ParameterError, match="Brian2"):
+        RRNNClassifier.from_models(models, classes=[0, 1], noise="adaptive", decoder="brian2")

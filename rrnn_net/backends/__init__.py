@@ -58,7 +58,7 @@ BACKENDS: dict[str, str | Callable] = {
 def register_backend(name: str, function: str | Callable) -> None:
     """Register backend ``name``: a callable or a ``"module:function"`` path (each name once)."""
     if name in BACKENDS:
-        raise ValueError(f"backend {name!r} is already registered")
+        raise ParameterError(f"backend {name!r} is already registered")
     BACKENDS[name] = function
 
 
@@ -95,7 +95,8 @@ def run(graph, observations, *, backend: str = "brian2", **options):
         The backend's options: every backend takes ``step`` (Euler step h in
         seconds; default the graph's ``integration_step``) and ``record``
         (node kinds recorded besides the defaults; ``"covariance"`` fills
-        ``result.cov``); Brian2 adds ``target``, ``report``, ``build_dir``.
+        ``result.cov``) and ``progress`` (a progress report on stderr);
+        Brian2 adds ``target``, ``report``, ``build_dir``.
 
     Returns
     -------

@@ -34,13 +34,14 @@ def run_brian2(
     record: str | Iterable[str] = (),
     report=None,
     build_dir: str | Path | None = None,
+    progress: bool = False,
 ) -> FilterResult | BaselineResult:
     """Run a compiled graph on Brian2 and return what the numpy decoders return.
 
     The network is built from the graph alone (node and edge kinds, numeric
     attributes) through the registered templates; B trials run together in
     one network. For an rRNN graph the result has the semantics of
-    :meth:`rrnn_net.ContinuousFilter.filter` at the same ``dt`` (see its
+    :meth:`rrnn_net.ContinuousFilter.filter` at the same ``step`` (see its
     Notes), field by field.
 
     Parameters
@@ -63,6 +64,9 @@ def run_brian2(
         Progress report passed to Brian2's ``run``; a callable
         ``report(elapsed, completed, start, duration)`` only on the runtime
         targets (numpy, cython).
+    progress : bool
+        Brian2's text report on stderr (the same as ``report="stderr"``;
+        ``report`` wins when both are given).
     build_dir : str or Path, optional
         cpp_standalone: the project directory (default: a folder per network
         structure under the system temp dir). Cython: the extension cache
@@ -107,6 +111,8 @@ def run_brian2(
     """
     if target not in TARGETS:
         raise ParameterError(f"target must be one of {tuple(TARGETS)}, got {target!r}")
+    if progress and report is None:
+        report = "stderr"
     check_report(report, target)
     validate_graph(graph)
     inputs = sampled_inputs(graph, observations)

@@ -12,9 +12,12 @@ the same for every backend.
 
 Timing contract (that of :class:`rrnn_net.filters.ContinuousFilter`): sample
 k (k = 1..T) is held over the K = Δ/h integration steps of (t_{k−1}, t_k];
-every step computes all messages from the state at its start, then takes one
-Euler step of every state variable; recordings at t_k hold the state at t_k
-and the messages computed from it. A run lasts T·K + 1 steps to reach t_T.
+every step computes all messages from the state at its start (and the sample
+held over the interval that starts there), then takes one Euler step of every
+state variable. Recordings at t_k hold the state at t_k and the messages of
+the step that starts there: an error unit's ε at t_k is that of y_{k+1}
+(at t_T the last sample is read again). A run evaluates T·K + 1 steps, the
+last one only to record t_T.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from .._validation import (
     recorded_outputs,
     steps_per_interval,
 )
-from ..errors import NonFiniteError, UnstableSettingError
+from ..errors import DivergenceError, NonFiniteError, UnstableSettingError
 from ..filters.result import FilterResult
 from ..filters.stability import graph_riccati_euler_factor
 from ..graph.schema import index_key
@@ -290,7 +293,8 @@ def integration_step(graph: nx.DiGraph, step: float | None) -> tuple[float, int]
     interval = graph.graph["sample_interval"]
     step = graph.graph["integration_step"] if step is None else positive_scalar(step, "step")
     steps_per_sample = steps_per_interval(interval, step)
-    check_euler_step(step, graph.graph["tau"])
+    # Every unit's own τ counts: a graph may be edited unit by unit.
+    check_euler_step(step, min([graph.graph["tau"], *(tau for _, tau in graph.nodes(data="tau") if tau is not None)]))
     return step, steps_per_sample
 
 
@@ -387,6 +391,11 @@ def baseline_result(recordings: Mapping[str, Mapping[str, np.ndarray]], inputs: 
 def result(layout: GraphLayout, recordings: Mapping, inputs: SampledInputs,
            extras: dict) -> FilterResult | BaselineResult:
     """:func:`filter_result` or :func:`baseline_result` by graph type; ``extras`` gains ``node_ids``."""
+    for kind, variables in recordings.items():
+        for name, values in variables.items():
+            if not np.isfinite(values).all():
+                raise DivergenceError(f"the network diverged: {kind} units' {name} is no longer finite (a smaller "
+                                      "step, more substeps or a narrower prior cov0 keeps forward Euler stable)")
     extras = {"monitors": recordings, "node_ids": {kind: list(population.nodes)
                                                    for kind, population in layout.populations.items()}, **extras}
     if layout.graph_type == "baseline":

@@ -1,11 +1,14 @@
-"""The reference backend: a plain numpy Euler evaluation of a graph, from the kind records alone.
+"""The reference backend: a plain numpy Euler evaluation of a graph, unit kind by unit kind.
 
 Every population is an array of shape (B, n_units) per variable; every
-projection a sparse matrix of its edges' weights. Within an integration step
-the provided variables are computed in the order their records' ``reads``
-imply (a variable after every message it reads, a message after the source
-variable it carries), then every state variable takes one Euler step. Nothing
-here reads a model or a matrix of the filter: agreement with
+projection a sparse matrix of its edges' weights. The wiring comes from the
+kind records — which variables a unit sums its messages into, what each edge
+carries, the order of a step's computations (a variable after every message
+its record ``reads``, a message after the source variable it carries); the
+equations of each kind are its template here, a few numpy lines each. Within
+an integration step the provided variables are computed in that order, then
+every state variable takes one Euler step. Nothing here reads a model or a
+matrix of the filter: agreement with
 :class:`~rrnn_net.filters.ContinuousFilter` shows that the graph *is* the
 filter, and agreement with Brian2 that the Brian2 templates are the same
 equations. It is the backend to check a new kind against first.
@@ -352,20 +355,30 @@ def _simulate(layout: GraphLayout, inputs: SampledInputs, step: float, steps_per
               kinds: tuple[str, ...], progress: bool) -> dict[str, dict[str, np.ndarray]]:
     """Euler steps of the whole layout; recordings at the sample times t_0..t_T as (B, T+1, n_units)."""
     evaluator = Evaluator(layout)
-    values = evaluator.values
     observations, gates = inputs.channels(layout.populations[evaluator.input_kind])  # (B, T, n_units) each
     recordings = {kind: {name: [] for name in NODE_KINDS[kind].recorded} for kind in kinds}
     n_steps = inputs.n_samples * steps_per_sample + 1
+    # Overflow only happens when Euler diverges; the result check reports that as a DivergenceError.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _integrate(evaluator, observations, gates, recordings, n_steps, steps_per_sample, step, inputs, progress)
+    times = np.arange(inputs.n_samples + 1) * layout.sample_interval
+    return {kind: {"t": times, **{name: np.stack(series, axis=1) for name, series in recorded.items()}}
+            for kind, recorded in recordings.items()}
+
+
+def _integrate(evaluator: Evaluator, observations: np.ndarray, gates: np.ndarray, recordings: dict, n_steps: int,
+               steps_per_sample: int, step: float, inputs: SampledInputs, progress: bool) -> None:
+    """The Euler loop; records at every sample time t_0..t_T (the state is not advanced past t_T)."""
+    values, layout = evaluator.values, evaluator.layout
     for index in tqdm(range(n_steps), desc="reference backend", unit="step", disable=not progress):
         sample = min(index // steps_per_sample, inputs.n_samples - 1)
         evaluator.compute(observations[:, sample], gates[:, sample])
         if index % steps_per_sample == 0:
-            for kind in kinds:
+            for kind, recorded in recordings.items():
                 shape = (inputs.n_trials, layout.populations[kind].n_units)
-                for name in recordings[kind]:
-                    recordings[kind][name].append(np.broadcast_to(values[kind][name], shape))
+                for name in recorded:
+                    recorded[name].append(np.broadcast_to(values[kind][name], shape))
+        if index == n_steps - 1:
+            break
         for (kind, name), derivative in evaluator.derivatives().items():
             values[kind][name] = values[kind][name] + step * derivative
-    times = np.arange(inputs.n_samples + 1) * layout.sample_interval
-    return {kind: {"t": times, **{name: np.stack(series, axis=1) for name, series in recorded.items()}}
-            for kind, recorded in recordings.items()}

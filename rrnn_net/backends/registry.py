@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import RRNNError
+from ..errors import ParameterError, RRNNError
 
 __all__ = ["MissingTemplateError", "TemplateRegistry"]
 
 
 class MissingTemplateError(RRNNError, ValueError):
-    """A graph holds a node kind for which the chosen backend has no template."""
+    """A graph holds a node (or edge) kind for which the chosen backend has no template."""
 
 
 class TemplateRegistry:
@@ -56,7 +56,7 @@ class TemplateRegistry:
         def register(function: Callable) -> Callable:
             for kind in kinds:
                 if kind in table:
-                    raise ValueError(f"a {self.backend} template for {what} kind {kind!r} is already registered")
+                    raise ParameterError(f"a {self.backend} template for {what} kind {kind!r} is already registered")
                 table[kind] = function
             return function
 

@@ -73,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(the compiled network); default ukf for a model, brian2 for a graph")
     parser.add_argument("--gain-mode", "--gain", dest="gain_mode", choices=("adaptive", "fixed"), default="adaptive",
                         help="network form compiled from a model for --decoder brian2 (default adaptive)")
+    parser.add_argument("--noise", choices=("fixed", "adaptive"), default="fixed",
+                        help="adaptive: estimate each channel's observation noise online (ukf, ekf); "
+                             "written as noise_variance (default: fixed, the model's R)")
     parser.add_argument("--prior-variance", type=float, default=None, metavar="C",
                         help="prior covariance C·I of the hidden state at t = 0 (prior mean 0); default 1 for "
                              "ukf/ekf and, for continuous/brian2, the broadest C that forward Euler integrates "
@@ -94,7 +97,8 @@ def _decode(args: argparse.Namespace) -> int:
         # Recorded, to be printed below in the command's own one-line format.
         with warnings.catch_warnings(record=True) as caught:
             decoding = decode(source, observations, args.decoder, prior_variance=args.prior_variance,
-                              gain_mode=args.gain_mode, target=args.target, progress=not args.quiet)
+                              gain_mode=args.gain_mode, noise=args.noise, target=args.target,
+                              progress=not args.quiet)
     except RRNNError as exc:
         # One line, whatever the error's own message looks like.
         raise DecodeError(" ".join(str(exc).split())) from None
@@ -103,7 +107,7 @@ def _decode(args: argparse.Namespace) -> int:
     out = args.out or args.observations.with_name(f"{args.observations.stem}_decoded.npz")
     metadata = {"format": "rrnn_net.decode", "version": 1, "decoder": decoding.decoder, "source": str(args.source),
                 "observations": str(args.observations), "sample_interval_s": decoding.sample_interval,
-                "prior_variance": decoding.prior_variance, "gain_mode": decoding.gain_mode}
+                "prior_variance": decoding.prior_variance, "gain_mode": decoding.gain_mode, "noise": args.noise}
     written = [write_npz(decoding, out, metadata)]
     if args.csv:
         written.append(write_csv(decoding, out.with_suffix(".csv")))
@@ -131,6 +135,8 @@ def write_npz(decoding: Decoding, path: Path, metadata: dict) -> Path:
     """Write the decoded arrays, the sample times and the metadata (JSON string) to ``path`` (no pickle)."""
     result = decoding.result
     arrays = {name: getattr(result, name) for name in OUTPUT_FIELDS}
+    if result.noise_variance is not None:
+        arrays["noise_variance"] = result.noise_variance
     _write_atomically(path, lambda handle: np.savez(
         handle, time=_sample_times(result, decoding.sample_interval), evidence=result.evidence,
         total_loglik=result.total_loglik, n_psd_repairs=np.asarray(result.n_psd_repairs),

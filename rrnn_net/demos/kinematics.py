@@ -25,6 +25,7 @@ Writes ``posterior_examples.png``, ``accuracy_vs_time.png``,
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -43,11 +44,13 @@ DECISION_THRESHOLD = 0.9
 RESERVOIR_SIZE = 100
 _METHODS = {
     "rrnn": "rRNN bank (learned noise)",
+    "rrnn_adaptive_noise": "rRNN bank, noise estimated online (told nothing)",
     "rrnn_noise_known": "rRNN bank, told the added noise (R + σ²)",
     "reservoir_accumulated": "reservoir, accumulated log-probabilities",
     "reservoir_instantaneous": "reservoir, instantaneous readout",
 }
 _STYLE = {"rrnn": ("-", COLORS["ukf"]), "rrnn_noise_known": ("--", COLORS["ukf"]),
+          "rrnn_adaptive_noise": ("-.", COLORS["ekf"]),
           "reservoir_accumulated": ("-", COLORS["baseline"]), "reservoir_instantaneous": (":", COLORS["baseline"])}
 
 
@@ -67,6 +70,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     reservoir = ReservoirClassifier(RESERVOIR_SIZE, tau=0.2, sample_interval=1.0 / data.sample_rate_hz, washout=10,
                                     seed=seed).fit(to_batch_first(data.X_train), data.y_train)
 
+    adaptive = copy.deepcopy(rrnn).set_params(noise="adaptive")  # the same bank, inferring the sensor noise
     online = _online_posteriors(rrnn, reservoir, data.X_test)
     accuracy_curves = {name: _accuracy_over_time(proba, rrnn.classes_, data.y_test)
                        for name, proba in online.items()}
@@ -80,12 +84,12 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
         rng = np.random.default_rng(seed)
         X = data.X_test + rng.standard_normal(data.X_test.shape) * noise_std[None, :, None]
         informed = rrnn.with_added_noise(noise_std**2)
-        return _end_accuracies(rrnn, reservoir, X, data.y_test, informed=informed)
+        return _end_accuracies(rrnn, reservoir, X, data.y_test, informed=informed, adaptive=adaptive)
 
     def missing_accuracy(fraction: float, seed: int) -> dict:
         rng = np.random.default_rng(seed)
         X = np.where(rng.random(data.X_test.shape) < fraction, np.nan, data.X_test)
-        return _end_accuracies(rrnn, reservoir, X, data.y_test)
+        return _end_accuracies(rrnn, reservoir, X, data.y_test, adaptive=adaptive)
 
     noise_records = sweep(noisy_accuracy, {"snr_db": list(SNR_DB)}, seeds=noise_seeds).records
     missing_records = sweep(missing_accuracy, {"fraction": list(MISSING_FRACTIONS)}, seeds=noise_seeds).records
@@ -99,6 +103,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
                                                          data.sample_rate_hz),
         "rrnn_fraction_decided": float(np.mean(np.isfinite(rrnn.decision_time(data.X_test, DECISION_THRESHOLD)))),
         "rrnn_evidence_scale": rrnn.evidence_scale_,
+        "rrnn_adaptive_noise_clean_accuracy": adaptive.score(data.X_test, data.y_test),
     }
     truth = np.searchsorted(rrnn.classes_, data.y_test)
     for name, curve in accuracy_curves.items():
@@ -136,11 +141,14 @@ def _accuracy_over_time(proba: np.ndarray, classes: np.ndarray, labels: np.ndarr
     return np.mean(classes[np.argmax(proba, axis=-1)] == labels[:, None], axis=0)
 
 
-def _end_accuracies(rrnn, reservoir, X, labels, *, informed: RRNNClassifier | None = None) -> dict:
+def _end_accuracies(rrnn, reservoir, X, labels, *, informed: RRNNClassifier | None = None,
+                    adaptive: RRNNClassifier | None = None) -> dict:
     accuracies = {name: float(_accuracy_over_time(proba, rrnn.classes_, labels)[-1])
                   for name, proba in _online_posteriors(rrnn, reservoir, X).items()}
     if informed is not None:
         accuracies["rrnn_noise_known"] = informed.score(X, labels)
+    if adaptive is not None:
+        accuracies["rrnn_adaptive_noise"] = adaptive.score(X, labels)
     return accuracies
 
 

@@ -12,6 +12,7 @@ from .._validation import check_model, check_observations, recorded_outputs
 from ..errors import DivergenceError
 from ..model import GenerativeRNN
 from ._common import MaskedInnovation, initial_belief, symmetrize
+from .noise import NoiseAdaptation, NoiseBelief, noise_adaptation
 from .result import FilterResult, SmootherResult
 
 __all__ = ["DiscreteFilter", "MeasurementMoments"]
@@ -34,9 +35,10 @@ class DiscreteFilter(ABC):
     channels of each trial (see :class:`~rrnn_net.filters._common.MaskedInnovation`).
     """
 
-    def __init__(self, model: GenerativeRNN) -> None:
+    def __init__(self, model: GenerativeRNN, *, noise: str | NoiseAdaptation = "fixed") -> None:
         check_model(model)
         self.model = model
+        self.noise = noise_adaptation(noise, model)
 
     @abstractmethod
     def predict(self, mean: np.ndarray, cov: np.ndarray, repairs: np.ndarray):
@@ -113,6 +115,8 @@ class DiscreteFilter(ABC):
             predicted_covs = np.empty((batch, n_steps, n, n))
             cross_covs = np.empty((batch, n_steps, n, n))
         innovation_covs = np.empty((batch, n_steps, n_obs, n_obs)) if keep_innovation_cov else None
+        belief = None if self.noise is None else NoiseBelief(self.noise, self.model, batch)
+        noise_variances = None if belief is None else np.empty((batch, n_steps, n_obs))
 
         masks = MaskedInnovation.per_step(y)
         for k in range(n_steps):
@@ -123,9 +127,13 @@ class DiscreteFilter(ABC):
                 cross_covs[:, k] = self.transition_cross_cov(mean_prior, state)
             mask = masks[k]
             error = mask.error(y[:, k], moments.predicted_obs)
-            gain, loglik[:, k], S = mask.gain_and_loglik(
-                mask.cross_cov(moments.cross_cov), mask.innovation_cov(moments.innovation_cov), error, repairs
-            )
+            if belief is None:
+                gain, loglik[:, k], S = mask.gain_and_loglik(
+                    mask.cross_cov(moments.cross_cov), mask.innovation_cov(moments.innovation_cov), error, repairs
+                )
+            else:
+                gain, loglik[:, k], S, noise_variances[:, k] = belief.update(
+                    mask, moments.innovation_cov, mask.cross_cov(moments.cross_cov), error, repairs)
             correction[:, k] = (gain @ error[..., None])[..., 0]
             mean = mean_prior + correction[:, k]
             cov = symmetrize(cov_prior - gain @ S @ gain.mT)
@@ -138,7 +146,7 @@ class DiscreteFilter(ABC):
             if keep_cov:
                 covs[:, k] = cov
             if keep_innovation_cov:
-                innovation_covs[:, k] = moments.innovation_cov
+                innovation_covs[:, k] = S if belief is not None else moments.innovation_cov
 
         result = FilterResult(
             predicted_state=predicted_state,
@@ -150,6 +158,7 @@ class DiscreteFilter(ABC):
             cov=covs,
             innovation_cov=innovation_covs,
             n_psd_repairs=repairs,
+            noise_variance=noise_variances,
         )
         smoothing_terms = (*prior, predicted_covs, cross_covs) if smoothing else None
         return result, batched, smoothing_terms

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._validation import check_observations, positive_int
+from ..errors import ParameterError
 from .result import FilterResult
 
 if TYPE_CHECKING:
@@ -63,6 +64,9 @@ def filter_chunks(decoder: UKF | EKF | ContinuousFilter, observations, *, chunk_
     """
     from tqdm.auto import tqdm  # about 0.1 s to import; `import rrnn_net` reaches this module through the compiler
 
+    if getattr(decoder, "noise", None) is not None:
+        raise ParameterError("a decoder with noise='adaptive' carries its noise belief through one pass; time "
+                             "chunks would restart it from the prior: call its filter() once")
     y, _ = check_observations(observations, decoder.model.n_obs)
     chunk_size = positive_int(chunk_size, "chunk_size")
     mean, cov = mean0, cov0

@@ -15,7 +15,7 @@ from .._validation import (
     recorded_outputs,
     steps_per_interval,
 )
-from ..errors import DivergenceError
+from ..errors import DivergenceError, ParameterError
 from ..model import GenerativeRNN
 from ._common import cholesky_with_repair, initial_belief, symmetrize
 from .result import FilterResult
@@ -145,7 +145,9 @@ class ContinuousFilter:
         check_model(model)
         if dt is not None:  # the README of version 0.1 named it dt
             warnings.warn("ContinuousFilter(dt=...) is deprecated; use step=...", DeprecationWarning, stacklevel=2)
-            step = dt if step is None else step
+            if step is not None:
+                raise ParameterError("give the step once: step=..., not also its deprecated name dt=...")
+            step = dt
         self.model = model
         self.step = model.step if step is None else positive_scalar(step, "step")
         self.steps_per_sample = steps_per_interval(model.sample_interval, self.step)

@@ -19,7 +19,8 @@ class EKF(DiscreteFilter):
     G = M D(μ̂), S = G P̂ Gᵀ + R, P_xy = P̂ Gᵀ.
 
     On a linear model (``activation="linear"``) this is the exact Kalman filter
-    of the Euler-discretised model.
+    of the Euler-discretised model. ``EKF(model, noise="adaptive")`` estimates
+    each channel's observation-noise variance online (:mod:`rrnn_net.filters.noise`).
 
     Examples
     --------

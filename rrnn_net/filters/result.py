@@ -38,6 +38,9 @@ class FilterResult:
         S_t (kept on request; None for the continuous filter).
     n_psd_repairs : ndarray of int, shape (B,)
         How many times a covariance had to be repaired to stay positive definite.
+    noise_variance : ndarray, shape (B, T, m) or None
+        The observation-noise variance of each channel estimated online after
+        y_t (``noise="adaptive"``; None with the model's fixed R).
     extras : dict
         Decoder-specific extras (e.g. raw Brian2 monitors).
     """
@@ -51,6 +54,7 @@ class FilterResult:
     cov: np.ndarray | None = None
     innovation_cov: np.ndarray | None = None
     n_psd_repairs: np.ndarray | int = 0
+    noise_variance: np.ndarray | None = None
     extras: dict = field(default_factory=dict)
 
     @property

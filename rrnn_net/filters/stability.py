@@ -66,15 +66,25 @@ def riccati_euler_factor(model: GenerativeRNN, mean: np.ndarray, cov: np.ndarray
 def graph_riccati_euler_factor(graph, step: float) -> float:
     """h·λ_max(P₀ Gᵀ Λ G) of an adaptive rRNN graph at its own initial belief (mean0, cov0).
 
-    Computed from the graph's numbers alone (readout weights, precisions,
-    initial state and covariance units), so a backend can refuse a network
-    whose covariance update would be unstable from the first step.
+    Read from the graph's units and edges alone — the error units'
+    precisions λ_j, the prediction edges (−M_jk), the state units' mean0 and
+    the covariance units' cov0 — so a backend can refuse a network whose
+    covariance update would be unstable from the first step, also for a graph
+    edited by hand.
     """
-    from ..graph import to_matrices  # the graph layer builds on the filters, so not at import time
-
-    matrices = to_matrices(graph)
-    mean0 = np.asarray(matrices["mean0"])
-    slope = 1.0 - np.tanh(mean0) ** 2 if matrices["activation"] == "tanh" else np.ones_like(mean0)
-    weighted_jacobian = np.sqrt(np.asarray(matrices["precision"]))[:, None] * matrices["M"] * slope
-    symmetric = weighted_jacobian @ matrices["cov0"] @ weighted_jacobian.T
+    n, m = graph.graph["n_hidden"], graph.graph["n_obs"]
+    mean0, precision, cov0, readout = np.zeros(n), np.zeros(m), np.zeros((n, n)), np.zeros((m, n))
+    for _, attributes in graph.nodes(data=True):
+        if attributes["kind"] == "state":
+            mean0[attributes["index"]] = attributes["mean0"]
+        elif attributes["kind"] == "error":
+            precision[attributes["index"]] = attributes["precision"]
+        elif attributes["kind"] == "covariance":
+            cov0[attributes["row"], attributes["col"]] = attributes["cov0"]
+    for source, target, attributes in graph.edges(data=True):
+        if attributes["kind"] == "prediction":
+            readout[graph.nodes[target]["index"], graph.nodes[source]["index"]] -= attributes["weight"]
+    slope = 1.0 - np.tanh(mean0) ** 2 if graph.graph["activation"] == "tanh" else np.ones(n)
+    weighted_jacobian = np.sqrt(precision)[:, None] * readout * slope
+    symmetric = weighted_jacobian @ (cov0 + cov0.T) / 2 @ weighted_jacobian.T
     return float(step * np.linalg.eigvalsh(symmetric)[-1])

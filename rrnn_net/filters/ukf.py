@@ -9,6 +9,7 @@ from ..errors import ParameterError
 from ..model import GenerativeRNN, _psd_factor
 from ._common import cholesky_with_repair
 from .base import DiscreteFilter, MeasurementMoments
+from .noise import NoiseAdaptation
 
 __all__ = ["UKF", "merwe_weights"]
 
@@ -79,7 +80,9 @@ class UKF(DiscreteFilter):
         factor of P are pushed through the Δ-step Euler transition; the
         predicted moments are their weighted moments plus Q·Δ; the points are
         then **redrawn** from (μ̂, P̂) (``redraw=True``, as filterpy ≥ 2.0 does,
-        which makes the filter exact on linear-Gaussian models) or reused
+        which makes the filter exact on linear-Gaussian models with one
+        Euler step per sample; with several, Q·Δ added once approximates the
+        noise accumulated through the steps, which the EKF propagates exactly) or reused
         (``redraw=False``, filterpy 1.x) and pushed through
         g(x) = M φ(x) + c; S = P_yy + R.
 
@@ -89,7 +92,7 @@ class UKF(DiscreteFilter):
 
         .. math::
             z_i = [\mu; 0; 0] \pm \sqrt{n_a + \lambda}\,\mathrm{col}_i\big(
-                  \mathrm{chol}(\mathrm{blkdiag}(P, Q/h, R))\big),
+                  \mathrm{chol}(\mathrm{blkdiag}(P, Q/Δ, R))\big),
 
         each point's state part is integrated x ← x + h (f(x) + w_i) over the
         ``substeps`` Euler steps with its own noise w_i held over the interval,
@@ -105,6 +108,10 @@ class UKF(DiscreteFilter):
         β = 2, κ = 3 − n_a.
     redraw : bool
         Additive variant only: redraw the sigma points before the measurement step.
+    noise : {"fixed", "adaptive"} or NoiseAdaptation
+        ``"adaptive"`` estimates each channel's observation-noise variance
+        online (:mod:`rrnn_net.filters.noise`; ``result.noise_variance``);
+        ``"fixed"`` (default) uses the model's R.
 
     Examples
     --------
@@ -124,8 +131,10 @@ class UKF(DiscreteFilter):
         beta: float = 2.0,
         kappa: float | None = None,
         redraw: bool = True,
+        *,
+        noise: str | NoiseAdaptation = "fixed",
     ) -> None:
-        super().__init__(model)
+        super().__init__(model, noise=noise)
         if variant not in VARIANTS:
             raise ParameterError(f"variant must be one of {VARIANTS}, got {variant!r}")
         if variant == "augmented" and not redraw:
@@ -155,7 +164,9 @@ class UKF(DiscreteFilter):
         model = self.model
         n, m = model.n_hidden, model.n_obs
         n_aug = 2 * n + m
-        process_offsets = self.spread * _psd_factor(model.Q / model.step).T  # rows = columns of the factor
+        # w_i is held over the whole interval: x gains Δ·w_i, so Var(w) = Q/Δ gives the process variance Q·Δ
+        # of a sample (Q/h would give substeps times too much when there are several Euler steps).
+        process_offsets = self.spread * _psd_factor(model.Q / model.sample_interval).T  # rows = factor columns
         observation_offsets = self.spread * np.linalg.cholesky(model.R).T
         process = np.zeros((2 * n_aug + 1, n))
         observation = np.zeros((2 * n_aug + 1, m))

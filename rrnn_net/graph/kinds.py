@@ -36,6 +36,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ..errors import ParameterError
+
 __all__ = [
     "EDGE_KINDS",
     "GAIN_MODES",
@@ -230,6 +232,9 @@ class EdgeKind:
     weight_unit : {"1", "hertz"}
     constant_weight : float or None
         The weight the equations fix (any other value computes something else).
+    target : str or None
+        The target unit's variable the carried message sums into; None: the
+        input variable ``I_<edge kind>`` (or a product unit's factor by port).
     extra : tuple of MessageSpec
         Messages besides the carried one (the sensory edge's unweighted gate).
     draw : DrawStyle or None
@@ -264,17 +269,39 @@ EDGE_KINDS: dict[str, EdgeKind] = {}
 
 
 def register_node_kind(kind: NodeKind) -> NodeKind:
-    """Add a node kind to :data:`NODE_KINDS` (a kind is registered once)."""
+    """Add a node kind to :data:`NODE_KINDS` (a kind is registered once; units must be known).
+
+    Raises
+    ------
+    ParameterError
+        A duplicate name, or a unit outside :data:`UNIT_NAMES`.
+    """
     if kind.name in NODE_KINDS:
-        raise ValueError(f"node kind {kind.name!r} is already registered")
+        raise ParameterError(f"node kind {kind.name!r} is already registered")
+    units = {number.unit for number in kind.numbers} | {variable.unit for variable in (*kind.provides, *kind.state)}
+    if not units <= set(UNIT_NAMES):
+        raise ParameterError(f"node kind {kind.name!r} names units {sorted(units - set(UNIT_NAMES))}; "
+                             f"known: {UNIT_NAMES}")
     NODE_KINDS[kind.name] = kind
     return kind
 
 
 def register_edge_kind(kind: EdgeKind) -> EdgeKind:
-    """Add an edge kind to :data:`EDGE_KINDS` (a kind is registered once)."""
+    """Add an edge kind to :data:`EDGE_KINDS` (a kind is registered once, between known node kinds).
+
+    Raises
+    ------
+    ParameterError
+        A duplicate name, an unknown node kind in ``pairs``, or a weight unit
+        outside :data:`UNIT_NAMES`.
+    """
     if kind.name in EDGE_KINDS:
-        raise ValueError(f"edge kind {kind.name!r} is already registered")
+        raise ParameterError(f"edge kind {kind.name!r} is already registered")
+    unknown = sorted({name for pair in kind.pairs for name in pair} - set(NODE_KINDS))
+    if unknown:
+        raise ParameterError(f"edge kind {kind.name!r} connects unknown node kinds {unknown}")
+    if kind.weight_unit not in UNIT_NAMES:
+        raise ParameterError(f"edge kind {kind.name!r}: weight unit {kind.weight_unit!r} is not one of {UNIT_NAMES}")
     EDGE_KINDS[kind.name] = kind
     return kind
 

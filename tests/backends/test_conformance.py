@@ -266,3 +266,37 @@ def test_adaptive_network_with_an_unstable_prior_is_refused(backend):
 def test_unknown_backend_is_refused(fixed_graph, observations):
     with pytest.raises(ParameterError, match="backend"):
         run(fixed_graph, observations[0, :5], backend="neuron")
+
+
+def test_hand_edited_adaptive_graphs_run_alike_on_every_runtime_backend(adaptive_graph, observations):
+    """An edit that no model expresses (W in the mean path, not in the covariance path) is still a network."""
+    edited = adaptive_graph.copy()
+    edited.edges["state:1", "state:0"]["weight"] *= 1.1
+    edited.nodes["state:2"]["tau"] *= 1.5
+    y = observations[:, :60]
+    reference = run(edited, y, backend="reference", record="covariance")
+    brian2 = run(edited, y, backend="brian2", record="covariance")
+    for name in ("mean", "cov", "loglik"):
+        assert np.abs(getattr(reference, name) - getattr(brian2, name)).max() <= TOLERANCE, name
+
+
+@RUNTIME
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_each_units_own_time_constant_and_divergence_are_checked(backend, fixed_graph, observations):
+    from rrnn_net import DivergenceError
+
+    fast = fixed_graph.copy()
+    fast.nodes["state:3"]["tau"] = 0.0005  # below h/2 (h = 1.25 ms)
+    with pytest.raises(UnstableSettingError, match="below 2\\*tau"):
+        backend(fast, observations[0, :5])
+    linear = GenerativeRNN.random(3, 2, activation="linear", tau=0.02, sample_interval=0.005, substeps=4, seed=0)
+    wild = compile_rrnn(linear, gain_mode="fixed", fixed_gain=np.zeros((3, 2)), mean0=np.ones(3))
+    wild.edges["state:0", "state:0"]["weight"] = 1e4  # μ_0 grows ×600 per Euler step until it overflows
+    with pytest.raises(DivergenceError, match="diverged"):
+        backend(wild, linear.simulate(40, seed=1)[1][0])
+
+
+@RUNTIME
+def test_progress_is_reported_on_stderr(backend, fixed_graph, observations, capfd):
+    backend(fixed_graph, observations[0, :10], progress=True)
+    assert capfd.readouterr().err.strip()

@@ -44,6 +44,17 @@ def test_ukf_output_equals_one_pass_of_the_decoder(files, tmp_path, capsys):
     assert metadata["decoder"] == "ukf" and metadata["prior_variance"] == 1.0
 
 
+def test_adaptive_noise_writes_the_noise_estimates(files, tmp_path, capsys):
+    folder, model, y = files
+    out = tmp_path / "adaptive.npz"
+    status, _, _ = decode(capsys, folder / "trials.npy", folder / "model.npz", "--noise", "adaptive", "--out", out)
+    assert status == 0
+    with np.load(out, allow_pickle=False) as decoded:
+        np.testing.assert_allclose(decoded["noise_variance"], UKF(model, noise="adaptive").filter(y).noise_variance,
+                                   rtol=1e-12)
+        assert json.loads(str(decoded["metadata"]))["noise"] == "adaptive"
+
+
 def test_csv_with_header_and_empty_cells_is_one_trial_with_missing_samples(files, tmp_path, capsys):
     folder, model, y = files
     out = tmp_path / "trial.npz"
