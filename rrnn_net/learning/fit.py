@@ -104,7 +104,7 @@ def fit_evidence(
     >>> truth = GenerativeRNN.oscillator(3, 2, seed=0)
     >>> _, y = truth.simulate(40, batch=6, seed=1)
     >>> fit = fit_evidence(y, 3, sample_interval=truth.sample_interval, tau=truth.tau, steps=5, init_epochs=5,
-    ...                    progress=False)
+    ...                    filter="ekf", progress=False)
     >>> UKF(fit.model).filter(y, mean0=fit.mean0, cov0=fit.cov0).mean.shape
     (6, 40, 3)
     """
