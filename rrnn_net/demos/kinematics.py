@@ -198,7 +198,8 @@ def _plot_robustness(path, metrics, n_classes) -> None:
         values = metrics.get(f"{name}_accuracy_vs_snr_db")
         if values:
             style, colour = _STYLE[name]
-            noise_ax.plot([float(s) for s in values], list(values.values()), style, marker="o", color=colour,
+            snr = sorted(values, key=float)  # metrics read back from JSON come with sorted string keys
+            noise_ax.plot([float(s) for s in snr], [values[s] for s in snr], style, marker="o", color=colour,
                           label=_METHODS[name])
     noise_ax.axhline(1.0 / n_classes, color="0.6", linewidth=0.8, label="chance")
     noise_ax.invert_xaxis()
@@ -219,5 +220,6 @@ def _plot_robustness(path, metrics, n_classes) -> None:
     missing_ax.set_ylabel("test accuracy")
     missing_ax.set_ylim(0, 1.02)
     missing_ax.set_title("Randomly missing samples (NaN)")
-    missing_ax.legend(loc="lower left", fontsize=8)
+    # Below the axes: inside, the legend would hide the bars it explains.
+    missing_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
     save(fig, path)
