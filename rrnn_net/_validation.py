@@ -230,6 +230,8 @@ def recorded_outputs(record, allowed) -> frozenset[str]:
     >>> sorted(recorded_outputs("covariance", ("covariance", "innovation_covariance")))
     ['covariance']
     """
+    if not isinstance(record, str) and not (hasattr(record, "__iter__") and all(isinstance(n, str) for n in record)):
+        raise ParameterError(f"record must be a name or an iterable of names, got {record!r}")
     names = frozenset({record} if isinstance(record, str) else record)
     unknown = sorted(map(str, names - set(allowed)))
     if unknown:

@@ -33,6 +33,8 @@ import numpy as np
 from scipy import sparse
 from tqdm.auto import tqdm
 
+from .._validation import finite_array
+from ..errors import ParameterError
 from ..filters.result import FilterResult
 from ..graph.kinds import NODE_KINDS, edge_messages, input_variables
 from ..graph.schema import validate_graph
@@ -313,7 +315,7 @@ def evaluate(graph: nx.DiGraph, observation, states: Mapping[str, Mapping[str, n
     observation : array_like, shape (m,)
         The sample the input units read (NaN = missing).
     states : mapping, optional
-        Node kind -> state variable -> values (n_units,) in unit order
+        Node kind -> state variable -> finite values (n_units,) in unit order
         (units sorted by their indices: a covariance's row-major P). Default:
         the graph's initial values.
 
@@ -322,6 +324,13 @@ def evaluate(graph: nx.DiGraph, observation, states: Mapping[str, Mapping[str, n
     dict
         Node kind -> variable -> (n_units,); the derivative of state variable
         ``v`` is ``"d" + v``.
+
+    Raises
+    ------
+    ParameterError
+        ``states`` names a kind the graph lacks or a variable that is not a state of that kind.
+    ShapeError, NonFiniteError
+        State values of the wrong size or not finite; an observation of the wrong size.
 
     Examples
     --------
@@ -337,8 +346,15 @@ def evaluate(graph: nx.DiGraph, observation, states: Mapping[str, Mapping[str, n
     inputs = sampled_inputs(graph, np.asarray(observation, dtype=float)[None, :])
     evaluator = Evaluator(graph_layout(graph, 1))
     for kind, variables in (states or {}).items():
+        if kind not in evaluator.layout.populations:
+            raise ParameterError(f"states names node kind {kind!r}, which the graph does not hold "
+                                 f"(present: {sorted(evaluator.layout.populations)})")
+        known = [state.name for state in NODE_KINDS[kind].state]
+        n_units = evaluator.layout.populations[kind].n_units
         for name, value in variables.items():
-            evaluator.values[kind][name] = np.asarray(value, dtype=float).reshape(1, -1)
+            if name not in known:
+                raise ParameterError(f"{kind!r} units have state variables {known}, not {name!r}")
+            evaluator.values[kind][name] = finite_array(value, f"states[{kind!r}][{name!r}]", (n_units,))[None]
     values, gates = inputs.channels(evaluator.layout.populations[evaluator.input_kind])
     evaluator.compute(values[:, 0], gates[:, 0])
     derivatives = evaluator.derivatives()

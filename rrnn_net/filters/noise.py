@@ -119,12 +119,12 @@ class NoiseBelief:
         # The evidence: the noise as predicted before the sample was seen.
         predicted = mask.innovation_cov(_with_noise(projected, beta_prior / alpha_prior))
         _, loglik, _ = mask.gain_and_loglik(cross_cov, predicted, error, repairs)
-        scratch = np.zeros_like(repairs)  # S = H P̂ Hᵀ + diag(r̂) repeats that repair, if any
         noise = beta_prior / self.alpha
         for _ in range(self.settings.iterations):
-            gain, _, S = mask.gain_and_loglik(cross_cov, mask.innovation_cov(_with_noise(projected, noise)), error,
-                                              scratch)
+            # H P̂ Hᵀ + diag(r̂) with r̂ > 0 is positive definite: one inverse serves gain and update.
+            S = mask.innovation_cov(_with_noise(projected, noise))
             precision = np.linalg.inv(S)
+            gain = cross_cov @ precision
             residual = noise * (precision @ error[..., None])[..., 0]  # y − H μ = R S⁻¹ ε
             spread = noise - noise**2 * np.diagonal(precision, axis1=-2, axis2=-1)  # diag(H P Hᵀ) = R − R S⁻¹ R
             self.beta = beta_prior + 0.5 * observed * (residual**2 + spread)
