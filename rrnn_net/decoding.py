@@ -7,7 +7,9 @@ Riccati equation by forward Euler (see :mod:`rrnn_net.filters.stability`).
 Their default prior is the broadest isotropic one that Euler integrates
 stably; a prior that is too broad is refused before the run, and a Brian2
 run whose covariance leaves the stable range on the way warns
-(:class:`RuntimeWarning`), since the network cannot repair it.
+(:class:`RuntimeWarning`), since the network cannot repair it. A network's
+checks read the graph alone, so an edited or lesioned graph — one that is no
+single model's filter (:func:`~rrnn_net.graph.consistency`) — decodes too.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 from ._validation import check_observations, positive_scalar
 from .errors import DecodeError, ParameterError
 from .filters import EKF, NOISE_MODES, UKF, ContinuousFilter, FilterResult, filter_in_chunks
-from .filters.stability import euler_safe_prior_variance, riccati_euler_factor
-from .graph import compile_rrnn, to_matrices, to_model
+from .filters.stability import euler_safe_prior_variance, graph_riccati_euler_factor, riccati_euler_factor
+from .graph import compile_rrnn
 from .model import GenerativeRNN
 
 __all__ = ["DECODERS", "Decoding", "decode"]
@@ -69,7 +71,8 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
     ----------
     source : GenerativeRNN or networkx.DiGraph
         A generative model, or a compiled recognizing-RNN graph (which runs
-        only as a Brian2 network and carries its own prior).
+        only as a Brian2 network and carries its own prior), also one edited
+        or lesioned (:func:`~rrnn_net.graph.lesion`).
     observations : array_like, shape (T, m) or (B, T, m)
         NaN marks a missing sample.
     decoder : {"ukf", "ekf", "continuous", "brian2"}, optional
@@ -136,19 +139,20 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         prior_variance = positive_scalar(prior_variance, "prior_variance")
     if graph is not None:
         _check_graph(graph, decoder, prior_variance)
-    model = _model_of(graph) if graph is not None else source
-    n_obs = graph.graph["n_obs"] if graph is not None else model.n_obs
+    n_obs = graph.graph["n_obs"] if graph is not None else source.n_obs
     y, batched = check_observations(observations, n_obs)
     if progress:
         trials = f"{y.shape[0]} trial(s) × " if batched else ""
         print(f"decoding {trials}{y.shape[1]} samples × {y.shape[2]} channel(s) with {decoder}", file=sys.stderr)
     observations = y if batched else y[0]
-    sample_interval = graph.graph["sample_interval"] if graph is not None else model.sample_interval
+    sample_interval = graph.graph["sample_interval"] if graph is not None else source.sample_interval
     if decoder != "brian2":
+        model = source
         variance = prior_variance or (euler_safe_prior_variance(model) if decoder == "continuous" else 1.0)
         cov0 = variance * np.eye(model.n_hidden)
         if decoder == "continuous":
-            _require_euler_stable(model, np.zeros(model.n_hidden), cov0, f"the prior variance {variance:g}")
+            factor = float(riccati_euler_factor(model, np.zeros(model.n_hidden), cov0))
+            _require_euler_stable(factor, model.step, variance)
         if noise == "adaptive":
             # One pass: the noise belief lives inside it, and time chunks would restart it from the prior.
             result = _NUMPY_DECODERS[decoder](model, noise=noise).filter(observations, cov0=cov0)
@@ -158,13 +162,12 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         return Decoding(result, decoder, variance, None, sample_interval)
     variance = None
     if graph is None:
-        graph, variance = _compile_network(model, gain_mode, prior_variance)
+        graph, variance = _compile_network(source, gain_mode, prior_variance)
     gain_mode = graph.graph["gain_mode"]
     if gain_mode == "adaptive":
-        matrices = to_matrices(graph)
-        prior = "the graph's prior covariance cov0" if variance is None else f"the prior variance {variance:g}"
-        _require_euler_stable(model, matrices["mean0"], matrices["cov0"], prior)
-    result = _run_network(graph, model if gain_mode == "adaptive" else None, observations, target, progress)
+        step = graph.graph["integration_step"]
+        _require_euler_stable(graph_riccati_euler_factor(graph, step), step, variance)
+    result = _run_network(graph, observations, target, progress)
     return Decoding(result, decoder, variance, gain_mode, sample_interval)
 
 
@@ -178,16 +181,6 @@ def _check_graph(graph: nx.DiGraph, decoder: str, prior_variance: float | None) 
         raise DecodeError(f"the graph is a {graph.graph['graph_type']} graph, not a recognizing RNN")
 
 
-def _model_of(graph: nx.DiGraph) -> GenerativeRNN | None:
-    """The model an adaptive-gain graph was compiled from (to check the Euler condition); None for fixed gain.
-
-    A fixed-gain graph carries no Q, so no model can be rebuilt from it.
-    """
-    if graph.graph.get("gain_mode") != "adaptive":
-        return None
-    return to_model(graph)
-
-
 def _compile_network(model: GenerativeRNN, gain_mode: str,
                      prior_variance: float | None) -> tuple[nx.DiGraph, float | None]:
     """The model's rRNN graph in the form ``gain_mode`` asks for, and the prior variance of an adaptive one."""
@@ -199,24 +192,28 @@ def _compile_network(model: GenerativeRNN, gain_mode: str,
     return compile_rrnn(model, gain_mode="adaptive", cov0=variance * np.eye(model.n_hidden)), variance
 
 
-def _require_euler_stable(model: GenerativeRNN, mean0: np.ndarray, cov0: np.ndarray, prior: str) -> None:
-    factor = float(riccati_euler_factor(model, mean0, cov0))
+def _require_euler_stable(factor: float, step: float, variance: float | None) -> None:
+    """Refuse a prior (variance·I, or the graph's cov0 when None) whose Euler factor h·λ_max(P Gᵀ R_c⁻¹ G) is ≥ 1."""
     if factor >= 1.0:
+        # The factor is linear in P, so factor 1 sits at variance / factor.
+        prior, cure = ((f"the prior variance {variance:g}", f"a prior variance below {variance / factor:.3g}")
+                       if variance is not None else
+                       ("the graph's prior covariance cov0", f"a cov0 more than {factor:.3g} times smaller"))
         raise DecodeError(
-            f"{prior} is too broad for forward Euler on the Riccati equation at step h = {model.step:g} s "
-            f"(h·λ_max(P Gᵀ R_c⁻¹ G) = {factor:.3g} ≥ 1): use a prior variance below "
-            f"{euler_safe_prior_variance(model, 1.0):.3g} or a model with more substeps")
+            f"{prior} is too broad for forward Euler on the Riccati equation at step h = {step:g} s "
+            f"(h·λ_max(P Gᵀ R_c⁻¹ G) = {factor:.3g} ≥ 1): use {cure}, or a model with more substeps")
 
 
-def _run_network(graph: nx.DiGraph, model: GenerativeRNN | None, observations: np.ndarray, target: str,
-                 progress: bool) -> FilterResult:
-    """Run the graph in Brian2; for an adaptive graph (``model`` given), warn if forward Euler left its stable range."""
+def _run_network(graph: nx.DiGraph, observations: np.ndarray, target: str, progress: bool) -> FilterResult:
+    """Run the graph in Brian2; for an adaptive graph, warn if forward Euler left its stable range."""
     from .backends import run_brian2  # Brian2 is slow to import; only this decoder needs it
 
-    result = run_brian2(graph, observations, target=target, record="covariance" if model is not None else (),
+    adaptive = graph.graph["gain_mode"] == "adaptive"
+    result = run_brian2(graph, observations, target=target, record="covariance" if adaptive else (),
                         report="stderr" if progress else None)
-    if model is not None:
-        factor = float(riccati_euler_factor(model, result.mean, result.cov).max())
+    if adaptive:
+        factor = float(np.max(graph_riccati_euler_factor(graph, graph.graph["integration_step"], result.mean,
+                                                         result.cov)))
         if factor >= 1.0:
             warnings.warn(f"the covariance left forward Euler's stable range during the run "
                           f"(h·λ_max(P Gᵀ R_c⁻¹ G) reached {factor:.3g} ≥ 1); the estimates are unreliable",

@@ -68,3 +68,18 @@ def test_adaptive_noise_is_one_pass_of_the_adaptive_filter(model, y):
         decode(model, y, "continuous", noise="adaptive")
     with pytest.raises(ParameterError, match="noise must be"):
         decode(model, y, noise="learned")
+
+
+def test_an_edited_or_lesioned_graph_decodes_from_the_graph_alone(model, y):
+    """No model can be rebuilt from it (to_matrices refuses), but the network runs and its checks read the graph."""
+    from rrnn_net.backends import run
+    from rrnn_net.graph import lesion
+
+    lesioned = lesion(compile_rrnn(model), edges="recurrent", scale=0.5)
+    decoding = decode(lesioned, y)
+    assert (decoding.decoder, decoding.gain_mode, decoding.prior_variance) == ("brian2", "adaptive", None)
+    np.testing.assert_allclose(decoding.result.mean, run(lesioned, y, backend="reference").mean, atol=1e-9)
+    assert decoding.result.cov is None
+    broad = compile_rrnn(model, cov0=np.eye(3))
+    with pytest.raises(DecodeError, match=r"cov0 more than .* times smaller"):
+        decode(broad, y)

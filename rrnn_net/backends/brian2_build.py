@@ -1,21 +1,13 @@
-"""Build a Brian2 network from a compiled graph alone: groups, synapses, schedule, monitors.
+"""The schedule of a Brian2 rRNN network: every message of a step ordered after those it reads.
 
-Each population (:mod:`rrnn_net.backends.layout`) becomes one NeuronGroup and
-each projection one Synapses object, through the templates of
-:data:`rrnn_net.backends.brian2_templates.TEMPLATES`; a batch of B trials replicates the units
-and edges inside the same objects. Observations enter through a 2-D
-TimedArray ``observation_values(t, i)`` (and the observed gates through
-``gate_values(t, i)``), one column per sensory neuron, one row per sample.
-
-Timing (the contract of :mod:`rrnn_net.backends.layout`) in Brian2's
-schedule: within every step, ``(constant over dt)`` rates are evaluated first
+Within every step, ``(constant over dt)`` rates are evaluated first
 (``before_start``), then all summed messages and stored products in order of
-their dependency level (``before_groups``), then every state variable takes
-one Euler step (``groups``): every update reads values from the start of the
-step, as in the numpy Euler scheme. Monitors record in ``before_groups`` after
-the last message, at the sample times t_0 .. t_T, so they see the state at
-t_k together with the messages computed from it; the run lasts T·K + 1 steps
-to reach t_T.
+their dependency level (``before_groups``, :data:`MESSAGE_SLOT`), then every
+state variable takes one Euler step (``groups``): every update reads values
+from the start of the step, as in the numpy Euler scheme. The levels come from
+the equations Brian2 parsed, so a template or a user's drive added later is
+ordered without being named here. :class:`~rrnn_net.backends.brian2_circuit.RRNNCircuit`
+builds the objects.
 """
 
 from __future__ import annotations
@@ -24,34 +16,18 @@ import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-import networkx as nx
-import numpy as np
-from brian2 import Clock, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, prefs, second
-from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
-from brian2.devices.device import RuntimeDevice, get_device
+from brian2 import Network, Synapses, prefs
 from brian2.equations.equations import SUBEXPRESSION
 from brian2.groups.group import CodeRunner, Group
 from brian2.utils.stringtools import get_identifiers
 
 from ..errors import RRNNError
-from ..graph.kinds import NODE_KINDS
-from ..graph.schema import validate_graph
-from .brian2_context import BuildContext, ComputedVariable
-from .brian2_templates import TEMPLATES
-from .layout import (
-    INPUT_KIND,
-    GraphLayout,
-    Population,
-    SampledInputs,
-    graph_layout,
-    integration_step,
-    recorded_kinds,
-    sampled_inputs,
-)
+from .brian2_context import ComputedVariable
 
-__all__ = ["BuiltNetwork", "ScheduleError", "assemble_network", "build_network", "preferences"]
+__all__ = ["MESSAGE_SLOT", "ScheduleError", "check_schedule", "preferences", "schedule_messages"]
 
-_MESSAGE_SLOT = "before_groups"
+#: Brian2 slot of every message and computed variable, and of the circuit's monitors (ordered after them).
+MESSAGE_SLOT = "before_groups"
 
 
 class ScheduleError(RRNNError, RuntimeError):
@@ -142,7 +118,7 @@ def schedule_messages(synapses: Iterable[Synapses],
     producers = _producers(synapses, computed)
     levels = _Levels(producers)
     for producer in producers:
-        producer.runner.when = _MESSAGE_SLOT
+        producer.runner.when = MESSAGE_SLOT
         producer.runner.order = levels.of(producer)
     return levels.depends_on, max(levels.level.values(), default=0)
 
@@ -178,126 +154,3 @@ def preferences(values: dict[str, object]) -> Iterator[None]:
     finally:
         for name, value in previous.items():
             prefs[name] = value
-
-
-# ------------------------------------------------------------------ network
-@dataclass
-class BuiltNetwork:
-    """A Brian2 network built from a graph, with the handles needed to run and read it.
-
-    Attributes
-    ----------
-    network : brian2.Network
-    populations : dict of str to Population
-    groups : dict of str to brian2.NeuronGroup
-        By node kind.
-    synapses : dict of str to brian2.Synapses
-        By projection name.
-    monitors : dict of str to brian2.StateMonitor
-        By node kind; they record at the sample times t_0 .. t_T.
-    input_kind : str
-        The node kind fed by the observations (``sensory`` or ``input``).
-    input_arrays : tuple of brian2.TimedArray
-        ``observation_values`` and, for an rRNN, ``gate_values``.
-    duration : brian2.Quantity
-        Run length, T·K + 1 integration steps.
-    depends_on : dict of str to set of str
-        The dependencies behind the schedule: producer name -> the producers it reads.
-    """
-
-    network: Network
-    populations: dict[str, Population]
-    groups: dict[str, NeuronGroup]
-    synapses: dict[str, Synapses]
-    monitors: dict[str, StateMonitor]
-    input_kind: str
-    input_arrays: tuple[TimedArray, ...]
-    duration: object
-    depends_on: dict[str, set[str]]
-
-    def input_values(self, inputs: SampledInputs) -> list[np.ndarray]:
-        """Values of :attr:`input_arrays` for ``inputs`` (same trial count and length as the build)."""
-        return list(inputs.columns(self.populations[self.input_kind]))[: len(self.input_arrays)]
-
-    def recordings(self) -> dict[str, dict[str, np.ndarray]]:
-        """Monitored values per node kind: ``t`` (T+1,) in s and each variable as (B, T+1, n_units) floats."""
-        result = {}
-        for kind, monitor in self.monitors.items():
-            population = self.populations[kind]
-            values = {"t": np.asarray(monitor.variables["t"].get_value(), dtype=np.float64).copy()}
-            for variable in monitor.record_variables:
-                raw = np.asarray(monitor.variables[variable].get_value(), dtype=np.float64)  # (T+1, n*B)
-                units = raw.reshape(raw.shape[0], population.n_units, population.n_trials)
-                values[variable] = np.ascontiguousarray(np.transpose(units, (2, 0, 1)))
-            result[kind] = values
-        return result
-
-
-def build_network(graph: nx.DiGraph, observations, *, step: float | None = None,
-                  record: str | Iterable[str] = ()) -> BuiltNetwork:
-    """Validate ``graph`` and build its Brian2 network for ``observations`` on the current Brian2 device.
-
-    Parameters
-    ----------
-    graph : networkx.DiGraph
-        A compiled graph (validated here; only its kinds and numbers are used).
-    observations : array_like, shape (T, m) or (B, T, m)
-        Inputs of the sensory (or baseline input) units; NaN = missing.
-    step : float, optional
-        Euler step h in seconds; default the graph's ``integration_step``.
-    record : str or iterable of str
-        Node kinds monitored in addition to the defaults.
-
-    Returns
-    -------
-    BuiltNetwork
-    """
-    validate_graph(graph)
-    inputs = sampled_inputs(graph, observations)
-    step, steps_per_sample = integration_step(graph, step)
-    layout = graph_layout(graph, inputs.n_trials)
-    # Construction code (connect, assignments) is run once: generated for numpy it compiles nothing, where
-    # Cython would compile each piece on a cold cache. A later run uses the target the preferences name.
-    with preferences({"codegen.target": "numpy"}):
-        return assemble_network(layout, inputs, step, steps_per_sample, recorded_kinds(graph, record))
-
-
-def assemble_network(layout: GraphLayout, inputs: SampledInputs, step: float, steps_per_sample: int,
-                     record: tuple[str, ...]) -> BuiltNetwork:
-    """Build the network of a graph's layout (see :func:`build_network`) on the current Brian2 device."""
-    units = layout.populations
-    input_kind = INPUT_KIND[layout.graph_type]
-    input_arrays = _input_arrays(layout, inputs.columns(units[input_kind]))
-    context = BuildContext(layout.activation, Clock(step * second, name="integration_clock"),
-                           namespace={array.name: array for array in input_arrays})
-    for kind, population in units.items():
-        context.groups[kind] = TEMPLATES.lookup_node(kind)(context, population)
-    synapses = {}
-    for projection in layout.projections:
-        synapses[projection.name] = TEMPLATES.lookup_edge(projection.kind)(context, projection)
-    depends_on, deepest = schedule_messages(synapses.values(), context.computed)
-    sample_clock = Clock(layout.sample_interval * second, name="sample_clock")
-    monitors = {kind: _monitor(context.groups[kind], kind, sample_clock, deepest + 1) for kind in record}
-    network = Network(*context.groups.values(), *synapses.values(), *monitors.values(), name="rrnn_network")
-    check_schedule(network, depends_on)
-    duration = (inputs.n_samples * steps_per_sample + 1) * step * second
-    return BuiltNetwork(network, units, context.groups, synapses, monitors, input_kind, input_arrays, duration,
-                        depends_on)
-
-
-def _input_arrays(layout: GraphLayout, columns: tuple[np.ndarray, np.ndarray]) -> tuple[TimedArray, ...]:
-    """The input TimedArrays: observations, and observed gates for an rRNN (baseline units have no gate)."""
-    values, gates = columns
-    interval = layout.sample_interval * second
-    arrays = (TimedArray(values, dt=interval, name="observation_values"),)
-    if layout.graph_type == "rrnn":
-        arrays += (TimedArray(gates, dt=interval, name="gate_values"),)
-    return arrays
-
-
-def _monitor(group: NeuronGroup, kind: str, clock: Clock, order: int) -> StateMonitor:
-    # Monitors run T+1 times, not every step: on the runtime device the numpy
-    # target costs nothing measurable and saves a Cython compilation each.
-    runtime = isinstance(get_device(), RuntimeDevice)
-    return StateMonitor(group, list(NODE_KINDS[kind].recorded), record=True, clock=clock, when=_MESSAGE_SLOT,
-                        order=order, name=f"{kind}_monitor", codeobj_class=NumpyCodeObject if runtime else None)

@@ -22,10 +22,22 @@ from brian2.groups.group import CodeRunner
 from ..graph.kinds import NODE_KINDS, input_variables
 from .layout import Population, Projection
 
-__all__ = ["UNITS", "BuildContext", "ComputedVariable", "Message"]
+__all__ = ["UNITS", "BuildContext", "ComputedVariable", "Message", "unit_parameters"]
 
 #: Units a template may use, by the name it writes in equation text.
 UNITS = {"1": 1.0, "hertz": hertz, "second": second}
+
+
+def unit_parameters(kind: str) -> dict[str, tuple[str, str]]:
+    """Node attribute -> (group variable, unit name in :data:`UNITS`) a unit of ``kind`` is set from.
+
+    Every number of the kind's record goes into the variable of that name,
+    and each state variable's initial value into the state variable.
+    """
+    record = NODE_KINDS[kind]
+    parameters = {number.name: (number.name, number.unit) for number in record.numbers}
+    parameters.update({state.initial: (state.name, state.unit) for state in record.state if state.initial})
+    return parameters
 
 
 @dataclass(frozen=True)
@@ -63,11 +75,17 @@ class BuildContext:
         NeuronGroups built so far, by node kind.
     computed : list of ComputedVariable
         Variables the templates compute once per neuron and step.
+    prefix : str
+        Start of every object name (the circuit's name).
+    driven : bool
+        Whether the input units read a user's group (through ``I_drive``) instead of the input TimedArrays.
     """
 
     activation: str
     clock: Clock
     namespace: dict
+    prefix: str = "rrnn"
+    driven: bool = False
     groups: dict[str, NeuronGroup] = field(default_factory=dict)
     computed: list[ComputedVariable] = field(default_factory=list)
 
@@ -87,14 +105,11 @@ class BuildContext:
             Brian2 equations (from a template, never from the graph).
         parameters : mapping of str to (str, str)
             Node attribute -> (group variable, unit name in :data:`UNITS`);
-            also used for initial values of state variables. Default: every
-            number of the kind's record into the variable of that name, and
-            each state variable's initial value.
+            also used for initial values of state variables. Default:
+            :func:`unit_parameters` of the kind.
         """
-        record = NODE_KINDS[population.kind]
         if parameters is None:
-            parameters = {number.name: (number.name, number.unit) for number in record.numbers}
-            parameters.update({state.initial: (state.name, state.unit) for state in record.state if state.initial})
+            parameters = unit_parameters(population.kind)
         inputs = "\n".join(f"{name} : {unit}" for name, unit in input_variables(population.kind).items())
         group = NeuronGroup(
             population.n_trials * population.n_units,
@@ -102,7 +117,7 @@ class BuildContext:
             method="euler",
             clock=self.clock,
             namespace=self.namespace,
-            name=population.name,
+            name=f"{self.prefix}_{population.name}",
         )
         for attribute, (variable, unit) in parameters.items():
             setattr(group, variable, population.parameter(attribute) * UNITS[unit])
@@ -137,7 +152,7 @@ class BuildContext:
             model="\n".join(lines),
             clock=self.clock,
             namespace=self.namespace,
-            name=projection.name,
+            name=f"{self.prefix}_{projection.name}",
         )
         pre, post = projection.neuron_indices()
         synapses.connect(i=pre, j=post)

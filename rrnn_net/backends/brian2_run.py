@@ -10,7 +10,7 @@ import networkx as nx
 from ..errors import ParameterError
 from ..filters.result import FilterResult
 from ..graph.schema import validate_graph
-from .brian2_build import assemble_network
+from .brian2_circuit import RRNNCircuit
 from .brian2_targets import TARGETS, check_report
 from .layout import (
     BaselineResult,
@@ -116,13 +116,13 @@ def run_brian2(
     check_report(report, target)
     validate_graph(graph)
     inputs = sampled_inputs(graph, observations)
-    step, steps_per_sample = integration_step(graph, step)
+    step, _ = integration_step(graph, step)
     check_covariance_stability(graph, step)
     kinds = recorded_kinds(graph, record)
     layout = graph_layout(graph, inputs.n_trials)
 
-    def build():
-        return assemble_network(layout, inputs, step, steps_per_sample, kinds)
+    def build() -> RRNNCircuit:
+        return RRNNCircuit.from_layout(layout, inputs, step=step, record=kinds)
 
     run = TARGETS[target].run(build, layout, inputs, (step, kinds, report), report,
                               None if build_dir is None else Path(build_dir))

@@ -6,7 +6,10 @@ target for the run, so Cython compiles only the per-step code objects. The
 Cython extension cache lives where Brian2 puts it (``~/.cython/brian_extensions``,
 ``$CYTHON_CACHE_DIR`` or ``prefs.codegen.runtime.cython.cache_dir``) unless
 a ``build_dir`` is given; objects have fixed names, so a later process with
-the same network structure reuses every compiled object.
+the same network structure reuses every compiled object. Within a process
+the last runtime network stays built: a call with the same code structure,
+input shape and options restores its initial state and loads the new
+weights, unit parameters and observations into it instead of building again.
 
 C++ standalone holds one project per process. The last project stays loaded:
 a run with the same graph, options and input shape only calls its compiled
@@ -28,13 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import brian2
-from brian2 import get_device, set_device
+from brian2 import Network, get_device, set_device
 from brian2.devices.cpp_standalone.device import cpp_standalone_device
 from brian2.devices.device import reset_device
 from brian2.utils.filelock import FileLock
 
 from ..errors import ParameterError
-from .brian2_build import BuiltNetwork, preferences
+from .brian2_build import check_schedule, preferences
+from .brian2_circuit import RRNNCircuit
 from .layout import GraphLayout, SampledInputs
 
 __all__ = [
@@ -61,14 +65,14 @@ class TargetRun:
     Attributes
     ----------
     recordings : dict
-        :meth:`BuiltNetwork.recordings` of the run.
+        :meth:`RRNNCircuit.recordings` of the run.
     build_seconds : float
         Network construction, code generation and compilation (zero compilation on a warm cache).
     run_seconds : float
         The simulation loop as Brian2 times it (standalone: inside the binary, which also spends
         time loading its arrays and writing results).
     rebuilt : bool
-        False when a loaded standalone binary was reused.
+        False when the loaded network (runtime) or binary (standalone) was reused.
     """
 
     recordings: dict[str, dict]
@@ -88,29 +92,61 @@ def check_report(report, target: str) -> None:
     raise ParameterError(f"report must be {allowed} on target {target!r}, got {report!r}")
 
 
-def run_runtime(build: Callable[[], BuiltNetwork], target: str, report, build_dir: Path | None) -> TargetRun:
-    """Build with the numpy generator, then run on ``target`` ("numpy" or "cython").
+def network_of(circuit: RRNNCircuit) -> Network:
+    """The network that runs ``circuit`` alone, its schedule checked against Brian2's own."""
+    network = Network(circuit, name=f"{circuit.name}_network")
+    check_schedule(network, circuit.depends_on)
+    return network
+
+
+@dataclass
+class _Loaded:
+    """A built network kept for the next call with the same key."""
+
+    key: str
+    network: Network
+    circuit: RRNNCircuit
+
+
+_STORED = "built"
+_runtime_loaded: _Loaded | None = None
+
+
+def run_runtime(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: SampledInputs, *, key: str,
+                target: str, report, build_dir: Path | None) -> TargetRun:
+    """Build with the numpy generator (or reuse the last network of the same ``key``), run on ``target``.
 
     ``build_dir`` (Cython only) replaces the extension cache directory for this run.
     """
+    global _runtime_loaded
     start = time.perf_counter()
-    with preferences({"codegen.target": "numpy"}):
-        built = build()
+    loaded = _runtime_loaded
+    rebuilt = loaded is None or loaded.key != key
+    if rebuilt:
+        _runtime_loaded = None
+        with preferences({"codegen.target": "numpy"}):
+            circuit = build()
+            loaded = _Loaded(key, network_of(circuit), circuit)
+        loaded.network.store(_STORED)
+        _runtime_loaded = loaded
+    else:
+        loaded.network.restore(_STORED)
+        loaded.circuit.reload(layout, inputs)
     run_prefs: dict[str, object] = {"codegen.target": target}
     if build_dir is not None:
         run_prefs["codegen.runtime.cython.cache_dir"] = str(build_dir)
     with preferences(run_prefs):
-        built.network.run(built.duration, report=report)
+        loaded.network.run(loaded.circuit.duration, report=report)
     total = time.perf_counter() - start
     simulated = get_device()._last_run_time  # Brian2's timing of the step loop, after code generation
-    return TargetRun(built.recordings(), total - simulated, simulated, rebuilt=True)
+    return TargetRun(loaded.circuit.recordings(), total - simulated, simulated, rebuilt=rebuilt)
 
 
 @dataclass
 class _StandaloneProject:
     key: str
     directory: Path
-    built: BuiltNetwork
+    circuit: RRNNCircuit
 
 
 _loaded: _StandaloneProject | None = None
@@ -124,7 +160,7 @@ def standalone_directory(structure_key: str, build_dir: Path | None) -> Path:
     return Path(tempfile.gettempdir()) / "rrnn_net_standalone" / structure_key[:16]
 
 
-def run_standalone(build: Callable[[], BuiltNetwork], inputs: SampledInputs, *, structure_key: str, key: str,
+def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, structure_key: str, key: str,
                    report, build_dir: Path | None) -> TargetRun:
     """Run on C++ standalone, reusing the loaded binary when ``key`` is unchanged.
 
@@ -170,27 +206,27 @@ def run_standalone(build: Callable[[], BuiltNetwork], inputs: SampledInputs, *, 
         built_at = time.perf_counter()
         # The binary's stdout carries the progress report; without one it goes to a file.
         cpp_standalone_device.run(directory=str(directory), with_output=report is not None,
-                                  run_args=built_inputs(project.built, inputs))
-        recordings = project.built.recordings()
+                                  run_args=built_inputs(project.circuit, inputs))
+        recordings = project.circuit.recordings()
     return TargetRun(recordings, built_at - start, cpp_standalone_device._last_run_time, rebuilt)
 
 
-def built_inputs(built: BuiltNetwork, inputs: SampledInputs) -> dict:
-    """``run_args`` mapping each input TimedArray of ``built`` to this run's values."""
-    return dict(zip(built.input_arrays, built.input_values(inputs), strict=True))
+def built_inputs(circuit: RRNNCircuit, inputs: SampledInputs) -> dict:
+    """``run_args`` mapping each input TimedArray of ``circuit`` to this run's values."""
+    return dict(zip(circuit.input_arrays, circuit.input_values(inputs), strict=True))
 
 
-def _build_project(build: Callable[[], BuiltNetwork], directory: Path, report) -> BuiltNetwork:
+def _build_project(build: Callable[[], RRNNCircuit], directory: Path, report) -> RRNNCircuit:
     """Generate and compile a standalone project without running it; the runtime device is restored after."""
     cpp_standalone_device.reinit()
     set_device(cpp_standalone_device, build_on_run=False)
     try:
-        built = build()
-        built.network.run(built.duration, report=report)
+        circuit = build()
+        network_of(circuit).run(circuit.duration, report=report)
         cpp_standalone_device.build(directory=str(directory), compile=True, run=False, with_output=False)
     finally:
         reset_device()
-    return built
+    return circuit
 
 
 def digest(*parts) -> str:
@@ -221,7 +257,9 @@ class Target:
 def _runtime(target: str) -> Callable[..., TargetRun]:
     def run(build, layout: GraphLayout, inputs: SampledInputs, options: tuple, report,
             build_dir: Path | None) -> TargetRun:
-        return run_runtime(build, target, report, build_dir)
+        # The report is not part of the generated code on runtime targets.
+        key = digest(layout.code_structure(), inputs.observations.shape, options[:-1])
+        return run_runtime(build, layout, inputs, key=key, target=target, report=report, build_dir=build_dir)
 
     return run
 

@@ -61,9 +61,18 @@ def _rates(context: BuildContext, variable: str, *, slope: bool = False) -> str:
 
 
 # ------------------------------------------------------------------ nodes
+#: Input units driven by a user's group: the drive synapses sum into ``I_drive``; nothing is missing.
+_DRIVEN_INPUT = """
+observation = I_drive : 1
+I_drive : 1
+"""
+
+
 @TEMPLATES.node("sensory")
 def sensory_units(context: BuildContext, population: Population) -> NeuronGroup:
-    """y_j(t) and the observed gate g_j(t), read from the input TimedArrays (column = neuron)."""
+    """y_j(t) and the observed gate g_j(t), read from the input TimedArrays (column = neuron), or driven."""
+    if context.driven:
+        return context.neuron_group(population, f"{_DRIVEN_INPUT}\ngate = 1 : 1")
     equations = """
     observation = observation_values(t, i) : 1 (constant over dt)
     gate = gate_values(t, i) : 1 (constant over dt)
@@ -143,7 +152,9 @@ def product_units(context: BuildContext, population: Population) -> NeuronGroup:
 
 @TEMPLATES.node("input")
 def input_units(context: BuildContext, population: Population) -> NeuronGroup:
-    """Baseline input u_j(t), read from the input TimedArray."""
+    """Baseline input u_j(t), read from the input TimedArray, or driven."""
+    if context.driven:
+        return context.neuron_group(population, _DRIVEN_INPUT)
     return context.neuron_group(population, "observation = observation_values(t, i) : 1 (constant over dt)")
 
 

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "info", help="summarise a graph file",
         description="Load and validate a graph file (.graphml or .json) and print counts per node and edge "
-                    "kind, degree statistics, the number of multiplicative units and the locality check.")
+                    "kind, degree statistics, the number of multiplicative units, the locality check and the "
+                    "consistency check (whether the copies of each parameter still agree, e.g. after a lesion).")
     parser.add_argument("graph", type=Path, help="a graph file written by rrnn compile")
     parser.set_defaults(handler=_info)
 

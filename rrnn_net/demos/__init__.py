@@ -21,6 +21,7 @@ DEMOS: dict[str, str] = {
     "topology": "rrnn_net.demos.topology:run",
     "initial_conditions": "rrnn_net.demos.initial_conditions:run",
     "predictive_coding": "rrnn_net.demos.predictive_coding:run",
+    "lesions": "rrnn_net.demos.lesions:run",
 }
 
 

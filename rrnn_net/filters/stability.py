@@ -23,7 +23,8 @@ import numpy as np
 
 from ..model import GenerativeRNN
 
-__all__ = ["EULER_SAFETY", "euler_safe_prior_variance", "riccati_euler_factor", "graph_riccati_euler_factor"]
+__all__ = ["EULER_SAFETY", "euler_safe_prior_variance", "graph_observation_model", "graph_riccati_euler_factor",
+           "riccati_euler_factor"]
 
 #: Default target of h·λ_max(P Gᵀ R_c⁻¹ G) for a prior: half the stability limit of 1.
 EULER_SAFETY = 0.5
@@ -63,28 +64,130 @@ def riccati_euler_factor(model: GenerativeRNN, mean: np.ndarray, cov: np.ndarray
     return model.step * np.linalg.eigvalsh(symmetric)[..., -1]
 
 
-def graph_riccati_euler_factor(graph, step: float) -> float:
-    """h·λ_max(P₀ Gᵀ Λ G) of an adaptive rRNN graph at its own initial belief (mean0, cov0).
+def graph_riccati_euler_factor(graph, step: float, mean: np.ndarray | None = None,
+                               cov: np.ndarray | None = None) -> float | np.ndarray:
+    """h·λ_max(P Gᵀ Λ G) of an adaptive rRNN graph, at its initial belief or at beliefs recorded in a run.
 
-    Read from the graph's units and edges alone — the error units'
-    precisions λ_j, the prediction edges (−M_jk), the state units' mean0 and
-    the covariance units' cov0 — so a backend can refuse a network whose
-    covariance update would be unstable from the first step, also for a graph
-    edited by hand.
+    Read from the graph's units and edges alone, as its covariance
+    propagation holds them (:func:`graph_observation_model`), so a backend
+    can refuse a network whose covariance update would be unstable from the
+    first step and a decoder can check a run, also for a graph edited by hand
+    or lesioned, whose other copies of M and λ may differ.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A valid adaptive rRNN graph.
+    step : float
+        The Euler step h (s).
+    mean : array_like, shape (..., N), optional
+        Posterior means (G = M diag φ'(μ)); default: the state units' ``mean0``.
+    cov : array_like, shape (..., N, N), optional
+        Covariances P, given with ``mean``; default: the covariance units' ``cov0``.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+        A float at the initial belief; one factor per recorded belief otherwise.
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> from rrnn_net.graph import compile_rrnn
+    >>> model = GenerativeRNN.oscillator(3, 2, seed=0)
+    >>> cov0 = 0.01 * np.eye(3)
+    >>> bool(np.isclose(graph_riccati_euler_factor(compile_rrnn(model, cov0=cov0), model.step),
+    ...                 riccati_euler_factor(model, np.zeros(3), cov0)))
+    True
+    """
+    readout, precision = graph_observation_model(graph)
+    initial = mean is None
+    if initial:
+        n = graph.graph["n_hidden"]
+        mean, cov = np.zeros(n), np.zeros((n, n))
+        for _, attributes in graph.nodes(data=True):
+            if attributes["kind"] == "state":
+                mean[attributes["index"]] = attributes["mean0"]
+            elif attributes["kind"] == "covariance":
+                cov[attributes["row"], attributes["col"]] = attributes["cov0"]
+    mean, cov = np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
+    slope = 1.0 - np.tanh(mean) ** 2 if graph.graph["activation"] == "tanh" else np.ones_like(mean)
+    # A negative precision (an edited sign) grows P instead of shrinking it: no Euler limit from that channel.
+    weighted_jacobian = np.sqrt(np.clip(precision, 0.0, None))[:, None] * readout * slope[..., None, :]
+    symmetric = weighted_jacobian @ ((cov + cov.mT) / 2) @ weighted_jacobian.mT  # (..., m, m)
+    factor = step * np.linalg.eigvalsh(symmetric)[..., -1]
+    return float(factor) if initial else factor
+
+
+def graph_observation_model(graph) -> tuple[np.ndarray, np.ndarray]:
+    """The M (m, N) and λ (m,) of the quadratic term P Gᵀ Λ G P as an adaptive graph's covariance units compute it.
+
+    That term runs through the scaled-covariance, projection and quadratic
+    units, not through the prediction edges and error units (which hold the
+    likelihood's copies of M and λ), so after an edit or a lesion it is
+    these copies that decide forward Euler's stability. Every weight and
+    unit gain on the way is folded in: M_jl is the projection weight times
+    the scaled-covariance unit's gain, slope and covariance-read weights
+    (they scale D P, which the term holds twice, as it holds M), times the
+    projection unit's gain and gate weight; λ_j is the quadratic unit's
+    gain times its factor weights and its negated out-edge weight. Where the
+    copies over the other indices (k, or i and k) differ, their mean is
+    taken, so the factor is then an estimate; for a compiled graph, or one
+    whose connection classes were scaled as wholes, it is exact.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A valid adaptive rRNN graph.
+
+    Returns
+    -------
+    readout : ndarray, shape (m, N)
+    precision : ndarray, shape (m,)
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> from rrnn_net.graph import compile_rrnn
+    >>> model = GenerativeRNN.oscillator(3, 2, seed=0)
+    >>> readout, precision = graph_observation_model(compile_rrnn(model))
+    >>> bool(np.allclose(readout, model.M))
+    True
+    >>> bool(np.allclose(precision, 1 / (np.diag(model.R) * model.sample_interval)))
+    True
     """
     n, m = graph.graph["n_hidden"], graph.graph["n_obs"]
-    mean0, precision, cov0, readout = np.zeros(n), np.zeros(m), np.zeros((n, n)), np.zeros((m, n))
+    unit_gain = {"scaled_covariance": np.zeros((n, n)), "projection": np.zeros((m, n)),
+                 "quadratic": np.zeros((m, n, n))}
+    # Per edge kind, the weight it puts on each unit it feeds (absent edges: 0).
+    weights = {"slope": np.zeros((n, n)), "covariance_read": np.zeros((n, n)), "gate": np.zeros((m, n)),
+               "projection": np.zeros((m, n, n)), "quadratic": np.zeros((m, n, n))}
+    factor_a, factor_b = np.zeros((m, n, n)), np.zeros((m, n, n))
+    nodes = graph.nodes
     for _, attributes in graph.nodes(data=True):
-        if attributes["kind"] == "state":
-            mean0[attributes["index"]] = attributes["mean0"]
-        elif attributes["kind"] == "error":
-            precision[attributes["index"]] = attributes["precision"]
-        elif attributes["kind"] == "covariance":
-            cov0[attributes["row"], attributes["col"]] = attributes["cov0"]
+        if attributes["kind"] in unit_gain:
+            unit_gain[attributes["kind"]][_indices(attributes)] = attributes["gain"]
     for source, target, attributes in graph.edges(data=True):
-        if attributes["kind"] == "prediction":
-            readout[graph.nodes[target]["index"], graph.nodes[source]["index"]] -= attributes["weight"]
-    slope = 1.0 - np.tanh(mean0) ** 2 if graph.graph["activation"] == "tanh" else np.ones(n)
-    weighted_jacobian = np.sqrt(precision)[:, None] * readout * slope
-    symmetric = weighted_jacobian @ (cov0 + cov0.T) / 2 @ weighted_jacobian.T
-    return float(step * np.linalg.eigvalsh(symmetric)[-1])
+        kind, weight, into = attributes["kind"], attributes["weight"], nodes[target]
+        if kind in ("slope", "gate") or (kind == "covariance_read" and into["kind"] == "scaled_covariance"):
+            weights[kind][into["row"], into["col"]] = weight
+        elif kind == "projection":
+            weights[kind][into["row"], nodes[source]["row"], into["col"]] = weight  # (j, l, k)
+        elif kind == "quadratic":
+            weights[kind][_indices(nodes[source])] = -weight
+        elif kind == "quadratic_factor":
+            # (A + AB)(B + AB): port 1 feeds A, port 2 B, port 3 both.
+            if attributes["port"] in (1, 3):
+                factor_a[_indices(into)] += weight
+            if attributes["port"] in (2, 3):
+                factor_b[_indices(into)] += weight
+    scaled = unit_gain["scaled_covariance"] * weights["slope"] * weights["covariance_read"]  # (l, k)
+    readout = np.mean(weights["projection"] * scaled[None], axis=2)
+    readout *= np.mean(unit_gain["projection"] * weights["gate"], axis=1)[:, None]
+    precision = np.mean(unit_gain["quadratic"] * weights["quadratic"] * factor_a * factor_b, axis=(1, 2))
+    return readout, precision
+
+
+def _indices(attributes) -> tuple[int, ...]:
+    """A product unit's indices: (row, col), or (obs, row, col) of a quadratic unit."""
+    return tuple(attributes[name] for name in ("obs", "row", "col") if name in attributes)

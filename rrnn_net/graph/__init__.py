@@ -14,9 +14,11 @@ True
 """
 
 from .compile import compile_baseline, compile_rrnn
+from .consistency import Consistency, consistency
 from .inspect import GraphSummary, summarize, to_matrices, to_model
 from .io import load_graph, save_graph
 from .kinds import EDGE_KINDS, NODE_KINDS, EdgeKind, NodeKind, register_edge_kind, register_node_kind
+from .lesion import LesionError, lesion
 from .schema import (
     SCHEMA_VERSION,
     GraphSchemaError,
@@ -39,13 +41,17 @@ __all__ = [
     "EDGE_KINDS",
     "NODE_KINDS",
     "SCHEMA_VERSION",
+    "Consistency",
     "GraphSchemaError",
     "EdgeKind",
     "GraphSummary",
+    "LesionError",
     "NodeKind",
     "compile_baseline",
     "compile_rrnn",
+    "consistency",
     "draw",
+    "lesion",
     "load_graph",
     "locality_violations",
     "node_id",

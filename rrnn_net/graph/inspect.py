@@ -4,8 +4,9 @@
 matrices back from node and edge attributes and checks that every copy of a
 parameter the graph holds (W on recurrent and on drift edges, M on prediction,
 feedback and projection edges, λ on error and quadratic units, τ on every
-unit) agrees exactly, so a graph that passes it computes the filter it claims.
-:func:`~rrnn_net.graph.draw` (the picture) lives in :mod:`rrnn_net.graph.drawing`.
+unit) agrees (:func:`~rrnn_net.graph.consistency`), so a graph that
+passes it computes the filter it claims. :func:`~rrnn_net.graph.draw` (the
+picture) lives in :mod:`rrnn_net.graph.drawing`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import networkx as nx
 import numpy as np
 
 from ..model import GenerativeRNN
+from .consistency import Consistency, consistency
 from .kinds import EDGE_KINDS, NODE_KINDS
-from .schema import GraphSchemaError, locality_violations, validate_graph
+from .schema import GraphSchemaError, locality_violations
 
 __all__ = ["GraphSummary", "summarize", "to_matrices", "to_model"]
 
@@ -39,6 +41,8 @@ class GraphSummary:
         (minimum, mean, maximum) degree per node kind.
     n_product_units : int
         Multiplicative (sigma-pi) units: scaled_covariance, projection (gated), quadratic, gain_product.
+    consistency : Consistency
+        Whether the redundant copies of the parameters agree (:func:`~rrnn_net.graph.consistency`).
     locality_violations : list of str
         Nodes whose in-edges do not match their kind's template inputs; empty
         when every node's inputs come only through allowed in-edges.
@@ -50,6 +54,7 @@ class GraphSummary:
     in_degree: dict[str, tuple[int, float, int]]
     out_degree: dict[str, tuple[int, float, int]]
     n_product_units: int
+    consistency: Consistency
     locality_violations: list[str] = field(default_factory=list)
 
     @property
@@ -83,6 +88,7 @@ class GraphSummary:
         locality = "ok" if self.is_local else f"{len(self.locality_violations)} violation(s): " + "; ".join(
             self.locality_violations[:3])
         lines.append(f"  locality: {locality}")
+        lines.append(f"  consistency: {self.consistency.headline}")
         return "\n".join(lines)
 
 
@@ -92,7 +98,7 @@ def _degree_text(stats: tuple[int, float, int]) -> str:
 
 
 def summarize(G: nx.DiGraph) -> GraphSummary:
-    """Counts per node and edge kind, degree statistics, product units and the locality check.
+    """Counts per node and edge kind, degree statistics, product units, the locality and the consistency check.
 
     Parameters
     ----------
@@ -108,10 +114,10 @@ def summarize(G: nx.DiGraph) -> GraphSummary:
     >>> from rrnn_net import GenerativeRNN
     >>> from rrnn_net.graph import compile_rrnn
     >>> summary = summarize(compile_rrnn(GenerativeRNN.oscillator(3, 2, seed=0)))
-    >>> summary.node_counts["covariance"], summary.n_product_units, summary.is_local
-    (9, 42, True)
+    >>> summary.node_counts["covariance"], summary.n_product_units, summary.is_local, summary.consistency.is_exact
+    (9, 42, True, True)
     """
-    validate_graph(G)
+    report = consistency(G)  # validates G
     kinds = nx.get_node_attributes(G, "kind")
     present = Counter(kinds.values())
     node_counts = {kind: present[kind] for kind in NODE_KINDS if kind in present}
@@ -127,6 +133,7 @@ def summarize(G: nx.DiGraph) -> GraphSummary:
         in_degree={kind: _stats(in_degrees[kind]) for kind in node_counts},
         out_degree={kind: _stats(out_degrees[kind]) for kind in node_counts},
         n_product_units=sum(count for kind, count in present.items() if NODE_KINDS[kind].product),
+        consistency=report,
         locality_violations=locality_violations(G),
     )
 
@@ -136,9 +143,6 @@ def _stats(values: list[int]) -> tuple[int, float, int]:
 
 
 # --------------------------------------------------------------- matrices
-_UNIT_GAIN_KINDS = ("scaled_covariance", "projection", "gain_product")
-
-
 def to_matrices(G: nx.DiGraph) -> dict:
     """Recover the model's matrices from a compiled graph: the inverse of the compiler.
 
@@ -146,7 +150,8 @@ def to_matrices(G: nx.DiGraph) -> dict:
     ----------
     G : networkx.DiGraph
         A graph from :func:`~rrnn_net.graph.compile_rrnn` or
-        :func:`~rrnn_net.graph.compile_baseline` (or a file of one).
+        :func:`~rrnn_net.graph.compile_baseline` (or a file of one), edited
+        only in ways some model expresses.
 
     Returns
     -------
@@ -156,17 +161,19 @@ def to_matrices(G: nx.DiGraph) -> dict:
         ``substeps`` (round(Δ/h)). An rRNN adds ``W`` (N, N), ``M`` (m, N),
         ``b`` (N,), ``c`` (m,), ``mean0`` (N,), ``precision`` (m,) and ``R``
         (m, m) diagonal with λ_j = 1/(R_jj Δ); the adaptive form adds
-        ``feedback`` (N, m) = Mᵀ, ``drift`` (N, N) = W/τ read off the drift
-        edges (the merged diagonal edges halved), ``Q`` (N, N) and ``cov0``
-        (N, N); the fixed form adds ``K`` (N, m). A baseline gives ``W``,
-        ``U`` (N, n_input), ``C`` (n_output, N), ``b``, ``d``, ``x0``.
-        An edge that is absent contributes a zero.
+        ``feedback`` (N, m) = Mᵀ, ``drift`` (N, N) = W/τ (which the drift
+        edges hold, to rounding), ``Q`` (N, N) and ``cov0`` (N, N); the fixed form adds
+        ``K`` (N, m). A baseline gives ``W``, ``U`` (N, n_input), ``C``
+        (n_output, N), ``b``, ``d``, ``x0``. An edge that is absent
+        contributes a zero.
 
     Raises
     ------
     GraphSchemaError
         If the graph is invalid, or copies of one parameter disagree, or a
-        weight fixed by the equations (e.g. a sensory edge's 1) differs.
+        weight fixed by the equations (e.g. a sensory edge's 1) differs: such
+        a graph still runs, but no model has it as its filter;
+        :func:`~rrnn_net.graph.consistency` lists every disagreeing entry.
 
     Examples
     --------
@@ -177,19 +184,27 @@ def to_matrices(G: nx.DiGraph) -> dict:
     >>> bool(np.array_equal(matrices["W"], model.W)), matrices["feedback"].shape
     (True, (3, 2))
     """
-    validate_graph(G)
-    _check_constant_weights(G)
+    report = consistency(G)  # validates G
+    if not report.is_exact:
+        more = f" (and {len(report.mismatches) - 1} more)" if len(report.mismatches) > 1 else ""
+        raise GraphSchemaError(f"copies of the graph's parameters disagree, so it is no model's exact filter: "
+                               f"{report.mismatches[0]}{more}; rrnn_net.graph.consistency(G) lists them and what "
+                               f"they change")
     graph = G.graph
     step = graph["integration_step"]
     result = {"graph_type": graph["graph_type"], "gain_mode": graph["gain_mode"], "activation": graph["activation"],
-              "tau": _common_tau(G), "sample_interval": graph["sample_interval"], "step": step,
+              "tau": graph["tau"], "sample_interval": graph["sample_interval"], "step": step,
               "substeps": round(graph["sample_interval"] / step)}
     if graph["graph_type"] == "baseline":
         result.update(_baseline_matrices(G))
     else:
         result.update(_filter_matrices(G))
         if graph["gain_mode"] == "adaptive":
-            result.update(_covariance_matrices(G, result))
+            n = graph["n_hidden"]
+            # The copies agree exactly (checked above), so they are the reference copies' values.
+            result.update({"feedback": result["M"].T.copy(), "drift": result["W"] / graph["tau"],
+                           "Q": _node_matrix(G, "covariance", "process_noise", n),
+                           "cov0": _node_matrix(G, "covariance", "cov0", n)})
         else:
             result["K"] = _edge_matrix(G, "fixed_gain", (graph["n_hidden"], graph["n_obs"]))
     return result
@@ -231,27 +246,6 @@ def to_model(G: nx.DiGraph) -> GenerativeRNN:
                                                               "substeps", "activation")})
 
 
-def _check_constant_weights(G: nx.DiGraph) -> None:
-    for source, target, attributes in G.edges(data=True):
-        # A weight the equations fix (EdgeKind.constant_weight): any other value computes something else.
-        expected = EDGE_KINDS[attributes["kind"]].constant_weight
-        if expected is not None and attributes["weight"] != expected:
-            raise GraphSchemaError(f"edge {source!r} -> {target!r}: a {attributes['kind']!r} edge has weight "
-                                   f"{expected!r} in the filter, got {attributes['weight']!r}")
-    for node, attributes in G.nodes(data=True):
-        if attributes["kind"] in _UNIT_GAIN_KINDS and attributes["gain"] != 1.0:
-            raise GraphSchemaError(f"node {node!r}: a {attributes['kind']!r} unit has gain 1.0, "
-                                   f"got {attributes['gain']!r}")
-
-
-def _common_tau(G: nx.DiGraph) -> float:
-    tau = G.graph["tau"]
-    for node, value in G.nodes(data="tau"):
-        if value is not None and value != tau:
-            raise GraphSchemaError(f"node {node!r}: tau {value!r} differs from the graph's tau {tau!r}")
-    return tau
-
-
 def _node_vector(G: nx.DiGraph, kind: str, attribute: str, size: int) -> np.ndarray:
     vector = np.zeros(size)
     for _, data in G.nodes(data=True):
@@ -277,34 +271,17 @@ def _by_index(source: dict, target: dict) -> tuple[int, int, float]:
 
 
 def _edge_matrix(G: nx.DiGraph, kind: str, shape: tuple[int, int], entry: Entry = _by_index) -> np.ndarray:
-    """Matrix of the ``kind`` edges' weights; ``entry(source, target)`` gives (row, col, factor).
+    """Matrix of the ``kind`` edges' weights (one edge per entry); ``entry(source, target)`` gives (row, col, factor).
 
-    The value stored is ``factor × weight``. Several edges may land on one
-    entry (M_jl sits on the projection edge from (l, k) for every k); they
-    must agree exactly.
+    The value stored is ``factor × weight``.
     """
     matrix = np.zeros(shape)
-    seen = np.zeros(shape, dtype=bool)
     nodes = G.nodes
     for source, target, attributes in G.edges(data=True):
-        if attributes["kind"] != kind:
-            continue
-        row, col, factor = entry(nodes[source], nodes[target])
-        value = factor * attributes["weight"]
-        if seen[row, col] and matrix[row, col] != value:
-            raise GraphSchemaError(f"edge {source!r} -> {target!r}: {kind!r} weight {attributes['weight']!r} "
-                                   f"disagrees with another copy of entry ({row}, {col})")
-        matrix[row, col], seen[row, col] = value, True
+        if attributes["kind"] == kind:
+            row, col, factor = entry(nodes[source], nodes[target])
+            matrix[row, col] = factor * attributes["weight"]
     return matrix
-
-
-def _drift_entry(source: dict, target: dict) -> tuple[int, int, float]:
-    """Undo the drift wiring: source (l, c) -> covariance (i, k) carries W_il/τ if c = k ≠ i (F P),
-    W_kl/τ if c = i ≠ k (P Fᵀ), and the merged 2 W_il/τ if i = k."""
-    row, col, through = target["row"], target["col"], source["row"]
-    if row == col:
-        return row, through, 0.5
-    return (row, through, 1.0) if source["col"] == col else (col, through, 1.0)
 
 
 def _filter_matrices(G: nx.DiGraph) -> dict:
@@ -336,27 +313,6 @@ def _noise_from_precision(precision: np.ndarray, sample_interval: float) -> np.n
     still_wrong = 1.0 / (noise * sample_interval) != precision
     noise[still_wrong] = naive[still_wrong]
     return noise
-
-
-def _covariance_matrices(G: nx.DiGraph, matrices: dict) -> dict:
-    n, m = G.graph["n_hidden"], G.graph["n_obs"]
-    M, W, tau = matrices["M"], matrices["W"], matrices["tau"]
-    feedback = _edge_matrix(G, "feedback", (n, m))
-    projection = _edge_matrix(G, "projection", (m, n), lambda s, t: (t["row"], s["row"], 1.0))
-    drift = _edge_matrix(G, "drift", (n, n), _drift_entry)
-    for name, value, expected in (("feedback", feedback, M.T), ("projection", projection, M),
-                                  ("drift", drift, W / tau)):
-        if not np.array_equal(value, expected):
-            raise GraphSchemaError(f"{name} edges disagree with the recurrent/prediction edges "
-                                   f"(max difference {np.max(np.abs(value - expected)):.3g})")
-    quadratic_gain = np.zeros((m, n, n))
-    for _, data in G.nodes(data=True):
-        if data["kind"] == "quadratic":
-            quadratic_gain[data["obs"], data["row"], data["col"]] = data["gain"]
-    if not np.array_equal(quadratic_gain, np.broadcast_to(matrices["precision"][:, None, None], (m, n, n))):
-        raise GraphSchemaError("quadratic units' gains disagree with the error units' precisions")
-    return {"feedback": feedback, "drift": drift, "Q": _node_matrix(G, "covariance", "process_noise", n),
-            "cov0": _node_matrix(G, "covariance", "cov0", n)}
 
 
 def _baseline_matrices(G: nx.DiGraph) -> dict:

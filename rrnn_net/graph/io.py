@@ -5,13 +5,30 @@ output is byte-reproducible (no dependence on whether lxml is installed),
 floats are written with ``repr`` (the shortest string that parses back to the
 same float64, so round trips are bit-for-bit) and every attribute keeps one
 type (ints stay ints, numpy scalars become Python scalars). Reading is strict:
-anything outside the schema — malformed XML or JSON, a DOCTYPE, key defaults,
-parallel edges, duplicated ids, unknown keys, wrong types — raises
+anything outside the schema — malformed XML or JSON, a DOCTYPE or entity
+declaration (in any encoding), key defaults, parallel edges, duplicated ids,
+unknown keys, wrong types — raises
 :class:`~rrnn_net.graph.schema.GraphSchemaError`, never a raw parser error.
 
 The GraphML is plain GraphML (typed ``<key>`` declarations, ``<data>``
-values), readable by Gephi, Cytoscape, yEd and ``networkx.read_graphml``; the
-JSON is the ``networkx.node_link_data(G, edges="edges")`` layout.
+values), readable by Gephi, Cytoscape, yEd and ``networkx.read_graphml``; each
+node also carries a readable ``label`` (``μ₀``, ``P₀₁``) and its kind's colour
+(``r``, ``g``, ``b`` for Gephi, ``color`` for Cytoscape and yEd), see
+:mod:`rrnn_net.graph.presentation`. The JSON is the
+``networkx.node_link_data(G, edges="edges")`` layout of the computational
+graph alone.
+
+Files re-saved by graph tools load too: by default :func:`load_graph` drops
+the presentation attributes the tools add (positions, sizes, colours, labels,
+selection flags, tool ids; yEd's graphics keys, whose content is never read)
+and names nodes a tool renumbered by their kind and indices, so the loaded
+graph is exactly the computational graph and validates; anything else a tool
+leaves in the file is refused as above. ``presentation="refuse"`` accepts
+only the labels and colours :func:`save_graph` writes. There is no
+``"keep"``: a validated graph holds the schema's attributes only (that is
+what keeps free text out of the backends), so presentation kept in the graph
+would make it invalid; read the file with ``networkx.read_graphml`` to get at
+a tool's layout.
 
 Examples
 --------
@@ -29,6 +46,7 @@ True
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import re
@@ -42,6 +60,7 @@ from xml.sax.saxutils import escape, quoteattr
 import networkx as nx
 
 from .kinds import NODE_KINDS
+from .presentation import POLICIES, PRESENTATION_ATTRIBUTES, node_presentation, strip_presentation
 from .schema import GRAPH_ATTRIBUTES, GraphSchemaError, validate_graph
 
 __all__ = ["FORMATS", "canonical_graph", "graph_from_bytes", "graph_to_bytes", "load_graph", "save_graph"]
@@ -55,8 +74,20 @@ _GRAPHML_HEADER = (
     f"xsi:schemaLocation=\"{_GRAPHML_NS} {_GRAPHML_NS}/1.0/graphml.xsd\">\n"
 )
 _XML_TYPES = {int: "long", float: "double", str: "string"}
-_XML_PARSERS = {"long": int, "int": int, "double": float, "float": float, "string": str}
+_XML_PARSERS = {"long": int, "int": int, "double": float, "float": float, "string": str, "boolean": bool}
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+# Doubles without fraction or exponent below 2**53 are exact integers (igraph writes every number as a double).
+_EXACT_INTEGER_LIMIT = 2.0**53
+# yEd's keys for drawing instructions (<y:ShapeNode>, ...) and resources: no attr.name, content never read.
+_FOREIGN_KEY = "yfiles.type"
+_FOREIGN_SCOPES = frozenset({"graph", "node", "edge", "graphml", "port"})
+_XML_SPACE = frozenset({"{http://www.w3.org/XML/1998/namespace}space"})  # yEd's whitespace hint on <data>
+# A byte order mark fixes the encoding; without one, the XML declaration may name an ASCII-compatible one.
+_BYTE_ORDER_MARKS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_DECLARED_ENCODING = re.compile(rb"<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]*)[\"']")
+_ASCII_COMPATIBLE = frozenset({"utf-8", "ascii", "iso8859-1"})
 _SCOPE_PREFIX = {"graph": "g", "node": "n", "edge": "e"}
+_PRESENTATION_KEYS = {("node", name) for name in PRESENTATION_ATTRIBUTES}
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _JSON_TOP_LEVEL = ("directed", "multigraph", "graph", "nodes", "edges")
 
@@ -92,8 +123,8 @@ def save_graph(G: nx.DiGraph, path_or_file: Source, *, format: str | None = None
         path_or_file.write(data)
 
 
-def load_graph(path_or_file: Source, *, format: str | None = None) -> nx.DiGraph:
-    """Read and validate a graph written by :func:`save_graph` (or any schema-conforming file).
+def load_graph(path_or_file: Source, *, format: str | None = None, presentation: str = "ignore") -> nx.DiGraph:
+    """Read and validate a graph written by :func:`save_graph`, or re-saved by a graph tool.
 
     Parameters
     ----------
@@ -101,11 +132,20 @@ def load_graph(path_or_file: Source, *, format: str | None = None) -> nx.DiGraph
         Source; a path's suffix picks the format.
     format : {"graphml", "json"}, optional
         Required for file objects; overrides the suffix of a path.
+    presentation : {"ignore", "refuse"}
+        ``"ignore"`` (default): drop presentation attributes
+        (:data:`~rrnn_net.graph.presentation.PRESENTATION_ATTRIBUTES` — positions,
+        sizes, colours, labels, ... — wherever the schema does not use the
+        name) and yEd's graphics, and name nodes a tool renumbered (igraph's
+        and yEd's ``n0``, Cytoscape's SUIDs) by their kind and indices.
+        ``"refuse"``: accept only the labels and colours :func:`save_graph`
+        writes, and nothing a tool adds.
 
     Returns
     -------
     networkx.DiGraph
-        A valid graph whose attributes equal (bit-for-bit) those saved.
+        A valid graph holding the computational attributes only; for a file
+        written by :func:`save_graph`, equal (bit-for-bit) to the graph saved.
 
     Raises
     ------
@@ -114,13 +154,22 @@ def load_graph(path_or_file: Source, *, format: str | None = None) -> nx.DiGraph
         element, node or edge.
     OSError
         If the file cannot be read.
+
+    Notes
+    -----
+    Graph tools are not lossless: Gephi and Cytoscape drop graph-level
+    attributes when they export GraphML (such a file fails validation for its
+    missing ``schema_version``), Gephi reads edge weights as 32-bit floats and
+    igraph writes numbers with 15 significant digits. A file that loads is
+    valid, but check that its numbers are the ones you meant.
     """
     file_format = _format_of(path_or_file, format)
     if isinstance(path_or_file, (str, Path)):
         data = Path(path_or_file).read_bytes()
     else:
         data = path_or_file.read()
-    return graph_from_bytes(data.encode("utf-8") if isinstance(data, str) else data, file_format)
+    return graph_from_bytes(data.encode("utf-8") if isinstance(data, str) else data, file_format,
+                            presentation=presentation)
 
 
 def graph_to_bytes(G: nx.DiGraph, format: str) -> bytes:
@@ -131,10 +180,16 @@ def graph_to_bytes(G: nx.DiGraph, format: str) -> bytes:
     return writer(canonical).encode("utf-8")
 
 
-def graph_from_bytes(data: bytes, format: str) -> nx.DiGraph:
-    """Parse and validate UTF-8 bytes in ``format`` ("graphml" or "json")."""
-    reader = {"graphml": _parse_graphml, "json": _parse_json}[_checked_format(format)]
-    G = canonical_graph(reader(data))
+def graph_from_bytes(data: bytes, format: str, *, presentation: str = "ignore") -> nx.DiGraph:
+    """Parse and validate bytes in ``format`` ("graphml" or "json"); ``presentation`` as in :func:`load_graph`.
+
+    JSON is UTF-8; GraphML is decoded as its byte order mark or XML declaration says (UTF-8 by default).
+    """
+    file_format = _checked_format(format)
+    if presentation not in POLICIES:
+        raise GraphSchemaError(f"unknown presentation policy {presentation!r}; expected one of {list(POLICIES)}")
+    parsed = _parse_graphml(data, presentation == "ignore") if file_format == "graphml" else _parse_json(data)
+    G = canonical_graph(strip_presentation(parsed, presentation))
     validate_graph(G)
     return G
 
@@ -202,15 +257,18 @@ def _graphml_text(G: nx.DiGraph) -> str:
     body += _data_lines(G.graph, "graph", keys, "    ")
     for node, attributes in G.nodes(data=True):
         body.append(f"    <node id={quoteattr(node)}>\n")
-        body += _data_lines(attributes, "node", keys, "      ")
+        # Label and colour for graph tools, after the numbers; load_graph drops them again.
+        body += _data_lines({**attributes, **node_presentation(attributes)}, "node", keys, "      ")
         body.append("    </node>\n")
     for source, target, attributes in G.edges(data=True):
         body.append(f"    <edge source={quoteattr(source)} target={quoteattr(target)}>\n")
         body += _data_lines(attributes, "edge", keys, "      ")
         body.append("    </edge>\n")
     body.append("  </graph>\n</graphml>\n")
+    # Presentation keys last, so the header lists the schema's attributes first.
     declarations = [f"  <key id={quoteattr(_key_id(scope, name))} for=\"{scope}\" attr.name={quoteattr(name)} "
-                    f"attr.type=\"{xml_type}\"/>\n" for (scope, name), xml_type in keys.items()]
+                    f"attr.type=\"{xml_type}\"/>\n"
+                    for (scope, name), xml_type in sorted(keys.items(), key=lambda item: item[0] in _PRESENTATION_KEYS)]
     return _GRAPHML_HEADER + "".join(declarations) + "".join(body)
 
 
@@ -233,27 +291,55 @@ def _text(value) -> str:
 
 
 # -------------------------------------------------------- GraphML reader
-def _parse_graphml(data: bytes) -> nx.DiGraph:
+def _parse_graphml(data: bytes, lenient: bool) -> nx.DiGraph:
+    """Parse GraphML; ``lenient`` also accepts yEd's graphics keys and their data (never read)."""
+    text = _xml_text(data)
     # Entities are the one XML feature that can blow up or reach outside the file; schema files never need them.
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    # The check runs on the decoded text that expat parses, so no encoding can hide a declaration from it.
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise GraphSchemaError("GraphML: DOCTYPE and entity declarations are not allowed")
     try:
-        root = ElementTree.fromstring(data)
+        root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         raise GraphSchemaError(f"GraphML: not well-formed XML ({exc})") from None
     if _tag(root) != "graphml":
         raise GraphSchemaError(f"GraphML: root element must be <graphml>, got <{_tag(root)}>")
     keys, graphs = {}, []
     for child in root:
-        if _tag(child) == "key":
-            _read_key(child, keys)
-        elif _tag(child) == "graph":
+        tag = _tag(child)
+        if tag == "key":
+            _read_key(child, keys, lenient)
+        elif tag == "graph":
             graphs.append(child)
+        elif tag == "data":  # only a foreign key (yEd's resources) may be declared for <graphml>
+            _read_data(child, keys, "graphml", {}, "<graphml>")
         else:
-            raise GraphSchemaError(f"GraphML: unexpected element <{_tag(child)}> in <graphml>")
+            raise GraphSchemaError(f"GraphML: unexpected element <{tag}> in <graphml>")
     if len(graphs) != 1:
         raise GraphSchemaError(f"GraphML: expected exactly one <graph>, found {len(graphs)}")
     return _read_graph(graphs[0], keys)
+
+
+def _xml_text(data: bytes) -> str:
+    """The document decoded as its byte order mark (UTF-8, UTF-16) or XML declaration says, else as UTF-8."""
+    codec = next((codec for mark, codec in _BYTE_ORDER_MARKS if data.startswith(mark)), None)
+    if codec is None:
+        declared = _DECLARED_ENCODING.match(data)
+        codec = "utf-8"
+        if declared:
+            name = declared.group(1).decode("ascii")
+            try:
+                codec = codecs.lookup(name).name
+            except LookupError:
+                codec = name
+            if codec not in _ASCII_COMPATIBLE:
+                raise GraphSchemaError(f"GraphML: encoding {name!r} is not supported; use UTF-8 (or UTF-16 with a "
+                                       "byte order mark)")
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise GraphSchemaError(f"GraphML: not well-formed XML (not {codec}: {exc.reason} at byte {exc.start})"
+                               ) from None
 
 
 def _tag(element: ElementTree.Element) -> str:
@@ -264,13 +350,16 @@ def _tag(element: ElementTree.Element) -> str:
     return local
 
 
-def _read_key(element: ElementTree.Element, keys: dict) -> None:
-    _require_attributes(element, {"id", "for", "attr.name", "attr.type"}, "<key>")
+def _read_key(element: ElementTree.Element, keys: dict, lenient: bool) -> None:
     key_id, scope = element.get("id"), element.get("for")
-    name, xml_type = element.get("attr.name"), element.get("attr.type")
     where = f"GraphML <key id={key_id!r}>"
     if key_id in keys:
         raise GraphSchemaError(f"{where}: declared twice")
+    if _FOREIGN_KEY in element.attrib:
+        _read_foreign_key(element, keys, lenient, where)
+        return
+    _require_attributes(element, {"id", "for", "attr.name", "attr.type"}, "<key>")
+    name, xml_type = element.get("attr.name"), element.get("attr.type")
     if scope not in _SCOPE_PREFIX:
         raise GraphSchemaError(f"{where}: for={scope!r} must be 'graph', 'node' or 'edge'")
     if xml_type not in _XML_PARSERS:
@@ -280,6 +369,20 @@ def _read_key(element: ElementTree.Element, keys: dict) -> None:
     if any((other_scope, other_name) == (scope, name) for other_scope, other_name, _ in keys.values()):
         raise GraphSchemaError(f"{where}: a second key for the {scope} attribute {name!r}")
     keys[key_id] = (scope, name, xml_type)
+
+
+def _read_foreign_key(element: ElementTree.Element, keys: dict, lenient: bool, where: str) -> None:
+    """A yEd graphics or resources key: its data are drawing instructions, skipped unread (name None)."""
+    if not lenient:
+        raise GraphSchemaError(f"{where}: yEd's {element.get(_FOREIGN_KEY)!r} key is presentation "
+                               "(refused with presentation='refuse')")
+    _require_attributes(element, {"id", "for", _FOREIGN_KEY}, "<key>")
+    scope = element.get("for")
+    if scope not in _FOREIGN_SCOPES:
+        raise GraphSchemaError(f"{where}: for={scope!r} must be one of {sorted(_FOREIGN_SCOPES)}")
+    if len(element):
+        raise GraphSchemaError(f"{where}: key defaults and other children are not allowed")
+    keys[element.get("id")] = (scope, None, None)
 
 
 def _require_attributes(element: ElementTree.Element, names: set[str], where: str,
@@ -343,13 +446,15 @@ def _read_edge(element: ElementTree.Element, keys: dict, G: nx.DiGraph) -> None:
 
 
 def _read_data(element: ElementTree.Element, keys: dict, scope: str, into: dict, where: str) -> None:
-    _require_attributes(element, {"key"}, f"{where} <data>")
+    _require_attributes(element, {"key"}, f"{where} <data>", _XML_SPACE)
     key_id = element.get("key")
     if key_id not in keys or keys[key_id][0] != scope:
         raise GraphSchemaError(f"GraphML {where}: <data key={key_id!r}> has no {scope} key declaration")
+    _, name, xml_type = keys[key_id]
+    if name is None:  # drawing instructions of a foreign key
+        return
     if len(element):
         raise GraphSchemaError(f"GraphML {where}: <data key={key_id!r}> must hold text only")
-    _, name, xml_type = keys[key_id]
     if name in into:
         raise GraphSchemaError(f"GraphML {where}: attribute {name!r} given twice")
     into[name] = _parse_value(element.text or "", xml_type, f"GraphML {where}: attribute {name!r}")
@@ -360,13 +465,21 @@ def _parse_value(text: str, xml_type: str, where: str):
         return text
     text = text.strip()
     try:
+        if _XML_PARSERS[xml_type] is bool:
+            return _BOOLEANS[text.lower()]
         if _XML_PARSERS[xml_type] is int:
             if not _INTEGER_TEXT.fullmatch(text):
                 raise ValueError("not an integer")
             return int(text)
-        return float(text)
-    except ValueError:
+        value = float(text)
+    except (ValueError, KeyError):
         raise GraphSchemaError(f"{where}: {text[:40]!r} is not a valid {xml_type}") from None
+    # A double written without fraction or exponent is an integer (igraph writes indices so); canonical_graph
+    # makes it a float again where the schema wants one. save_graph always writes a '.' or an 'e' in a float,
+    # and a negative zero keeps its sign.
+    if _INTEGER_TEXT.fullmatch(text) and abs(value) < _EXACT_INTEGER_LIMIT and not (value == 0 and "-" in text):
+        return int(text)
+    return value
 
 
 # ----------------------------------------------------------------- JSON

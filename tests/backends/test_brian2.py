@@ -12,7 +12,8 @@ from rrnn_net import (
     ParameterError,
 )
 from rrnn_net.backends import MissingTemplateError, run_brian2
-from rrnn_net.backends.brian2_build import build_network
+from rrnn_net.backends.brian2_circuit import RRNNCircuit
+from rrnn_net.backends.brian2_targets import network_of
 from rrnn_net.backends.brian2_templates import TEMPLATES
 
 TOLERANCE = 1e-9
@@ -21,25 +22,26 @@ FIELDS = ("mean", "predicted_state", "predicted_obs", "prediction_error", "state
 
 # --------------------------------------------------------- network structure
 def test_built_network_has_no_network_operation_and_an_ordered_schedule(adaptive_graph, observations):
-    built = build_network(adaptive_graph, observations[:, :5])
-    objects = [item for obj in built.network.objects for item in (obj, *obj.contained_objects)]
+    circuit = RRNNCircuit(adaptive_graph, observations=observations[:, :5])
+    network = network_of(circuit)
+    objects = [item for obj in network.objects for item in (obj, *obj.contained_objects)]
     assert not any(isinstance(obj, NetworkOperation) for obj in objects)
-    assert len(built.groups) == 9 and all(obj.name for obj in objects)
-    entries = built.network.scheduling_summary().entries
+    assert len(circuit.groups) == 9 and all(obj.name.startswith("rrnn") for obj in objects)
+    entries = network.scheduling_summary().entries
     order = [entry.name for entry in entries]
     # The error-driven chain: ρ → ε (prediction) → e (feedback) → P u (back_error) → state (gain).
-    chain = ["prediction_state_to_error", "feedback_error_to_state", "back_error_state_to_gain_product_port2",
-             "gain_gain_product_to_state"]
+    chain = ["rrnn_prediction_state_to_error", "rrnn_feedback_error_to_state",
+             "rrnn_back_error_state_to_gain_product_port2", "rrnn_gain_gain_product_to_state"]
     positions = [next(p for p, name in enumerate(order) if name.startswith(prefix)) for prefix in chain]
     assert positions == sorted(positions)
     first_update = next(p for p, entry in enumerate(entries) if entry.type == "StateUpdater")
     assert max(positions) < first_update
     # A product unit stores P_ik u_k once its two factors have arrived; the gain synapses read that.
-    assert built.depends_on["gain_gain_product_to_state_summed_variable_I_gain_post"] == {
-        "gain_product_units_product_update"}
-    assert built.depends_on["gain_product_units_product_update"] == {
-        "back_error_state_to_gain_product_port2_summed_variable_factor_b_post",
-        "covariance_read_covariance_to_gain_product_port1_summed_variable_factor_a_post",
+    assert circuit.depends_on["rrnn_gain_gain_product_to_state_summed_variable_I_gain_post"] == {
+        "rrnn_gain_product_units_product_update"}
+    assert circuit.depends_on["rrnn_gain_product_units_product_update"] == {
+        "rrnn_back_error_state_to_gain_product_port2_summed_variable_factor_b_post",
+        "rrnn_covariance_read_covariance_to_gain_product_port1_summed_variable_factor_a_post",
     }
 
 

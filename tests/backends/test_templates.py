@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from brian2 import BrianLogger, get_dimensions, hertz, second
 
-from rrnn_net.backends.brian2_build import build_network
+from rrnn_net.backends.brian2_circuit import RRNNCircuit
 from rrnn_net.backends.brian2_templates import TEMPLATES as BRIAN2
 from rrnn_net.backends.layout import graph_layout
 from rrnn_net.backends.reference import TEMPLATES as REFERENCE
@@ -33,8 +33,7 @@ def brian2_groups(adaptive_graph, fixed_graph, observations):
     groups = {}
     for graph, y in ((adaptive_graph, observations[:, :3]), (fixed_graph, observations[:, :3]),
                      (baseline, np.zeros((1, 3, 2)))):
-        built = build_network(graph, y)
-        groups.update(built.groups)
+        groups.update(RRNNCircuit(graph, observations=y).groups)
     return groups
 
 

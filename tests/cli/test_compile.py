@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,23 @@ def test_info_prints_the_summary(capsys):
     assert rrnn_net.cli.main(["info", str(GRAPHS / "rrnn_adaptive.graphml")]) == 0
     out = capsys.readouterr().out
     assert "gain_mode=adaptive" in out and "locality: ok" in out and "drift" in out
+
+
+def test_info_accepts_a_file_re_saved_by_gephi(tmp_path, capsys):
+    # What Gephi adds to a saved file: its position and size keys, their data after each node's own, edge ids.
+    text = (GRAPHS / "baseline.graphml").read_text(encoding="utf-8")
+    keys = "".join(f'  <key attr.name="{name}" attr.type="float" for="node" id="{name}"/>\n' for name in "xy")
+    text = text.replace("  <graph ", keys + '  <key attr.name="size" attr.type="float" for="node" id="size"/>\n'
+                        "  <graph ", 1)
+    text = text.replace("    </node>", '      <data key="size">10.0</data>\n      <data key="x">-12.5</data>\n'
+                                      '      <data key="y">40.25</data>\n    </node>')
+    edge_ids = itertools.count()
+    text = re.sub("<edge ", lambda _: f'<edge id="{next(edge_ids)}" ', text)
+    path = tmp_path / "gephi.graphml"
+    path.write_text(text, encoding="utf-8")
+    assert rrnn_net.cli.main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "gain_mode=none" in out and "locality: ok" in out
 
 
 def test_info_reports_a_bad_file_as_an_error(tmp_path, capsys):

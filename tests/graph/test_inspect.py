@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rrnn_net.graph import compile_rrnn, summarize
 from rrnn_net.graph.examples import example_graphs
@@ -41,3 +42,15 @@ def test_fixed_and_baseline_summaries_have_no_product_units():
 def test_summary_text_reports_locality(model):
     text = str(summarize(compile_rrnn(model)))
     assert "locality: ok" in text and "quadratic_factor" in text and "72 multiplicative units" in text
+
+
+def test_summary_reports_consistency_and_to_matrices_points_to_it(model):
+    from rrnn_net.graph import GraphSchemaError, lesion, to_matrices
+
+    G = compile_rrnn(model)
+    summary = summarize(G)
+    assert summary.consistency.is_exact and "consistency: exact" in str(summary)
+    lesioned = lesion(G, edges="feedback", scale=0.5)
+    assert "consistency: inexact, 8 disagreeing entries" in str(summarize(lesioned))
+    with pytest.raises(GraphSchemaError, match=r"M\[0,0\]: prediction .* \(and 7 more\).*consistency\(G\)"):
+        to_matrices(lesioned)
