@@ -24,7 +24,7 @@ import numpy as np
 from ._validation import check_observations, positive_scalar
 from .errors import DecodeError, ParameterError
 from .filters import EKF, NOISE_MODES, UKF, ContinuousFilter, FilterResult, filter_in_chunks
-from .filters.stability import euler_safe_prior_variance, graph_riccati_euler_factor, riccati_euler_factor
+from .filters.stability import default_prior_variance, graph_riccati_euler_factor, riccati_euler_factor
 from .graph import compile_rrnn
 from .model import GenerativeRNN
 
@@ -81,8 +81,9 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         ``"brian2"`` for a graph.
     prior_variance : float, optional
         Variance c of the prior N(0, c·I) at t = 0. Default 1 for ukf/ekf;
-        for continuous/brian2 the broadest c that forward Euler integrates
-        stably (:func:`~rrnn_net.filters.stability.euler_safe_prior_variance`).
+        for continuous/brian2 1 or, where forward Euler would not integrate
+        that stably, the broadest c it does
+        (:func:`~rrnn_net.filters.stability.default_prior_variance`).
     gain_mode : {"adaptive", "fixed"}
         Network form compiled from a model for ``decoder="brian2"``; a graph
         keeps its own.
@@ -148,7 +149,7 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
     sample_interval = graph.graph["sample_interval"] if graph is not None else source.sample_interval
     if decoder != "brian2":
         model = source
-        variance = prior_variance or (euler_safe_prior_variance(model) if decoder == "continuous" else 1.0)
+        variance = prior_variance or (default_prior_variance(model) if decoder == "continuous" else 1.0)
         cov0 = variance * np.eye(model.n_hidden)
         if decoder == "continuous":
             factor = float(riccati_euler_factor(model, np.zeros(model.n_hidden), cov0))
@@ -176,7 +177,8 @@ def _check_graph(graph: nx.DiGraph, decoder: str, prior_variance: float | None) 
         raise DecodeError(f"a graph runs only as a Brian2 network (decoder 'brian2'), not {decoder}; "
                           "use the model for the numpy decoders")
     if prior_variance is not None:
-        raise DecodeError("a graph carries its own prior (mean0, cov0); recompile the model to change it")
+        raise DecodeError("a graph carries its own prior (mean0, cov0); recompile the model to change it "
+                          "(rrnn compile MODEL --prior-variance C)")
     if graph.graph["graph_type"] != "rrnn":
         raise DecodeError(f"the graph is a {graph.graph['graph_type']} graph, not a recognizing RNN")
 
@@ -188,7 +190,7 @@ def _compile_network(model: GenerativeRNN, gain_mode: str,
         if prior_variance is not None:
             raise DecodeError("a prior variance has no effect with a fixed gain (that network has no covariance)")
         return compile_rrnn(model, gain_mode="fixed"), None
-    variance = prior_variance or euler_safe_prior_variance(model)
+    variance = prior_variance or default_prior_variance(model)
     return compile_rrnn(model, gain_mode="adaptive", cov0=variance * np.eye(model.n_hidden)), variance
 
 
@@ -198,7 +200,8 @@ def _require_euler_stable(factor: float, step: float, variance: float | None) ->
         # The factor is linear in P, so factor 1 sits at variance / factor.
         prior, cure = ((f"the prior variance {variance:g}", f"a prior variance below {variance / factor:.3g}")
                        if variance is not None else
-                       ("the graph's prior covariance cov0", f"a cov0 more than {factor:.3g} times smaller"))
+                       ("the graph's prior covariance cov0", f"a cov0 more than {factor:.3g} times smaller "
+                        "(rrnn compile MODEL --prior-variance C)"))
         raise DecodeError(
             f"{prior} is too broad for forward Euler on the Riccati equation at step h = {step:g} s "
             f"(h·λ_max(P Gᵀ R_c⁻¹ G) = {factor:.3g} ≥ 1): use {cure}, or a model with more substeps")

@@ -9,6 +9,10 @@ Regenerate the committed example graphs (GraphML and JSON, byte-identical)::
 Compile a saved model (``GenerativeRNN.save``) into an adaptive-gain graph and draw it::
 
     rrnn compile model.npz --gain-mode adaptive --out model.graphml --draw
+
+An adaptive graph carries its prior on its covariance units: by default N(0, c·I)
+with c = 1, or less where the network's forward-Euler covariance update would be
+unstable (printed); ``--prior-variance C`` chooses another.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ import argparse
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 
+from .._validation import positive_scalar
+from ..errors import ParameterError, UnstableSettingError
+from ..filters.stability import default_prior_variance, euler_safe_prior_variance
 from ..graph import compile_rrnn, save_graph
 from ..graph.examples import EXAMPLES, example_graphs
 from ..graph.io import FORMATS
@@ -43,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--gain-mode", "--gain", dest="gain_mode", choices=["adaptive", "fixed"], default="adaptive",
                         help="adaptive: full filter with covariance units (default); fixed: time-averaged "
                              "gain K, state/error/sensory/evidence units only")
+    parser.add_argument("--prior-variance", type=float, default=None, metavar="C",
+                        help="adaptive gain: prior covariance C·I at t = 0 on the covariance units; default 1, or "
+                             "less where the network's forward-Euler covariance update would be unstable")
     parser.add_argument("--out", type=Path, required=True,
                         help=f"output file ({', '.join(FORMATS)}) or, with --example, directory")
     parser.add_argument("--draw", action="store_true", help="also draw each graph to a .png beside it")
@@ -59,11 +70,30 @@ def _compile(args: argparse.Namespace) -> int:
             if args.draw:
                 _draw(G, args.out / f"{name}.png")
         return 0
-    G = compile_rrnn(GenerativeRNN.load(args.model), gain_mode=args.gain_mode)
+    model = GenerativeRNN.load(args.model)
+    if args.gain_mode == "fixed":
+        if args.prior_variance is not None:
+            raise ParameterError("--prior-variance sets the covariance units of an adaptive graph; a fixed-gain "
+                                 "graph has none")
+        G = compile_rrnn(model, gain_mode="fixed")
+    else:
+        variance = default_prior_variance(model) if args.prior_variance is None else \
+            positive_scalar(args.prior_variance, "--prior-variance")
+        _check_euler_stable(model, variance)
+        G = compile_rrnn(model, gain_mode="adaptive", cov0=variance * np.eye(model.n_hidden))
+        chosen = "given" if args.prior_variance is not None else "default: 1 unless forward Euler needs less"
+        print(f"prior N(0, {variance:.4g}·I) ({chosen})")
     _write(G, args.out)
     if args.draw:
         _draw(G, args.out.with_suffix(".png"))
     return 0
+
+
+def _check_euler_stable(model: GenerativeRNN, variance: float) -> None:
+    limit = euler_safe_prior_variance(model, 1.0)
+    if variance >= limit:
+        raise UnstableSettingError(f"--prior-variance {variance:g} is too broad for the network's forward-Euler "
+                                   f"covariance update at step {model.step:g} s: use less than {limit:.3g}")
 
 
 def _write(G: nx.DiGraph, path: Path) -> None:

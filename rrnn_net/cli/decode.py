@@ -14,6 +14,9 @@ missing) with the UKF of a saved model::
 Run a compiled graph file as a Brian2 network::
 
     rrnn decode trials.npy model_adaptive.graphml
+
+A baseline graph (an input-driven RNN) runs on its inputs the same way and
+writes its hidden states and outputs.
 """
 
 from __future__ import annotations
@@ -77,9 +80,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="adaptive: estimate each channel's observation noise online (ukf, ekf); "
                              "written as noise_variance (default: fixed, the model's R)")
     parser.add_argument("--prior-variance", type=float, default=None, metavar="C",
-                        help="prior covariance C·I of the hidden state at t = 0 (prior mean 0); default 1 for "
-                             "ukf/ekf and, for continuous/brian2, the broadest C that forward Euler integrates "
-                             "stably (h·λ_max(C Mᵀ R_c⁻¹ M) = 0.5). A graph file carries its own prior.")
+                        help="prior covariance C·I of the hidden state at t = 0 (prior mean 0); default 1, for "
+                             "continuous/brian2 less where forward Euler would not integrate 1 stably "
+                             "(then h·λ_max(C Mᵀ R_c⁻¹ M) = 0.5). A graph file carries its own prior "
+                             "(rrnn compile --prior-variance).")
     parser.add_argument("--target", choices=("numpy", "cython", "cpp_standalone"), default="numpy",
                         help="Brian2 code-generation target (default numpy)")
     parser.add_argument("--out", type=Path, default=None,
@@ -94,6 +98,8 @@ def _decode(args: argparse.Namespace) -> int:
     try:
         observations = load_observations(args.observations)
         source = _load_source(args.source)
+        if isinstance(source, nx.DiGraph) and source.graph["graph_type"] == "baseline":
+            return _run_baseline(source, observations, args)
         # Recorded, to be printed below in the command's own one-line format.
         with warnings.catch_warnings(record=True) as caught:
             decoding = decode(source, observations, args.decoder, prior_variance=args.prior_variance,
@@ -113,6 +119,29 @@ def _decode(args: argparse.Namespace) -> int:
         written.append(write_csv(decoding, out.with_suffix(".csv")))
     for path in written:
         print(f"wrote {path}")
+    return 0
+
+
+def _run_baseline(graph: nx.DiGraph, inputs: np.ndarray, args: argparse.Namespace) -> int:
+    """Run a baseline graph on its inputs; write time, states (T, N), outputs (T, n_output) and metadata."""
+    from ..backends import run_brian2  # Brian2 is slow to import
+
+    refused = [flag for flag, given in (("--decoder", args.decoder not in (None, "brian2")), ("--csv", args.csv),
+                                        ("--prior-variance", args.prior_variance is not None),
+                                        ("--noise", args.noise != "fixed")) if given]
+    if refused:
+        raise DecodeError(f"a baseline graph runs on its inputs as a Brian2 network; {', '.join(refused)} "
+                          "apply to recognizing RNNs only")
+    result = run_brian2(graph, inputs, target=args.target, report=None if args.quiet else "stderr")
+    out = args.out or args.observations.with_name(f"{args.observations.stem}_decoded.npz")
+    sample_interval = graph.graph["sample_interval"]
+    metadata = {"format": "rrnn_net.decode", "version": 1, "decoder": "brian2", "graph_type": "baseline",
+                "source": str(args.source), "observations": str(args.observations),
+                "sample_interval_s": sample_interval}
+    times = np.arange(1, result.states.shape[-2] + 1) * sample_interval
+    _write_atomically(out, lambda handle: np.savez(handle, time=times, states=result.states, outputs=result.outputs,
+                                                   metadata=np.array(json.dumps(metadata))))
+    print(f"wrote {out}")
     return 0
 
 

@@ -19,6 +19,7 @@ from ..errors import DivergenceError, ParameterError
 from ..model import GenerativeRNN
 from ._common import cholesky_with_repair, initial_belief, symmetrize
 from .result import FilterResult
+from .stability import default_prior_variance
 
 __all__ = ["ContinuousFilter", "ContinuousRHS"]
 
@@ -158,6 +159,10 @@ class ContinuousFilter:
     def filter(self, observations, *, mean0=None, cov0=None, record: str | Iterable[str] = ()) -> FilterResult:
         """Run the filter over observations (T, m) or (B, T, m); NaN = missing. See :class:`FilterResult`.
 
+        The prior is N(``mean0``, ``cov0``), by default N(0, c·I) with c from
+        :func:`~rrnn_net.filters.stability.default_prior_variance` at this
+        filter's step: 1, or the broadest variance forward Euler integrates
+        stably where 1 is too broad (as in the compiled network).
         ``record="covariance"`` also keeps P(t_k) (B, T, N, N) in ``cov``.
         """
         keep_cov = "covariance" in recorded_outputs(record, ("covariance",))
@@ -165,6 +170,8 @@ class ContinuousFilter:
         y, batched = check_observations(observations, model.n_obs)
         batch, n_steps, n_obs = y.shape
         n = model.n_hidden
+        if cov0 is None:
+            cov0 = default_prior_variance(model, step=self.step) * np.eye(n)
         mean, cov = initial_belief(model, batch, mean0, cov0)
         repairs = np.zeros(batch, dtype=np.int64)
         h = self.step

@@ -31,8 +31,8 @@ def average_filter_gain(
 
     The model is simulated for ``batch`` trials of ``n_steps`` samples (noise
     seeded by ``seed``), the :class:`~rrnn_net.ContinuousFilter` runs on them
-    from its default prior N(0, I), and the gain P Gᵀ Λ (G = M diag φ'(μ),
-    Λ = (R Δ)⁻¹) at every sample after the first ``burn_in`` ones is averaged
+    from its default prior (:func:`~rrnn_net.filters.stability.default_prior_variance`),
+    and the gain P Gᵀ Λ (G = M diag φ'(μ), Λ = (R Δ)⁻¹) at every sample after the first ``burn_in`` ones is averaged
     over samples and trials. The burn-in drops the transient of P from the
     prior. This is the gain the adaptive network settles around on the data
     it was built for; it is the default of ``compile_rrnn(gain_mode="fixed")``.

@@ -23,14 +23,21 @@ import numpy as np
 
 from ..model import GenerativeRNN
 
-__all__ = ["EULER_SAFETY", "euler_safe_prior_variance", "graph_observation_model", "graph_riccati_euler_factor",
-           "riccati_euler_factor"]
+__all__ = [
+    "EULER_SAFETY",
+    "default_prior_variance",
+    "euler_safe_prior_variance",
+    "graph_observation_model",
+    "graph_riccati_euler_factor",
+    "riccati_euler_factor",
+]
 
 #: Default target of h·λ_max(P Gᵀ R_c⁻¹ G) for a prior: half the stability limit of 1.
 EULER_SAFETY = 0.5
 
 
-def euler_safe_prior_variance(model: GenerativeRNN, safety: float = EULER_SAFETY) -> float:
+def euler_safe_prior_variance(model: GenerativeRNN, safety: float = EULER_SAFETY, *,
+                              step: float | None = None) -> float:
     """The variance c of an isotropic prior cov0 = c·I with h·λ_max(c Mᵀ R_c⁻¹ M) = ``safety``.
 
     Since G = M D with 0 < D ≤ I (tanh) or D = I (linear),
@@ -42,13 +49,38 @@ def euler_safe_prior_variance(model: GenerativeRNN, safety: float = EULER_SAFETY
     model : GenerativeRNN
     safety : float
         Target factor, below 1.
+    step : float, optional
+        Euler step h in seconds; default the model's.
 
     Returns
     -------
     float
     """
     precision = np.linalg.inv(model.R * model.sample_interval)
-    return float(safety / (model.step * np.linalg.eigvalsh(model.M.T @ precision @ model.M).max()))
+    step = model.step if step is None else step
+    return float(safety / (step * np.linalg.eigvalsh(model.M.T @ precision @ model.M).max()))
+
+
+def default_prior_variance(model: GenerativeRNN, *, step: float | None = None) -> float:
+    """The prior variance c (cov0 = c·I) of everything that integrates the Riccati equation by forward Euler.
+
+    The compiled network, :class:`~rrnn_net.filters.ContinuousFilter` and
+    :func:`~rrnn_net.decoding.decode` start from N(0, c·I) with c the smaller
+    of 1 (the UKF's and EKF's default N(0, I)) and
+    :func:`euler_safe_prior_variance`: the unit prior where Euler integrates
+    it stably, the broadest safe one where it would not.
+
+    Parameters
+    ----------
+    model : GenerativeRNN
+    step : float, optional
+        Euler step h in seconds; default the model's.
+
+    Returns
+    -------
+    float
+    """
+    return min(1.0, euler_safe_prior_variance(model, step=step))
 
 
 def riccati_euler_factor(model: GenerativeRNN, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 from .._validation import check_covariance, check_model, finite_array
 from ..errors import ParameterError
 from ..filters.gain import GAIN_AVERAGE_DEFAULTS, average_filter_gain
-from ..filters.stability import euler_safe_prior_variance
+from ..filters.stability import default_prior_variance
 from ..model import GenerativeRNN
 from .schema import SCHEMA_VERSION, node_id
 
@@ -58,9 +58,10 @@ def compile_rrnn(
         Prior mean at t = 0 (default zeros), stored on the state units.
     cov0 : array_like, shape (N, N), optional
         Prior covariance at t = 0, stored on the covariance units; adaptive
-        mode only. Default: v·I with v the smaller of 1 and
-        :func:`~rrnn_net.filters.stability.euler_safe_prior_variance`, so that
-        the network's forward-Euler covariance update is stable from the start.
+        mode only. Default: c·I with c from
+        :func:`~rrnn_net.filters.stability.default_prior_variance` (1, or less
+        where the network's forward-Euler covariance update would be unstable
+        from the start).
     fixed_gain : array_like, shape (N, m), optional
         The gain K of the fixed mode. Default: :func:`~rrnn_net.filters.average_filter_gain`
         with :data:`~rrnn_net.filters.gain.GAIN_AVERAGE_DEFAULTS`, recorded in the provenance.
@@ -129,7 +130,7 @@ def _require_diagonal_observation_noise(model: GenerativeRNN) -> None:
 def _prior_covariance(cov0, model: GenerativeRNN) -> np.ndarray:
     n = model.n_hidden
     if cov0 is None:
-        return min(1.0, euler_safe_prior_variance(model)) * np.eye(n)
+        return default_prior_variance(model) * np.eye(n)
     cov0 = finite_array(cov0, "cov0", (n, n))
     check_covariance(cov0, "cov0", definite=True)
     return cov0

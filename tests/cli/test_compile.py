@@ -6,10 +6,12 @@ import itertools
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rrnn_net.cli
 from rrnn_net import GenerativeRNN
+from rrnn_net.filters.stability import default_prior_variance, euler_safe_prior_variance
 from rrnn_net.graph import load_graph, to_matrices
 from rrnn_net.graph.examples import EXAMPLES
 
@@ -47,6 +49,26 @@ def test_compile_a_saved_model(tmp_path, capsys):
     assert to_matrices(load_graph(out))["W"].tolist() == model.W.tolist()
     assert (tmp_path / "model.png").stat().st_size > 10_000
     assert "wrote" in capsys.readouterr().out
+
+
+def test_compile_chooses_an_euler_safe_prior_says_so_and_takes_another(tmp_path, capsys):
+    model = GenerativeRNN.oscillator(3, 2, observation_noise=0.01, seed=4)  # precise: 1 is too broad for Euler
+    model_path = model.save(tmp_path / "model.npz")
+    assert rrnn_net.cli.main(["compile", str(model_path), "--out", str(tmp_path / "default.json")]) == 0
+    variance = default_prior_variance(model)
+    assert variance < 1 and f"prior N(0, {variance:.4g}·I) (default" in capsys.readouterr().out
+    np.testing.assert_allclose(to_matrices(load_graph(tmp_path / "default.json"))["cov0"], variance * np.eye(3))
+    assert rrnn_net.cli.main(["compile", str(model_path), "--prior-variance", "0.001",
+                              "--out", str(tmp_path / "narrow.json")]) == 0
+    np.testing.assert_allclose(to_matrices(load_graph(tmp_path / "narrow.json"))["cov0"], 0.001 * np.eye(3))
+    assert "(given)" in capsys.readouterr().out
+    too_broad = 2 * euler_safe_prior_variance(model, 1.0)
+    for args, message in ((["--prior-variance", str(too_broad)], "too broad"),
+                          (["--prior-variance", "-1"], "positive"),
+                          (["--gain-mode", "fixed", "--prior-variance", "0.1"], "fixed-gain")):
+        out = tmp_path / "refused.json"
+        assert rrnn_net.cli.main(["compile", str(model_path), *args, "--out", str(out)]) == 2
+        assert message in capsys.readouterr().err and not out.exists()
 
 
 def test_info_prints_the_summary(capsys):

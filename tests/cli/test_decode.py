@@ -1,12 +1,13 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rrnn_net import EKF, UKF, ContinuousFilter, GenerativeRNN
 from rrnn_net.cli import main
-from rrnn_net.filters.stability import euler_safe_prior_variance
-from rrnn_net.graph import compile_baseline, compile_rrnn, save_graph
+from rrnn_net.filters.stability import default_prior_variance
+from rrnn_net.graph import compile_baseline, compile_rrnn, load_graph, save_graph
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,46 @@ def files(tmp_path_factory):
     return folder, model, y
 
 
+GRAPHS = sorted((Path(__file__).parents[2] / "graphs").glob("*.graphml")) + \
+    sorted((Path(__file__).parents[2] / "graphs").glob("*.json"))
+
+
 def decode(capsys, *args) -> tuple[int, str, str]:
     status = main(["decode", *map(str, args)])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize("graph_file", GRAPHS, ids=lambda path: path.name)
+def test_every_committed_example_graph_runs_through_rrnn_decode(graph_file, tmp_path, capsys):
+    graph = load_graph(graph_file)
+    width = graph.graph["n_obs" if graph.graph["graph_type"] == "rrnn" else "n_input"]
+    recording = tmp_path / "recording.npy"
+    np.save(recording, np.random.default_rng(0).normal(size=(30, width)))
+    out = tmp_path / "decoded.npz"
+    status, stdout, _ = decode(capsys, recording, graph_file, "--quiet", "--out", out)
+    assert status == 0 and f"wrote {out}" in stdout
+    with np.load(out) as decoded:
+        fields = ("mean", "loglik") if graph.graph["graph_type"] == "rrnn" else ("states", "outputs")
+        for name in fields:
+            assert decoded[name].shape[0] == 30 and np.isfinite(decoded[name]).all()
+
+
+def test_baseline_graph_output_equals_run_brian2_and_refuses_filter_options(tmp_path, capsys):
+    graph = compile_baseline(np.eye(3) * 0.5, np.ones((3, 2)), np.ones((1, 3)), tau=0.02, sample_interval=0.005)
+    save_graph(graph, tmp_path / "baseline.json")
+    inputs = np.random.default_rng(1).normal(size=(2, 20, 2))
+    np.save(tmp_path / "inputs.npy", inputs)
+    status, _, _ = decode(capsys, tmp_path / "inputs.npy", tmp_path / "baseline.json", "--quiet")
+    assert status == 0
+    from rrnn_net.backends import run_brian2
+
+    expected = run_brian2(graph, inputs)
+    with np.load(tmp_path / "inputs_decoded.npz") as decoded:
+        np.testing.assert_array_equal(decoded["states"], expected.states)
+        np.testing.assert_array_equal(decoded["outputs"], expected.outputs)
+    status, _, stderr = decode(capsys, tmp_path / "inputs.npy", tmp_path / "baseline.json", "--csv")
+    assert status == 2 and "--csv" in stderr
 
 
 def test_ukf_output_equals_one_pass_of_the_decoder(files, tmp_path, capsys):
@@ -72,7 +109,7 @@ def test_csv_with_header_and_empty_cells_is_one_trial_with_missing_samples(files
 
 def test_brian2_network_from_model_and_from_graph_file_match_the_continuous_filter(files, tmp_path, capsys):
     folder, model, y = files
-    variance = euler_safe_prior_variance(model)
+    variance = default_prior_variance(model)
     save_graph(compile_rrnn(model, cov0=variance * np.eye(3)), tmp_path / "net.graphml")
     reference = ContinuousFilter(model, repair_covariance=False).filter(y, cov0=variance * np.eye(3))
     for source, out in ((folder / "model.npz", tmp_path / "from_model.npz"),
@@ -121,7 +158,7 @@ def _bad_inputs(folder, tmp_path):
         "channel mismatch": ([tmp_path / "three_channels.npy", model], "3 channel(s) per sample"),
         "not a saved model": ([trials, tmp_path / "fake.npz"], "not a saved GenerativeRNN"),
         "numpy decoder on a graph": ([trials, tmp_path / "baseline.json", "--decoder", "ukf"], "Brian2 network"),
-        "baseline graph": ([trials, tmp_path / "baseline.json"], "not a recognizing RNN"),
+        "baseline inputs with gaps": ([trials, tmp_path / "baseline.json"], "may not contain NaN"),
         "broken graph": ([trials, tmp_path / "broken.graphml"], "broken.graphml"),
         "unstable prior": ([trials, model, "--decoder", "brian2", "--prior-variance", "5"], "forward Euler"),
         "prior for a fixed gain": ([trials, model, "--decoder", "brian2", "--gain-mode", "fixed", "--prior-variance",
