@@ -10,14 +10,17 @@ recognises sequences online (:class:`RRNNClassifier`).
 """
 
 from .errors import (
+    CircuitError,
     CovarianceError,
     DecodeError,
     DivergenceError,
     ModelTypeError,
     NonFiniteError,
+    OutputConflictError,
     ParameterError,
     RRNNError,
     ShapeError,
+    UnsafeDirectoryError,
     UnstableSettingError,
 )
 from .filters import EKF, UKF, ContinuousFilter, FilterResult
@@ -48,4 +51,7 @@ __all__ = [
     "DivergenceError",
     "ModelTypeError",
     "DecodeError",
+    "CircuitError",
+    "OutputConflictError",
+    "UnsafeDirectoryError",
 ]

@@ -186,8 +186,8 @@ def load_observations(path: str | Path) -> np.ndarray:
     Raises
     ------
     DecodeError
-        Unknown suffix, or contents that are not numbers (or, in CSV, rows
-        of different lengths, no rows).
+        Unknown suffix, or contents that are not numbers (or, in CSV, text
+        that is not UTF-8, rows of different lengths, no rows).
     ShapeError, NonFiniteError
         Not (T, m) or (B, T, m) with no empty axis, or infinite values.
     OSError
@@ -218,14 +218,19 @@ def load_observations(path: str | Path) -> np.ndarray:
 def _read_npy(path: Path) -> np.ndarray:
     try:
         return np.asarray(np.load(path, allow_pickle=False), dtype=np.float64)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, EOFError) as exc:  # EOFError: an empty file
         raise DecodeError(f"{path}: not a numeric .npy array ({' '.join(str(exc).split())})") from None
 
 
 def _read_csv(path: Path) -> np.ndarray:
     """Rows = samples, columns = channels; a first row with non-numeric cells is a header; empty cell = NaN."""
-    with path.open(newline="") as handle:
-        rows = [row for row in csv.reader(handle) if row]
+    # utf-8-sig: the byte order mark spreadsheet programs write would otherwise turn a first data row into text.
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start:exc.end]!r}); "
+                          "save the table as UTF-8") from None
     if rows and not _numeric_row(rows[0]):
         rows = rows[1:]
     if not rows:

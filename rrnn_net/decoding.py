@@ -88,9 +88,11 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         Network form compiled from a model for ``decoder="brian2"``; a graph
         keeps its own.
     noise : {"fixed", "adaptive"}
-        ``"adaptive"``: the UKF or EKF estimates each channel's observation
-        noise online (``result.noise_variance``); the other decoders use the
-        model's R.
+        ``"adaptive"``: each channel's observation noise is estimated online
+        (``result.noise_variance``): by the UKF's or EKF's variational update,
+        by the continuous filter's equations of it, or by the precision units
+        of the network compiled from the model (adaptive gain). A graph keeps
+        its own form.
     target : {"numpy", "cython", "cpp_standalone"}
         Brian2 code-generation target.
     progress : bool
@@ -134,8 +136,11 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
     if noise not in NOISE_MODES:
         raise ParameterError(f"noise must be one of {NOISE_MODES}, got {noise!r}")
-    if noise != "fixed" and decoder not in ("ukf", "ekf"):
-        raise DecodeError(f"noise={noise!r} runs in the ukf and ekf decoders, not in {decoder!r}")
+    if noise != "fixed" and graph is not None:
+        raise DecodeError("a graph estimates the noise online only if compiled so (rrnn compile --noise adaptive); "
+                          "it carries its own form")
+    if noise != "fixed" and decoder == "brian2" and gain_mode != "adaptive":
+        raise DecodeError("noise='adaptive' runs in the adaptive-gain network only (a fixed gain holds the model's R)")
     if prior_variance is not None:
         prior_variance = positive_scalar(prior_variance, "prior_variance")
     if graph is not None:
@@ -163,7 +168,7 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         return Decoding(result, decoder, variance, None, sample_interval)
     variance = None
     if graph is None:
-        graph, variance = _compile_network(source, gain_mode, prior_variance)
+        graph, variance = _compile_network(source, gain_mode, prior_variance, noise)
     gain_mode = graph.graph["gain_mode"]
     if gain_mode == "adaptive":
         step = graph.graph["integration_step"]
@@ -183,15 +188,15 @@ def _check_graph(graph: nx.DiGraph, decoder: str, prior_variance: float | None) 
         raise DecodeError(f"the graph is a {graph.graph['graph_type']} graph, not a recognizing RNN")
 
 
-def _compile_network(model: GenerativeRNN, gain_mode: str,
-                     prior_variance: float | None) -> tuple[nx.DiGraph, float | None]:
+def _compile_network(model: GenerativeRNN, gain_mode: str, prior_variance: float | None,
+                     noise: str) -> tuple[nx.DiGraph, float | None]:
     """The model's rRNN graph in the form ``gain_mode`` asks for, and the prior variance of an adaptive one."""
     if gain_mode == "fixed":
         if prior_variance is not None:
             raise DecodeError("a prior variance has no effect with a fixed gain (that network has no covariance)")
         return compile_rrnn(model, gain_mode="fixed"), None
     variance = prior_variance or default_prior_variance(model)
-    return compile_rrnn(model, gain_mode="adaptive", cov0=variance * np.eye(model.n_hidden)), variance
+    return compile_rrnn(model, gain_mode="adaptive", cov0=variance * np.eye(model.n_hidden), noise=noise), variance
 
 
 def _require_euler_stable(factor: float, step: float, variance: float | None) -> None:

@@ -16,6 +16,9 @@ __all__ = [
     "DivergenceError",
     "ModelTypeError",
     "DecodeError",
+    "CircuitError",
+    "OutputConflictError",
+    "UnsafeDirectoryError",
 ]
 
 
@@ -59,5 +62,25 @@ class ModelTypeError(ParameterError, TypeError):
 class DecodeError(RRNNError, ValueError):
     """An observations file that cannot be read, or decoding options that do not fit together.
 
-    ``rrnn decode`` reports it (and every other :class:`RRNNError`) in one line, with exit status 2.
+    ``rrnn decode`` reports it (and every other :class:`RRNNError`) in one line, with exit status 1.
+    """
+
+
+class CircuitError(RRNNError, RuntimeError):
+    """A Brian2 circuit used out of order: driven twice, read before it ran, or run for a length its inputs lack."""
+
+
+class OutputConflictError(RRNNError, FileExistsError):
+    """An output that would replace a file it must not.
+
+    That is an input of the same command, an existing output (the command
+    line overwrites only with ``--force``), or a demo folder holding another
+    run's files.
+    """
+
+
+class UnsafeDirectoryError(RRNNError, PermissionError):
+    """A folder whose contents get executed (a C++ standalone build) that another user could have written to.
+
+    It is owned by someone else, or writable by group or others.
     """

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._files import output_file, read_npz, write_atomically
 from ._validation import (
     check_euler_step,
     covariance_matrix,
@@ -366,28 +367,50 @@ class GenerativeRNN:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Write the model to ``path`` (``.npz``): float arrays plus a JSON metadata string.
+        """Write the model to an ``.npz`` file: float arrays plus a JSON metadata string.
 
         No pickle is used; :meth:`load` reads it with ``allow_pickle=False``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file. A name without suffix gets ``.npz``; an existing file
+            is replaced (through a temporary file renamed into place, so an
+            interrupted save leaves the old file whole).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        ParameterError
+            ``path`` has another suffix than ``.npz`` or is a folder.
         """
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
+        path = output_file(path, ".npz", what="a GenerativeRNN")
         metadata = {"format": "rrnn_net.GenerativeRNN", "version": _FORMAT_VERSION, "tau": self.tau,
                     "sample_interval": self.sample_interval, "substeps": self.substeps,
                     "activation": self.activation}
-        np.savez(path, W=self.W, M=self.M, b=self.b, c=self.c, Q=self.Q, R=self.R,
-                 metadata=np.array(json.dumps(metadata)))
-        return path
+        return write_atomically(path, lambda handle: np.savez(
+            handle, W=self.W, M=self.M, b=self.b, c=self.c, Q=self.Q, R=self.R,
+            metadata=np.array(json.dumps(metadata))))
 
     @classmethod
     def load(cls, path: str | Path) -> GenerativeRNN:
-        """Read a model written by :meth:`save`; validates everything the constructor validates."""
+        """Read a model written by :meth:`save`; validates everything the constructor validates.
+
+        Raises
+        ------
+        ParameterError
+            The file is missing, not a complete ``.npz`` archive (truncated,
+            a ``.npy`` array), or not a saved GenerativeRNN.
+        """
+        data = read_npz(path, "GenerativeRNN")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in ("W", "M", "b", "c", "Q", "R")}
-                metadata = json.loads(str(data["metadata"]))
-        except (KeyError, ValueError, OSError) as exc:
+            arrays = {name: data[name] for name in ("W", "M", "b", "c", "Q", "R")}
+            metadata = json.loads(str(data["metadata"]))
+        except (KeyError, ValueError) as exc:
             raise ParameterError(f"{path} is not a saved GenerativeRNN: {exc}") from None
         if metadata.get("format") != "rrnn_net.GenerativeRNN" or metadata.get("version") not in (1, _FORMAT_VERSION):
             raise ParameterError(f"{path}: unknown model format {metadata.get('format')!r} "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._files import output_file, read_npz, write_atomically
 from ._validation import (
     as_float_array,
     check_covariance,
@@ -360,11 +361,26 @@ class RRNNClassifier:
 
     # ----------------------------------------------------------------- I/O
     def save(self, path: str | Path) -> Path:
-        """Write the fitted classifier to ``.npz`` (arrays + JSON metadata, no pickle)."""
+        """Write the fitted classifier to an ``.npz`` file (arrays + JSON metadata, no pickle).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file. A name without suffix gets ``.npz``; an existing file
+            is replaced (through a temporary file renamed into place).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        ParameterError
+            ``path`` has another suffix than ``.npz`` or is a folder.
+        """
         self._check_fitted()
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
+        path = output_file(path, ".npz", what="an RRNNClassifier")
         params = {k: v for k, v in self.get_params().items() if k != "fitter"}
         metadata = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
                     "classes": self.classes_.tolist(), "evidence_scale": self.evidence_scale_,
@@ -375,28 +391,28 @@ class RRNNClassifier:
         for index, model in enumerate(self.models_):
             for name in _MODEL_ARRAYS:
                 arrays[f"model{index}_{name}"] = getattr(model, name)
-        np.savez(path, metadata=np.array(json.dumps(metadata)), **arrays)
-        return path
+        return write_atomically(path, lambda handle: np.savez(handle, metadata=np.array(json.dumps(metadata)),
+                                                              **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> RRNNClassifier:
         """Read a classifier written by :meth:`save`."""
+        data = read_npz(path, "RRNNClassifier")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                metadata = json.loads(str(data["metadata"]))
-                version = metadata.get("version")
-                if metadata.get("format") != _FORMAT or version not in (1, 2, _FORMAT_VERSION):
-                    raise ParameterError(f"{path} is not a saved RRNNClassifier")
-                models = [
-                    GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS},
-                                  **{_RENAMED.get(name, name): value for name, value in scalars.items()})
-                    for index, scalars in enumerate(metadata["models"])
-                ]
-                mean, std = data["channel_mean"], data["channel_std"]
-                # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
-                priors = {"mean0": data["mean0"], "cov0": data["cov0"],
-                          "evidence_scale": metadata["evidence_scale"]} if version >= 2 else {}
-        except (KeyError, ValueError, OSError) as exc:
+            metadata = json.loads(str(data["metadata"]))
+            version = metadata.get("version")
+            if metadata.get("format") != _FORMAT or version not in (1, 2, _FORMAT_VERSION):
+                raise ParameterError(f"{path} is not a saved RRNNClassifier")
+            models = [
+                GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS},
+                              **{_RENAMED.get(name, name): value for name, value in scalars.items()})
+                for index, scalars in enumerate(metadata["models"])
+            ]
+            mean, std = data["channel_mean"], data["channel_std"]
+            # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
+            priors = {"mean0": data["mean0"], "cov0": data["cov0"],
+                      "evidence_scale": metadata["evidence_scale"]} if version >= 2 else {}
+        except (KeyError, ValueError) as exc:
             raise ParameterError(f"{path} is not a saved RRNNClassifier: {exc}") from None
         params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
         classifier = cls.from_models(models, np.asarray(metadata["classes"]), channel_mean=mean, channel_std=std,

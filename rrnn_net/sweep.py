@@ -19,12 +19,14 @@ Examples
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._files import write_atomically
 from .errors import ParameterError
 
 __all__ = ["sweep", "SweepResult", "parameter_grid"]
@@ -58,20 +60,17 @@ class SweepResult:
     records: list[dict]
 
     def to_json(self, path: str | Path) -> Path:
-        """Write the records as a JSON list."""
-        path = Path(path)
-        path.write_text(json.dumps(self.records, indent=2, sort_keys=True) + "\n")
-        return path
+        """Write the records as a JSON list (replacing ``path`` through a temporary file renamed into place)."""
+        return write_atomically(path, json.dumps(self.records, indent=2, sort_keys=True) + "\n")
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the records as CSV with the union of their keys as columns."""
-        path = Path(path)
+        """Write the records as CSV with the union of their keys as columns (replacing ``path`` atomically)."""
         columns = sorted({key for record in self.records for key in record})
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(self.records)
-        return path
+        table = io.StringIO(newline="")
+        writer = csv.DictWriter(table, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(self.records)
+        return write_atomically(path, table.getvalue())
 
     def column(self, name: str) -> list:
         """The values of one field across all records."""

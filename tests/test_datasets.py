@@ -9,10 +9,11 @@ from rrnn_net.datasets import (
     largest_lyapunov_exponent,
     load_aeon_recordings,
     load_basic_motions,
+    load_observations,
     switching_sequences,
     to_batch_first,
 )
-from rrnn_net.errors import ParameterError, ShapeError
+from rrnn_net.errors import DecodeError, ParameterError, ShapeError
 
 
 def test_basic_motions_shapes_and_classes():
@@ -111,3 +112,22 @@ def test_unequal_length_gestures_load_padded():
     assert data.X_train.shape[:2] == (50, 1) and len(data.classes) == 10
     lengths = (~np.isnan(data.X_train[:, 0])).sum(axis=1)
     assert lengths.min() < lengths.max() == data.X_train.shape[2]
+
+
+def test_a_csv_that_is_not_utf8_is_a_decode_error_naming_the_file(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("température\n0.5\n".encode("latin-1"))
+    with pytest.raises(DecodeError, match=r"latin1\.csv: not UTF-8 text"):
+        load_observations(path)
+
+
+def test_a_byte_order_mark_does_not_turn_the_first_row_into_a_header(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeff0.5,1.0\n0.7,2.0\n".encode())
+    np.testing.assert_array_equal(load_observations(path), [[0.5, 1.0], [0.7, 2.0]])
+
+
+def test_an_empty_npy_file_is_a_decode_error(tmp_path):
+    (tmp_path / "empty.npy").write_bytes(b"")
+    with pytest.raises(DecodeError, match=r"not a numeric \.npy array"):
+        load_observations(tmp_path / "empty.npy")

@@ -64,10 +64,22 @@ def test_adaptive_noise_is_one_pass_of_the_adaptive_filter(model, y):
     expected = EKF(model, noise="adaptive").filter(y)
     np.testing.assert_allclose(decoding.result.noise_variance, expected.noise_variance, rtol=1e-12)
     np.testing.assert_allclose(decoding.result.mean, expected.mean, rtol=1e-12, atol=1e-12)
-    with pytest.raises(DecodeError, match="ukf and ekf"):
-        decode(model, y, "continuous", noise="adaptive")
     with pytest.raises(ParameterError, match="noise must be"):
         decode(model, y, noise="learned")
+
+
+def test_adaptive_noise_in_the_continuous_filter_and_the_network_is_one_estimate(model, y):
+    continuous = decode(model, y, "continuous", noise="adaptive")
+    network = decode(model, y, "brian2", noise="adaptive")
+    cov0 = continuous.prior_variance * np.eye(model.n_hidden)
+    expected = ContinuousFilter(model, noise="adaptive").filter(y, cov0=cov0)
+    np.testing.assert_allclose(continuous.result.noise_variance, expected.noise_variance, rtol=1e-12)
+    np.testing.assert_allclose(network.result.noise_variance, expected.noise_variance, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(network.result.loglik, expected.loglik, rtol=0, atol=1e-9)
+    with pytest.raises(DecodeError, match="fixed gain"):
+        decode(model, y, "brian2", noise="adaptive", gain_mode="fixed")
+    with pytest.raises(DecodeError, match="compiled so"):
+        decode(compile_rrnn(model), y, noise="adaptive")
 
 
 def test_an_edited_or_lesioned_graph_decodes_from_the_graph_alone(model, y):

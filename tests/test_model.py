@@ -68,6 +68,40 @@ def test_save_load_round_trip(tmp_path, tanh_model):
         tanh_model.tau, tanh_model.sample_interval, tanh_model.substeps, tanh_model.activation)
 
 
+def test_save_without_suffix_adds_npz_and_returns_the_file_written(tmp_path, tanh_model):
+    path = tanh_model.save(tmp_path / "model")
+    assert path == tmp_path / "model.npz" and [entry.name for entry in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_save_refuses_another_suffix_and_a_folder(tmp_path, tanh_model):
+    with pytest.raises(ParameterError, match=r"written as \.npz, not \.graphml"):
+        tanh_model.save(tmp_path / "x.graphml")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(ParameterError, match="is a folder"):
+        tanh_model.save(folder)
+    assert [entry.name for entry in tmp_path.iterdir()] == ["models"] and not any(folder.iterdir())
+
+
+def test_save_replaces_an_existing_file(tmp_path, tanh_model):
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"older")
+    assert GenerativeRNN.load(tanh_model.save(path)).tau == tanh_model.tau
+
+
+@pytest.mark.parametrize("content", ["truncated", "npy", "empty"])
+def test_load_reports_a_broken_archive_as_not_a_saved_model(tmp_path, tanh_model, content):
+    path = tanh_model.save(tmp_path / "model.npz")
+    saved = path.read_bytes()
+    if content == "npy":
+        with path.open("wb") as handle:
+            np.save(handle, np.eye(2))
+    else:
+        path.write_bytes(saved[:len(saved) // 2] if content == "truncated" else b"")
+    with pytest.raises(ParameterError, match="not a saved GenerativeRNN"):
+        GenerativeRNN.load(path)
+
+
 def test_load_rejects_foreign_files(tmp_path, tanh_model):
     bogus = tmp_path / "bogus.npz"
     np.savez(bogus, W=np.eye(2))

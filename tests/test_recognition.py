@@ -69,6 +69,17 @@ def test_save_load_round_trip(tmp_path, two_class_data):
     assert loaded.get_params()["prior_variance"] == 0.2
 
 
+def test_save_refuses_another_suffix_and_load_names_a_truncated_file(tmp_path, two_class_data):
+    models, _, _ = two_class_data
+    clf = RRNNClassifier.from_models(models, classes=np.array(["a", "b"]))
+    with pytest.raises(ParameterError, match=r"written as \.npz, not \.json"):
+        clf.save(tmp_path / "clf.json")
+    saved = clf.save(tmp_path / "clf").read_bytes()
+    (tmp_path / "clf.npz").write_bytes(saved[:len(saved) // 2])
+    with pytest.raises(ParameterError, match="not a saved RRNNClassifier"):
+        RRNNClassifier.load(tmp_path / "clf.npz")
+
+
 def test_fit_uses_the_fitter_per_class_on_standardised_data(two_class_data):
     models, X, y = two_class_data
     calls = []

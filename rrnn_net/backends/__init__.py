@@ -12,7 +12,9 @@ decoders return (:class:`~rrnn_net.filters.FilterResult`, or
 ``"brian2"``
     :func:`~rrnn_net.backends.brian2_run.run_brian2`, Brian2 rate-neuron
     equations on a registered Brian2 target (``target="numpy"``, ``"cython"``,
-    ``"cpp_standalone"``; see :data:`~rrnn_net.backends.brian2_targets.TARGETS`).
+    ``"cpp_standalone"``; see :data:`~rrnn_net.backends.brian2_targets.TARGETS`),
+    built on :class:`~rrnn_net.backends.brian2_circuit.RRNNCircuit`, the
+    graph as one Brian2 object for one's own network.
 
 A backend is a function ``run_x(graph, observations, *, step=None, record=(), **options)``
 registered with :func:`register_backend`; it is imported when first used (Brian2 is slow to import).
@@ -40,6 +42,7 @@ __all__ = [
     "BACKENDS",
     "BaselineResult",
     "MissingTemplateError",
+    "RRNNCircuit",
     "TemplateRegistry",
     "backend_function",
     "register_backend",
@@ -125,4 +128,8 @@ def __getattr__(name: str):
         return backend_function("brian2")
     if name == "run_reference":
         return backend_function("reference")
+    if name == "RRNNCircuit":
+        from .brian2_circuit import RRNNCircuit
+
+        return RRNNCircuit
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

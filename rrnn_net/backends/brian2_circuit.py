@@ -39,7 +39,7 @@ from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
 from brian2.devices.device import RuntimeDevice, get_device
 
 from .._validation import finite_array, positive_int
-from ..errors import ParameterError, RRNNError, ShapeError
+from ..errors import CircuitError, ParameterError, ShapeError
 from ..filters.result import FilterResult
 from ..graph.kinds import EDGE_KINDS, NODE_KINDS
 from ..graph.schema import validate_graph
@@ -60,10 +60,6 @@ from .layout import (
 )
 
 __all__ = ["CircuitError", "RRNNCircuit"]
-
-
-class CircuitError(RRNNError, RuntimeError):
-    """A circuit used out of order: driven twice, read before it ran, or run for a length its inputs lack."""
 
 
 class RRNNCircuit(BrianObject):
@@ -120,7 +116,8 @@ class RRNNCircuit(BrianObject):
     --------
     Two circuits in one network, one reading recordings, one driven by a group of one's own:
 
-    >>> from brian2 import Network, NeuronGroup, ms
+    >>> from brian2 import Network, NeuronGroup, ms, prefs
+    >>> prefs.codegen.target = "numpy"  # a short run: Brian2's numpy target compiles nothing
     >>> from rrnn_net import GenerativeRNN
     >>> from rrnn_net.graph import compile_rrnn
     >>> model = GenerativeRNN.oscillator(3, 2, substeps=2, seed=0)
@@ -241,8 +238,18 @@ class RRNNCircuit(BrianObject):
             For a driven circuit, whose length is the user's choice.
         """
         if self._inputs is None:
-            raise CircuitError("a driven circuit has no length of its own: run it as long as its input lasts")
-        return (self._inputs.n_samples * self._steps_per_sample + 1) * self.step * second
+            raise CircuitError("a driven circuit has no length of its own: run it for circuit.duration_for(T) "
+                               "to read T samples")
+        return self.duration_for(self._inputs.n_samples)
+
+    def duration_for(self, n_samples: int) -> Quantity:
+        """Run length that records t_0..t_T for ``n_samples`` = T samples: T·K + 1 steps of the clock."""
+        return (positive_int(n_samples, "n_samples") * self._steps_per_sample + 1) * self.step * second
+
+    @property
+    def sample_clock(self) -> Clock:
+        """The clock of the circuit's monitors, ticking at the sample times t_0, t_1, … (dt = Δ)."""
+        return self._sample_clock
 
     # ------------------------------------------------------------ wiring
     def drive(self, source: NeuronGroup, variable: str, weights=None) -> Synapses:
@@ -295,9 +302,11 @@ class RRNNCircuit(BrianObject):
         weights = finite_array(weights, "weights", shape)
         pre, post = np.nonzero(weights)
         unit = Quantity(1.0, dim=source.variables[variable].dim)
+        # The source's own namespace too: a subexpression read through the synapses may use its constants.
         self._drive = Synapses(source, target, model=f"w : 1 (constant)\nI_drive_post = w * {variable}_pre / "
                                                     "drive_unit : 1 (summed)",
-                               clock=self.clock, namespace={"drive_unit": unit}, name=f"{self.name}_drive")
+                               clock=self.clock, namespace={**source.namespace, "drive_unit": unit},
+                               name=f"{self.name}_drive")
         self._drive.connect(i=pre, j=post)
         self._drive.w = weights[pre, post]
         self.contained_objects.append(self._drive)

@@ -69,8 +69,11 @@ def run_brian2(
         ``report`` wins when both are given).
     build_dir : str or Path, optional
         cpp_standalone: the project directory (default: a folder per network
-        structure under the system temp dir). Cython: the extension cache
-        directory (default: Brian2's). Ignored by numpy.
+        structure in the per-user cache, ``~/.cache/rrnn_net/standalone`` or
+        ``$XDG_CACHE_HOME/rrnn_net/standalone``); it must belong to the
+        current user and not be writable by group or others
+        (:class:`~rrnn_net.errors.UnsafeDirectoryError`). Cython: the
+        extension cache directory (default: Brian2's). Ignored by numpy.
 
     Returns
     -------
@@ -98,6 +101,8 @@ def run_brian2(
         network's covariance update is unstable from the start.
     ParameterError
         Unknown ``target``, ``record`` kind or ``report``.
+    UnsafeDirectoryError
+        cpp_standalone: a project directory another user owns or can write to.
 
     Examples
     --------

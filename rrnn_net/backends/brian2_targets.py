@@ -15,16 +15,17 @@ C++ standalone holds one project per process. The last project stays loaded:
 a run with the same graph, options and input shape only calls its compiled
 binary again, passing the new observations as ``run_args`` (no code
 generation, no compilation). Any other network re-initialises the device and
-writes its project into a directory named by the code-shaping structure, so
-``make`` recompiles nothing when that structure was built there before (new
-weights only change the data files).
+writes its project into a directory named by the code-shaping structure, in
+the per-user cache (``$XDG_CACHE_HOME/rrnn_net/standalone`` or
+``~/.cache/rrnn_net/standalone``), so ``make`` recompiles nothing when that
+structure was built there before (new weights only change the data files).
+Project directories are private (see :func:`standalone_directory`).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from brian2.devices.cpp_standalone.device import cpp_standalone_device
 from brian2.devices.device import reset_device
 from brian2.utils.filelock import FileLock
 
+from .._files import private_directory, user_cache_directory, write_atomically
 from ..errors import ParameterError
 from .brian2_build import check_schedule, preferences
 from .brian2_circuit import RRNNCircuit
@@ -134,7 +136,8 @@ def run_runtime(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: S
         loaded.circuit.reload(layout, inputs)
     run_prefs: dict[str, object] = {"codegen.target": target}
     if build_dir is not None:
-        run_prefs["codegen.runtime.cython.cache_dir"] = str(build_dir)
+        # Compiled extensions are loaded from there: as for standalone, only from a folder of the user's own.
+        run_prefs["codegen.runtime.cython.cache_dir"] = str(private_directory(build_dir))
     with preferences(run_prefs):
         loaded.network.run(loaded.circuit.duration, report=report)
     total = time.perf_counter() - start
@@ -151,13 +154,34 @@ class _StandaloneProject:
 
 _loaded: _StandaloneProject | None = None
 _STAMP = "rrnn_net_project_key.txt"
+_LOCK = "rrnn_net_project.lock"
 
 
 def standalone_directory(structure_key: str, build_dir: Path | None) -> Path:
-    """Project directory: ``build_dir``, or a folder under the system temp dir named by the structure key."""
+    """The project directory, created (mode 0700) where missing and checked before every use.
+
+    Brian2 rewrites only the sources that changed and ``make`` rebuilds only
+    what changed, so a ``main`` binary planted in a project directory would
+    be run. A directory another user owns or can write to is refused.
+
+    Parameters
+    ----------
+    structure_key : str
+        Digest of what shapes the generated code; its first 16 characters name the default directory.
+    build_dir : Path, optional
+        The directory to use instead of ``standalone/KEY`` in the per-user cache
+        (:func:`~rrnn_net._files.user_cache_directory`); checked the same way.
+
+    Raises
+    ------
+    UnsafeDirectoryError
+        The directory, or a cache folder above the default one, belongs to
+        another user or is writable by group or others.
+    """
     if build_dir is not None:
-        return build_dir
-    return Path(tempfile.gettempdir()) / "rrnn_net_standalone" / structure_key[:16]
+        return private_directory(build_dir)
+    root = user_cache_directory()
+    return private_directory(root / "standalone" / structure_key[:16], root=root)
 
 
 def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, structure_key: str, key: str,
@@ -165,9 +189,9 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
     """Run on C++ standalone, reusing the loaded binary when ``key`` is unchanged.
 
     The project directory may be shared by processes (the default one is named
-    by the structure alone): a file lock serialises builds and runs in it, and
-    a stamp of ``key`` written after each build tells a process whether the
-    project on disk still holds its graph's numbers or another's.
+    by the structure alone): a file lock inside it serialises builds and runs
+    there, and a stamp of ``key`` written after each build tells a process
+    whether the project on disk still holds its graph's numbers or another's.
 
     Parameters
     ----------
@@ -184,13 +208,17 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
         (so it belongs in ``key``).
     build_dir : Path, optional
         Project directory instead of the default.
+
+    Raises
+    ------
+    UnsafeDirectoryError
+        See :func:`standalone_directory`.
     """
     global _loaded
     start = time.perf_counter()
     directory = standalone_directory(structure_key, build_dir)
-    directory.parent.mkdir(parents=True, exist_ok=True)
     stamp = directory / _STAMP
-    with FileLock(f"{directory}.lock"):
+    with FileLock(str(directory / _LOCK)):
         project = _loaded
         current = stamp.is_file() and stamp.read_text() == key
         rebuilt = project is None or project.key != key or project.directory != directory or not current
@@ -201,7 +229,7 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
             project = _loaded = None
             gc.collect()
             project = _StandaloneProject(key, directory, _build_project(build, directory, report))
-            stamp.write_text(key)
+            write_atomically(stamp, key)
             _loaded = project
         built_at = time.perf_counter()
         # The binary's stdout carries the progress report; without one it goes to a file.

@@ -82,11 +82,14 @@ def sensory_units(context: BuildContext, population: Population) -> NeuronGroup:
 
 @TEMPLATES.node("error")
 def error_units(context: BuildContext, population: Population) -> NeuronGroup:
-    """ε_j = g_j (y_j − ŷ_j) with ŷ_j = c_j + Σ_k M_jk ρ_k; ξ_j = λ_j ε_j; surprise ξ_j ε_j."""
+    """ε_j = g_j (y_j − ŷ_j) with ŷ_j = c_j + Σ_k M_jk ρ_k; ξ_j = λ_j ε_j; surprise ξ_j ε_j.
+
+    λ_j is the unit's own ``precision`` plus what a precision unit sends (online noise estimation).
+    """
     equations = """
     predicted = offset - I_prediction : 1
     error = gate * (observation - predicted) : 1
-    weighted_error = precision * error : hertz
+    weighted_error = (precision + I_precision) * error : hertz
     surprise = weighted_error * error : hertz
     offset : 1 (constant)
     precision : hertz (constant)
@@ -110,9 +113,9 @@ def state_units(context: BuildContext, population: Population) -> NeuronGroup:
 
 @TEMPLATES.node("evidence")
 def evidence_unit(context: BuildContext, population: Population) -> NeuronGroup:
-    """ℓ with dℓ/dt = −½ Σ_j ξ_j ε_j (the weight −½ sits on the surprise edges)."""
+    """ℓ with dℓ/dt = −½ Σ_j ξ_j ε_j [− ½ Σ_j g_j log(2π r̂_j)/Δ] (the weights −½ sit on the edges)."""
     equations = """
-    devidence/dt = I_surprise : 1
+    devidence/dt = I_surprise + I_normaliser : 1
     """
     return context.neuron_group(population, equations)
 
@@ -124,6 +127,28 @@ def covariance_units(context: BuildContext, population: Population) -> NeuronGro
     dcov/dt = process_noise - 2 * cov / tau + I_drift + I_quadratic : 1
     process_noise : hertz (constant)
     tau : second (constant)
+    """
+    return context.neuron_group(population, equations)
+
+
+@TEMPLATES.node("precision")
+def precision_units(context: BuildContext, population: Population) -> NeuronGroup:
+    """Online noise estimate of channel j: an inverse-gamma belief (α, β) driven by its own error and gate.
+
+    dα/dt = g/(2Δ) − α/memory; dβ/dt = g ε²/(2Δ) − β/memory
+    (:mod:`rrnn_net.filters.noise`). Provides λ = α/(βΔ), r̂ = β/α, the
+    factor g √(λΔ) of the projection units and the evidence normaliser
+    g log(2π r̂)/Δ.
+    """
+    equations = """
+    dalpha/dt = I_noise_gate / (2 * interval) - alpha / memory : 1
+    dbeta/dt = I_noise_gate * I_noise_error**2 / (2 * interval) - beta / memory : 1
+    precision = alpha / (beta * interval) : hertz
+    noise = beta / alpha : 1
+    gated_root_precision = I_noise_gate * sqrt(alpha / beta) : 1
+    normaliser = I_noise_gate * log(2 * pi * noise) / interval : hertz
+    memory : second (constant)
+    interval : second (constant)
     """
     return context.neuron_group(population, equations)
 

@@ -45,6 +45,7 @@ from ..graph.schema import index_key
 __all__ = [
     "ALWAYS_RECORDED",
     "INPUT_KIND",
+    "RECORDED_WHEN_PRESENT",
     "BaselineResult",
     "GraphLayout",
     "Population",
@@ -62,6 +63,8 @@ __all__ = [
 #: Node kind that carries the observations, and the kinds always recorded, per graph type.
 INPUT_KIND = {"rrnn": "sensory", "baseline": "input"}
 ALWAYS_RECORDED = {"rrnn": ("state", "error", "evidence"), "baseline": ("hidden", "output")}
+#: Kinds recorded whenever a graph holds them: their recordings fill a result field.
+RECORDED_WHEN_PRESENT = ("precision",)
 _INPUT_SIZE = {"rrnn": "n_obs", "baseline": "n_input"}
 
 
@@ -212,15 +215,20 @@ def _projections(graph: nx.DiGraph, units: Mapping[str, Population]) -> tuple[Pr
     """One projection per (edge kind, source kind, target kind, port), edges sorted, in a fixed order."""
     position = {node: p for population in units.values() for p, node in enumerate(population.nodes)}
     kind_of = {node: population.kind for population in units.values() for node in population.nodes}
-    edges: dict[tuple, list] = defaultdict(list)
+    edges: dict[tuple, tuple[list, list, list]] = {}
     for source, target, attributes in graph.edges(data=True):
         key = (attributes["kind"], kind_of[source], kind_of[target], attributes.get("port", 0))
-        edges[key].append((position[source], position[target], float(attributes["weight"])))
+        columns = edges.get(key) or edges.setdefault(key, ([], [], []))
+        columns[0].append(position[source])
+        columns[1].append(position[target])
+        columns[2].append(attributes["weight"])
     result = []
     for key in sorted(edges):
         kind, source_kind, target_kind, port = key
-        pre, post, weight = (np.array(column) for column in zip(*sorted(edges[key]), strict=True))
-        result.append(Projection(kind, units[source_kind], units[target_kind], port or None, pre, post, weight))
+        pre, post, weight = (np.array(column) for column in edges[key])
+        order = np.lexsort((post, pre))  # by source, then target: (pre, post) pairs are unique in a DiGraph
+        result.append(Projection(kind, units[source_kind], units[target_kind], port or None, pre[order], post[order],
+                                 weight[order].astype(np.float64)))
     return tuple(result)
 
 
@@ -327,7 +335,8 @@ def recorded_kinds(graph: nx.DiGraph, record: str | Iterable[str]) -> tuple[str,
     ParameterError
         If ``record`` names a node kind the graph does not hold.
     """
-    extra = recorded_outputs(record, {kind for _, kind in graph.nodes(data="kind")})
+    present = {kind for _, kind in graph.nodes(data="kind")}
+    extra = recorded_outputs(record, present) | (present & set(RECORDED_WHEN_PRESENT))
     return tuple(sorted(extra | set(ALWAYS_RECORDED[graph.graph["graph_type"]])))
 
 
@@ -374,6 +383,7 @@ def filter_result(recordings: Mapping[str, Mapping[str, np.ndarray]], inputs: Sa
         innovation_cov=None,
         n_psd_repairs=np.zeros(inputs.n_trials, dtype=np.int64),
         extras=extras,
+        noise_variance=recordings["precision"]["noise"][:, 1:] if "precision" in recordings else None,
     )
     return result if inputs.batched else result.unbatched()
 

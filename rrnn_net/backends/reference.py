@@ -99,11 +99,11 @@ def _sensory(population: Population, activation: str):
 
 @TEMPLATES.node("error")
 def _error(population: Population, activation: str):
-    """ŷ_j = c_j − Σ(−M_jk ρ_k); ε_j = g_j (y_j − ŷ_j); ξ_j = λ_j ε_j; surprise ξ_j ε_j."""
+    """ŷ_j = c_j − Σ(−M_jk ρ_k); ε_j = g_j (y_j − ŷ_j); ξ_j = λ_j ε_j (own λ + a precision unit's); ξ_j ε_j."""
     return {
         "predicted": lambda v: v["offset"] - v["I_prediction"],
         "error": lambda v: v["gate"] * (v["observation"] - v["predicted"]),
-        "weighted_error": lambda v: v["precision"] * v["error"],
+        "weighted_error": lambda v: (v["precision"] + v["I_precision"]) * v["error"],
         "surprise": lambda v: v["weighted_error"] * v["error"],
     }
 
@@ -123,14 +123,28 @@ def _state(population: Population, activation: str):
 
 @TEMPLATES.node("evidence")
 def _evidence(population: Population, activation: str):
-    """dℓ/dt = Σ −½ ξ_j ε_j."""
-    return {"devidence": lambda v: v["I_surprise"]}
+    """dℓ/dt = Σ −½ ξ_j ε_j [+ Σ −½ g_j log(2π r̂_j)/Δ]."""
+    return {"devidence": lambda v: v["I_surprise"] + v["I_normaliser"]}
 
 
 @TEMPLATES.node("covariance")
 def _covariance(population: Population, activation: str):
     """dP_ik/dt = Q_ik − 2 P_ik/τ + drift + quadratic."""
     return {"dcov": lambda v: v["process_noise"] - 2.0 * v["cov"] / v["tau"] + v["I_drift"] + v["I_quadratic"]}
+
+
+@TEMPLATES.node("precision")
+def _precision(population: Population, activation: str):
+    """α, β of the channel's noise belief; λ = α/(βΔ), r̂ = β/α, g √(λΔ), g log(2π r̂)/Δ (see the Brian2 template)."""
+    return {
+        "precision": lambda v: v["alpha"] / (v["beta"] * v["interval"]),
+        "noise": lambda v: v["beta"] / v["alpha"],
+        "gated_root_precision": lambda v: v["I_noise_gate"] * np.sqrt(v["alpha"] / v["beta"]),
+        "normaliser": lambda v: v["I_noise_gate"] * np.log(2.0 * np.pi * v["noise"]) / v["interval"],
+        "dalpha": lambda v: v["I_noise_gate"] / (2.0 * v["interval"]) - v["alpha"] / v["memory"],
+        "dbeta": lambda v: (v["I_noise_gate"] * v["I_noise_error"] ** 2 / (2.0 * v["interval"])
+                            - v["beta"] / v["memory"]),
+    }
 
 
 @TEMPLATES.node("scaled_covariance", "projection", "quadratic", "gain_product")

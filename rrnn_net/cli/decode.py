@@ -17,25 +17,27 @@ Run a compiled graph file as a Brian2 network::
 
 A baseline graph (an input-driven RNN) runs on its inputs the same way and
 writes its hidden states and outputs.
+
+``--out`` names an ``.npz`` file (``.npz`` is added to a name without
+suffix; another suffix is refused). No output may be one of the command's
+inputs; an existing output is replaced only with ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 import networkx as nx
 import numpy as np
 
+from .._files import check_outputs, output_file, write_atomically
 from ..datasets import load_observations
 from ..decoding import DECODERS, Decoding, decode
-from ..errors import DecodeError, RRNNError
+from ..errors import DecodeError
 from ..filters import FilterResult
 from ..graph import GraphSchemaError, load_graph
 from ..model import GenerativeRNN
@@ -77,8 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--gain-mode", "--gain", dest="gain_mode", choices=("adaptive", "fixed"), default="adaptive",
                         help="network form compiled from a model for --decoder brian2 (default adaptive)")
     parser.add_argument("--noise", choices=("fixed", "adaptive"), default="fixed",
-                        help="adaptive: estimate each channel's observation noise online (ukf, ekf); "
-                             "written as noise_variance (default: fixed, the model's R)")
+                        help="adaptive: estimate each channel's observation noise online (every decoder; "
+                             "brian2 compiles precision units); written as noise_variance (default: fixed, the "
+                             "model's R). A graph compiled with --noise adaptive estimates it anyway")
     parser.add_argument("--prior-variance", type=float, default=None, metavar="C",
                         help="prior covariance C·I of the hidden state at t = 0 (prior mean 0); default 1, for "
                              "continuous/brian2 less where forward Euler would not integrate 1 stably "
@@ -87,60 +90,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target", choices=("numpy", "cython", "cpp_standalone"), default="numpy",
                         help="Brian2 code-generation target (default numpy)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output .npz (default: OBSERVATIONS_decoded.npz beside the observations)")
+                        help="output .npz, added to a name without suffix (default: OBSERVATIONS_decoded.npz "
+                             "beside the observations)")
     parser.add_argument("--csv", action="store_true",
                         help="also write a CSV table (one row per trial and sample) beside the .npz")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing output files (an input of the command is never replaced)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=_decode)
 
 
 def _decode(args: argparse.Namespace) -> int:
-    try:
-        observations = load_observations(args.observations)
-        source = _load_source(args.source)
-        if isinstance(source, nx.DiGraph) and source.graph["graph_type"] == "baseline":
-            return _run_baseline(source, observations, args)
-        # Recorded, to be printed below in the command's own one-line format.
-        with warnings.catch_warnings(record=True) as caught:
-            decoding = decode(source, observations, args.decoder, prior_variance=args.prior_variance,
-                              gain_mode=args.gain_mode, noise=args.noise, target=args.target,
-                              progress=not args.quiet)
-    except RRNNError as exc:
-        # One line, whatever the error's own message looks like.
-        raise DecodeError(" ".join(str(exc).split())) from None
+    observations = load_observations(args.observations)
+    source = _load_source(args.source)
+    baseline = isinstance(source, nx.DiGraph) and source.graph["graph_type"] == "baseline"
+    if baseline:
+        _check_baseline_options(args)
+    out = output_file(args.out or args.observations.with_name(f"{args.observations.stem}_decoded.npz"), ".npz",
+                      what="the decoding")
+    outputs = [out, out.with_suffix(".csv")] if args.csv else [out]
+    # Before the decoding, which may take long: a refused output should not cost the run.
+    check_outputs(outputs, inputs=(args.observations, args.source), force=args.force)
+    if baseline:
+        return _run_baseline(source, observations, out, args)
+    # Recorded, to be printed below in the command's own one-line format.
+    with warnings.catch_warnings(record=True) as caught:
+        decoding = decode(source, observations, args.decoder, prior_variance=args.prior_variance,
+                          gain_mode=args.gain_mode, noise=args.noise, target=args.target, progress=not args.quiet)
     for warning in caught:
         print(f"rrnn decode: warning: {warning.message}", file=sys.stderr)
-    out = args.out or args.observations.with_name(f"{args.observations.stem}_decoded.npz")
     metadata = {"format": "rrnn_net.decode", "version": 1, "decoder": decoding.decoder, "source": str(args.source),
                 "observations": str(args.observations), "sample_interval_s": decoding.sample_interval,
                 "prior_variance": decoding.prior_variance, "gain_mode": decoding.gain_mode, "noise": args.noise}
     written = [write_npz(decoding, out, metadata)]
     if args.csv:
-        written.append(write_csv(decoding, out.with_suffix(".csv")))
+        written.append(write_csv(decoding, outputs[1]))
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
-def _run_baseline(graph: nx.DiGraph, inputs: np.ndarray, args: argparse.Namespace) -> int:
-    """Run a baseline graph on its inputs; write time, states (T, N), outputs (T, n_output) and metadata."""
-    from ..backends import run_brian2  # Brian2 is slow to import
-
+def _check_baseline_options(args: argparse.Namespace) -> None:
+    """Refuse the options that only mean something for a recognizing RNN."""
     refused = [flag for flag, given in (("--decoder", args.decoder not in (None, "brian2")), ("--csv", args.csv),
                                         ("--prior-variance", args.prior_variance is not None),
                                         ("--noise", args.noise != "fixed")) if given]
     if refused:
         raise DecodeError(f"a baseline graph runs on its inputs as a Brian2 network; {', '.join(refused)} "
                           "apply to recognizing RNNs only")
+
+
+def _run_baseline(graph: nx.DiGraph, inputs: np.ndarray, out: Path, args: argparse.Namespace) -> int:
+    """Run a baseline graph on its inputs; write time, states (T, N), outputs (T, n_output) and metadata."""
+    from ..backends import run_brian2  # Brian2 is slow to import
+
     result = run_brian2(graph, inputs, target=args.target, report=None if args.quiet else "stderr")
-    out = args.out or args.observations.with_name(f"{args.observations.stem}_decoded.npz")
     sample_interval = graph.graph["sample_interval"]
     metadata = {"format": "rrnn_net.decode", "version": 1, "decoder": "brian2", "graph_type": "baseline",
                 "source": str(args.source), "observations": str(args.observations),
                 "sample_interval_s": sample_interval}
     times = np.arange(1, result.states.shape[-2] + 1) * sample_interval
-    _write_atomically(out, lambda handle: np.savez(handle, time=times, states=result.states, outputs=result.outputs,
-                                                   metadata=np.array(json.dumps(metadata))))
+    write_atomically(out, lambda handle: np.savez(handle, time=times, states=result.states, outputs=result.outputs,
+                                                  metadata=np.array(json.dumps(metadata))))
     print(f"wrote {out}")
     return 0
 
@@ -166,7 +177,7 @@ def write_npz(decoding: Decoding, path: Path, metadata: dict) -> Path:
     arrays = {name: getattr(result, name) for name in OUTPUT_FIELDS}
     if result.noise_variance is not None:
         arrays["noise_variance"] = result.noise_variance
-    _write_atomically(path, lambda handle: np.savez(
+    write_atomically(path, lambda handle: np.savez(
         handle, time=_sample_times(result, decoding.sample_interval), evidence=result.evidence,
         total_loglik=result.total_loglik, n_psd_repairs=np.asarray(result.n_psd_repairs),
         metadata=np.array(json.dumps(metadata)), **arrays))
@@ -190,8 +201,8 @@ def write_csv(decoding: Decoding, path: Path) -> Path:
         blocks.append(values.reshape(n_trials * n_samples, -1))
     header += ["loglik", "evidence"]
     blocks += [loglik.reshape(-1, 1), np.cumsum(loglik, axis=1).reshape(-1, 1)]
-    _write_atomically(path, lambda handle: np.savetxt(handle, np.hstack(blocks), delimiter=",",
-                                                      header=",".join(header), comments="", fmt="%.10g"))
+    write_atomically(path, lambda handle: np.savetxt(handle, np.hstack(blocks), delimiter=",",
+                                                     header=",".join(header), comments="", fmt="%.10g"))
     return path
 
 
@@ -199,15 +210,3 @@ def _sample_times(result: FilterResult, sample_interval: float) -> np.ndarray:
     """Time of each sample (s): the first one is one interval after t = 0, where the prior sits."""
     return np.arange(1, result.loglik.shape[-1] + 1) * sample_interval
 
-
-def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through a temporary file beside ``path``, then rename: an interrupted run leaves no partial file."""
-    # Not tempfile: it creates files readable by the owner only, and the output should get the usual permissions.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            write(handle)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from dask.diagnostics import ProgressBar
 
+from .._files import write_atomically
 from ..backends import run_brian2
 from ..filters import EKF, UKF, average_filter_gain
 from ..filters.stability import EULER_SAFETY, euler_safe_prior_variance, riccati_euler_factor
@@ -116,8 +117,8 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     result.to_json(out_dir / "sweep_records.json")
     result.to_csv(out_dir / "sweep_records.csv")
     time_in_tau = np.arange(1, problem.n_steps + 1) * problem.model.sample_interval / problem.model.tau
-    np.savez(out_dir / "rmse_curves.npz", time_in_tau=time_in_tau, distance=result.column("distance"),
-             seed=result.column("seed"), **curves)
+    write_atomically(out_dir / "rmse_curves.npz", lambda handle: np.savez(
+        handle, time_in_tau=time_in_tau, distance=result.column("distance"), seed=result.column("seed"), **curves))
 
     metrics = _metrics(problem, result.records, seed=seed, fast=fast)
     example = decode_from_wrong_start(problem, max(distances), seeds[0])

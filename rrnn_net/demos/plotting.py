@@ -1,4 +1,4 @@
-"""Figure helpers shared by the demos: a consistent, talk-ready style."""
+"""Figure helpers shared by the demos: a consistent, talk-ready style, written atomically."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # demos write files; never need a screen
 import matplotlib.pyplot as plt
+
+from .._files import write_atomically
 
 STYLE = {
     "figure.dpi": 110,
@@ -32,15 +34,17 @@ def figure(*args, **kwargs):
 
 
 def save(fig, path: Path, *, rect: tuple[float, float, float, float] = (0, 0, 1, 1)) -> Path:
-    """Save ``fig`` as PNG and close it; ``rect`` keeps room for figure-level legends."""
+    """Save ``fig`` as PNG (through a temporary file renamed into place) and close it.
+
+    ``rect`` keeps room for figure-level legends.
+    """
     with plt.rc_context(STYLE):
         fig.tight_layout(rect=rect)
-        fig.savefig(path)
+        write_atomically(path, lambda handle: fig.savefig(handle, format="png"))
     plt.close(fig)
     return path
 
 
 def write_metrics(metrics: dict, path: Path) -> Path:
-    """Write metrics as sorted, indented JSON."""
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    return path
+    """Write metrics as sorted, indented JSON (atomically); a demo writes them last, marking its run complete."""
+    return write_atomically(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")

@@ -25,6 +25,7 @@ The full study takes a few minutes; ``--fast`` (order 3, 6 seeds, 800 epochs) ab
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from .._files import write_atomically
 from ..errors import ParameterError
 from ..teacher import (
     IIRTeacher,
@@ -288,25 +290,29 @@ _CSV_COLUMNS = ("order", "size", "n_hidden", "activation", "seed", "diverged", "
 
 def write_outputs(rows: list[dict], summary: list[dict], curves: dict, config: StudyConfig, out: Path,
                   elapsed: float) -> list[Path]:
-    """Write metrics.json, runs.csv, summary.csv and the figures into ``out``; return the paths."""
+    """Write runs.csv, summary.csv, the figures and, last (marking the run complete), metrics.json into ``out``.
+
+    Returns the paths, metrics.json first.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "metrics.json", out / "runs.csv", out / "summary.csv"]
     by_modulus = recovery_by_modulus(rows, config)
     metrics = {"config": asdict(config), "elapsed_s": round(elapsed, 1),
                "findings": findings(summary, by_modulus, config), "summary": summary,
                "recovery_by_modulus": by_modulus, "runs": rows}
-    paths[0].write_text(json.dumps(metrics, indent=1))
-    with paths[1].open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=_CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "missed_moduli": " ".join(f"{m:.3f}" for m in row.get("missed_moduli", []))})
-    with paths[2].open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(summary[0]))
-        writer.writeheader()
-        writer.writerows(summary)
-    paths += _figures(rows, summary, curves, config, out)
-    return paths
+    runs = [{**row, "missed_moduli": " ".join(f"{m:.3f}" for m in row.get("missed_moduli", []))} for row in rows]
+    tables = [_write_csv(out / "runs.csv", runs, _CSV_COLUMNS),
+              _write_csv(out / "summary.csv", summary, list(summary[0]))]
+    figures = _figures(rows, summary, curves, config, out)
+    return [write_atomically(out / "metrics.json", json.dumps(metrics, indent=1)), *tables, *figures]
+
+
+def _write_csv(path: Path, rows: list[dict], columns) -> Path:
+    """Write ``rows`` as a CSV table with ``columns`` (other keys ignored)."""
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_atomically(path, table.getvalue())
 
 
 def _figures(rows, summary, curves, config: StudyConfig, out: Path) -> list[Path]:
@@ -329,8 +335,7 @@ def _figures(rows, summary, curves, config: StudyConfig, out: Path) -> list[Path
     figure.suptitle(f"{headline.name}: teacher poles (x) vs student eigenvalues (dots; faint: during training); "
                     f"red = farther than {config.threshold}", fontsize=9)
     figure.tight_layout()
-    polar_path = out / "poles_polar.png"
-    figure.savefig(polar_path, dpi=110)
+    polar_path = _save_png(figure, out / "poles_polar.png")
 
     figure = Figure(figsize=(4 * len(config.conditions), 3.2))
     for index, condition in enumerate(config.conditions):
@@ -342,8 +347,7 @@ def _figures(rows, summary, curves, config: StudyConfig, out: Path) -> list[Path
         if index == 0:
             ax.set_ylabel("training NMSE")
     figure.tight_layout()
-    loss_path = out / "loss_curves.png"
-    figure.savefig(loss_path, dpi=110)
+    loss_path = _save_png(figure, out / "loss_curves.png")
 
     figure = Figure(figsize=(13, 3.8))
     ax = figure.add_subplot(1, 3, 1)
@@ -384,9 +388,12 @@ def _figures(rows, summary, curves, config: StudyConfig, out: Path) -> list[Path
     figure.colorbar(points, ax=ax, label="log10 test NMSE")
     ax.set_title("small poles are missed even at low loss", fontsize=9)
     figure.tight_layout()
-    summary_path = out / "summary.png"
-    figure.savefig(summary_path, dpi=110)
+    summary_path = _save_png(figure, out / "summary.png")
     return [polar_path, loss_path, summary_path]
+
+
+def _save_png(figure: Figure, path: Path) -> Path:
+    return write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
 
 
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:

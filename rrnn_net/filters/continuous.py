@@ -18,6 +18,7 @@ from .._validation import (
 from ..errors import DivergenceError, ParameterError
 from ..model import GenerativeRNN
 from ._common import cholesky_with_repair, initial_belief, symmetrize
+from .noise import ContinuousNoiseBelief, NoiseAdaptation, noise_adaptation
 from .result import FilterResult
 from .stability import default_prior_variance
 
@@ -86,6 +87,7 @@ class ContinuousRHS:
         return d_mean, d_cov, d_evidence, feedback, predicted_obs
 
 
+
 class ContinuousFilter:
     """Extended Kalman–Bucy filter integrated by forward Euler.
 
@@ -103,6 +105,13 @@ class ContinuousFilter:
         Deprecated name of ``step``.
     repair_covariance : bool
         Repair a covariance that stops being positive definite (see Notes).
+    noise : {"fixed", "adaptive"} or NoiseAdaptation
+        ``"adaptive"`` estimates each channel's observation-noise variance
+        online, as differential equations of an inverse-gamma belief per
+        channel (:class:`~rrnn_net.filters.noise.ContinuousNoiseBelief`, what
+        the compiled network's precision units run); ``result.noise_variance``
+        holds r̂(t_k) and ``loglik`` then includes the normaliser
+        −½ Σ_j log(2π r̂_j) per sample. Needs a diagonal R.
 
     Notes
     -----
@@ -142,7 +151,7 @@ class ContinuousFilter:
     """
 
     def __init__(self, model: GenerativeRNN, step: float | None = None, repair_covariance: bool = True, *,
-                 dt: float | None = None) -> None:
+                 noise: str | NoiseAdaptation = "fixed", dt: float | None = None) -> None:
         check_model(model)
         if dt is not None:  # the README of version 0.1 named it dt
             warnings.warn("ContinuousFilter(dt=...) is deprecated; use step=...", DeprecationWarning, stacklevel=2)
@@ -155,6 +164,7 @@ class ContinuousFilter:
         check_euler_step(self.step, model.tau)
         self.rhs = ContinuousRHS(model)
         self.repair_covariance = bool(repair_covariance)
+        self.noise = noise_adaptation(noise, model)
 
     def filter(self, observations, *, mean0=None, cov0=None, record: str | Iterable[str] = ()) -> FilterResult:
         """Run the filter over observations (T, m) or (B, T, m); NaN = missing. See :class:`FilterResult`.
@@ -175,6 +185,8 @@ class ContinuousFilter:
         mean, cov = initial_belief(model, batch, mean0, cov0)
         repairs = np.zeros(batch, dtype=np.int64)
         h = self.step
+        belief = ContinuousNoiseBelief(self.noise, model, batch) if self.noise is not None else None
+        noise_variance = np.empty((batch, n_steps, n_obs)) if belief is not None else None
 
         predicted_obs = np.empty((batch, n_steps, n_obs))
         correction = np.empty((batch, n_steps, n))
@@ -185,13 +197,21 @@ class ContinuousFilter:
         for k in range(n_steps):
             sample = y[:, k]
             observed = ~np.isnan(sample)
-            precision = self.rhs.masked_precision(observed)
+            precision = self.rhs.masked_precision(observed) if belief is None else None
             feedback_integral = np.zeros((batch, n))
             evidence = np.zeros(batch)
             # Overflow only happens when Euler diverges, which is reported below as an error.
             with np.errstate(over="ignore", invalid="ignore"):
                 for substep in range(self.steps_per_sample):
+                    if belief is not None:
+                        precision = belief.precision(observed)
                     d_mean, d_cov, d_evidence, feedback, y_hat = self.rhs(mean, cov, sample, observed, precision)
+                    if belief is not None:
+                        error = np.where(observed, sample - y_hat, 0.0)
+                        d_alpha, d_beta, normaliser = belief.derivatives(error, observed)
+                        belief.alpha = belief.alpha + h * d_alpha
+                        belief.beta = belief.beta + h * d_beta
+                        d_evidence = d_evidence + normaliser
                     if substep == 0:
                         predicted_obs[:, k] = y_hat
                     mean = mean + h * d_mean
@@ -199,6 +219,8 @@ class ContinuousFilter:
                     evidence += h * d_evidence
                     feedback_integral += h * feedback
             _check_integration(mean, cov, k)
+            if belief is not None:
+                noise_variance[:, k] = belief.noise
             if self.repair_covariance:
                 cov, _ = cholesky_with_repair(cov, repairs)
             correction[:, k] = feedback_integral
@@ -217,6 +239,7 @@ class ContinuousFilter:
             cov=covs,
             innovation_cov=None,
             n_psd_repairs=repairs,
+            noise_variance=noise_variance,
         )
         return result if batched else result.unbatched()
 

@@ -17,6 +17,27 @@ H P̂ Hᵀ + diag(β⁻/α⁻)), a proper predictive density with the noise pred
 before the sample was seen. The prior at t = 0 is centred on the model's R,
 weighted like ``prior_samples`` samples.
 
+The continuous filter (and the compiled network) runs the same belief as
+differential equations, one channel at a time, so that each channel's
+precision unit needs only its own error and gate
+(:class:`ContinuousNoiseBelief`): per unit time, with r̂ = β/α,
+
+* dα/dt = g_j / (2Δ) − α/memory,
+* dβ/dt = g_j ε_j² / (2Δ) − β/memory,
+
+so that per sample α gains ½ and β half the interval's mean of ε_j². The
+error of a held sample shrinks over its interval as the filter corrects
+towards it, and that mean is an unbiased estimate of r: for one channel of a
+linear model with a static state, ε(t) = ε₀/(1 + ρ t/Δ) with ρ = v₀/r (v₀ the
+predicted variance of the observation, E ε₀² = r + v₀), so
+E[(1/Δ)∫ε² dt] = (r + v₀)/(1 + ρ) = r. The predicted variance thus enters
+through the filter's own correction, with no unit computing it (the
+discrete update's posterior residual and variance, applied at every instant
+of the interval, would count that correction twice and underestimate r by
+a quarter at ρ = 1). The error units weigh ε by λ_j = α/(β Δ), and the
+evidence rate gains the normaliser −½ g_j log(2π r̂)/Δ, which no longer is a
+constant.
+
 Examples
 --------
 >>> import numpy as np
@@ -41,7 +62,7 @@ from ..errors import ParameterError
 from ..model import GenerativeRNN
 from ._common import MaskedInnovation
 
-__all__ = ["NOISE_MODES", "NoiseAdaptation", "noise_adaptation"]
+__all__ = ["NOISE_MODES", "ContinuousNoiseBelief", "NoiseAdaptation", "noise_adaptation"]
 
 #: The observation-noise modes of the discrete filters.
 NOISE_MODES = ("fixed", "adaptive")
@@ -135,3 +156,44 @@ class NoiseBelief:
 def _with_noise(projected: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """H P̂ Hᵀ (B, m, m) plus diag(r̂) (B, m)."""
     return projected + noise[..., :, None] * np.eye(noise.shape[-1])
+
+
+class ContinuousNoiseBelief:
+    """The inverse-gamma beliefs (α, β), shape (B, m) each, as the continuous filter integrates them.
+
+    Parameters
+    ----------
+    settings : NoiseAdaptation
+        ``iterations`` does not apply (the update is a differential equation).
+    model : GenerativeRNN
+        Its diagonal R centres the prior; Δ scales the rates.
+    batch : int
+    """
+
+    def __init__(self, settings: NoiseAdaptation, model: GenerativeRNN, batch: int) -> None:
+        self.settings = settings
+        self.sample_interval = model.sample_interval
+        self.alpha = np.full((batch, model.n_obs), settings.prior_samples / 2.0)
+        self.beta = self.alpha * np.diag(model.R)
+
+    @property
+    def noise(self) -> np.ndarray:
+        """r̂ = β/α (B, m)."""
+        return self.beta / self.alpha
+
+    def precision(self, observed: np.ndarray) -> np.ndarray:
+        """Λ = diag(g_j α/(β Δ)) (B, m, m) of the observed channels."""
+        rate = np.where(observed, self.alpha / (self.beta * self.sample_interval), 0.0)
+        return rate[..., :, None] * np.eye(rate.shape[-1])
+
+    def derivatives(self, error: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """dα/dt, dβ/dt and the evidence normaliser rate −½ Σ_j g_j log(2π r̂_j)/Δ, shapes (B, m), (B, m), (B,).
+
+        ``error`` is ε (zero where missing), (B, m), at the start of the step.
+        """
+        gate = observed.astype(np.float64)
+        interval, memory = self.sample_interval, self.settings.memory
+        d_alpha = gate / (2.0 * interval) - self.alpha / memory
+        d_beta = gate * error**2 / (2.0 * interval) - self.beta / memory
+        normaliser = -0.5 * np.sum(gate * np.log(2.0 * np.pi * self.noise), axis=-1) / interval
+        return d_alpha, d_beta, normaliser

@@ -203,6 +203,10 @@ def graph_observation_model(graph) -> tuple[np.ndarray, np.ndarray]:
         kind, weight, into = attributes["kind"], attributes["weight"], nodes[target]
         if kind in ("slope", "gate") or (kind == "covariance_read" and into["kind"] == "scaled_covariance"):
             weights[kind][into["row"], into["col"]] = weight
+        elif kind == "precision_gate":
+            # Online noise estimation: the factor is g_j √(λ_j Δ), here at the precision unit's prior belief.
+            belief = nodes[source]
+            weights["gate"][into["row"], into["col"]] = weight * np.sqrt(belief["alpha0"] / belief["beta0"])
         elif kind == "projection":
             weights[kind][into["row"], nodes[source]["row"], into["col"]] = weight  # (j, l, k)
         elif kind == "quadratic":

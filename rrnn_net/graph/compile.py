@@ -21,6 +21,7 @@ import numpy as np
 from .._validation import check_covariance, check_model, finite_array
 from ..errors import ParameterError
 from ..filters.gain import GAIN_AVERAGE_DEFAULTS, average_filter_gain
+from ..filters.noise import NoiseAdaptation, noise_adaptation
 from ..filters.stability import default_prior_variance
 from ..model import GenerativeRNN
 from .schema import SCHEMA_VERSION, node_id
@@ -39,6 +40,7 @@ def compile_rrnn(
     mean0: np.ndarray | None = None,
     cov0: np.ndarray | None = None,
     fixed_gain: np.ndarray | None = None,
+    noise: str | NoiseAdaptation = "fixed",
     gain: str | None = None,
 ) -> nx.DiGraph:
     """Compile the model's continuous-time Bayesian filter into a graph of units.
@@ -65,6 +67,13 @@ def compile_rrnn(
     fixed_gain : array_like, shape (N, m), optional
         The gain K of the fixed mode. Default: :func:`~rrnn_net.filters.average_filter_gain`
         with :data:`~rrnn_net.filters.gain.GAIN_AVERAGE_DEFAULTS`, recorded in the provenance.
+    noise : {"fixed", "adaptive"} or NoiseAdaptation
+        ``"adaptive"`` (adaptive gain only): each channel's observation noise
+        is estimated online by a precision unit of its own, which drives the
+        error unit's precision, the covariance units' quadratic term and the
+        evidence normaliser — :class:`~rrnn_net.ContinuousFilter` with the
+        same ``noise`` as local units (m precision units more;
+        ``docs/graph_spec.md``).
     gain : str, optional
         Deprecated name of ``gain_mode``.
 
@@ -91,6 +100,9 @@ def compile_rrnn(
     if gain_mode not in ("adaptive", "fixed"):
         raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
     _require_diagonal_observation_noise(model)
+    adaptation = noise_adaptation(noise, model)
+    if adaptation is not None and gain_mode != "adaptive":
+        raise ParameterError("noise='adaptive' needs gain_mode='adaptive': a fixed gain already holds the model's R")
     n, m = model.n_hidden, model.n_obs
     provenance = {"provenance_mean0_given": int(mean0 is not None)}
     mean0 = np.zeros(n) if mean0 is None else finite_array(mean0, "mean0", (n,))
@@ -112,11 +124,16 @@ def compile_rrnn(
     G = nx.DiGraph()
     G.graph.update(_rrnn_graph_attributes(model, gain_mode))
     G.graph.update(provenance)
-    G.add_nodes_from(_filter_nodes(model, mean0))
+    G.add_nodes_from(_filter_nodes(model, mean0, adaptive_noise=adaptation is not None))
     G.add_edges_from(_filter_edges(model, gain_mode, fixed_gain))
     if gain_mode == "adaptive":
-        G.add_nodes_from(_covariance_nodes(model, cov0))
-        G.add_edges_from(_covariance_edges(model))
+        G.add_nodes_from(_covariance_nodes(model, cov0, adaptive_noise=adaptation is not None))
+        G.add_edges_from(_covariance_edges(model, adaptive_noise=adaptation is not None))
+    if adaptation is not None:
+        G.graph["provenance_noise_memory"] = adaptation.memory
+        G.graph["provenance_noise_prior_samples"] = adaptation.prior_samples
+        G.add_nodes_from(_noise_nodes(model, adaptation))
+        G.add_edges_from(_noise_edges(model))
     return G
 
 
@@ -151,9 +168,10 @@ def _observation_precision(model: GenerativeRNN) -> np.ndarray:
     return 1.0 / (np.diag(model.R) * model.sample_interval)
 
 
-def _filter_nodes(model: GenerativeRNN, mean0: np.ndarray) -> Iterator[tuple[str, dict]]:
+def _filter_nodes(model: GenerativeRNN, mean0: np.ndarray, *, adaptive_noise: bool) -> Iterator[tuple[str, dict]]:
     n, m, tau = model.n_hidden, model.n_obs, float(model.tau)
-    precision = _observation_precision(model).tolist()
+    # With online noise estimation the precision arrives from the channel's precision unit.
+    precision = [0.0] * m if adaptive_noise else _observation_precision(model).tolist()
     offset, bias, mean0 = model.c.tolist(), model.b.tolist(), mean0.tolist()
     for j in range(m):
         yield node_id("sensory", j), {"kind": "sensory", "index": j}
@@ -192,9 +210,12 @@ def _filter_edges(model: GenerativeRNN, gain_mode: str, fixed_gain: np.ndarray |
         yield _edge(error(j), node_id("evidence"), "surprise", -0.5)
 
 
-def _covariance_nodes(model: GenerativeRNN, cov0: np.ndarray) -> Iterator[tuple[str, dict]]:
+def _covariance_nodes(model: GenerativeRNN, cov0: np.ndarray, *,
+                      adaptive_noise: bool) -> Iterator[tuple[str, dict]]:
     n, m, tau = model.n_hidden, model.n_obs, float(model.tau)
-    Q, cov0, precision = model.Q.tolist(), cov0.tolist(), _observation_precision(model).tolist()
+    Q, cov0 = model.Q.tolist(), cov0.tolist()
+    # With online noise estimation λ_j reaches the quadratic term as the factors' √(λ_j Δ) twice: the gain is 1/Δ.
+    precision = [1.0 / model.sample_interval] * m if adaptive_noise else _observation_precision(model).tolist()
     pairs = list(product(range(n), range(n)))
     for i, k in pairs:
         yield node_id("covariance", i, k), {"kind": "covariance", "row": i, "col": k, "process_noise": Q[i][k],
@@ -210,7 +231,7 @@ def _covariance_nodes(model: GenerativeRNN, cov0: np.ndarray) -> Iterator[tuple[
         yield node_id("gain_product", i, k), {"kind": "gain_product", "row": i, "col": k, "gain": 1.0}
 
 
-def _covariance_edges(model: GenerativeRNN) -> Iterator[Edge]:
+def _covariance_edges(model: GenerativeRNN, *, adaptive_noise: bool) -> Iterator[Edge]:
     n, m = model.n_hidden, model.n_obs
     pairs = list(product(range(n), range(n)))
     cov, scaled = partial(node_id, "covariance"), partial(node_id, "scaled_covariance")
@@ -225,8 +246,12 @@ def _covariance_edges(model: GenerativeRNN) -> Iterator[Edge]:
     for j, (r, k) in product(range(m), pairs):
         yield _edge(scaled(r, k), node_id("projection", j, k), "projection", M[j][r], port=1)
     for j, k in product(range(m), range(n)):
-        # The gate g_j silences channel j's share of P Gᵀ Λ G P while y_j is missing, as the masked Λ does.
-        yield _edge(node_id("sensory", j), node_id("projection", j, k), "gate", 1.0, port=2)
+        # The gate g_j silences channel j's share of P Gᵀ Λ G P while y_j is missing, as the masked Λ does;
+        # with online noise estimation the precision unit sends g_j √(λ_j Δ) instead.
+        if adaptive_noise:
+            yield _edge(node_id("precision", j), node_id("projection", j, k), "precision_gate", 1.0, port=2)
+        else:
+            yield _edge(node_id("sensory", j), node_id("projection", j, k), "gate", 1.0, port=2)
     for j, (i, k) in product(range(m), pairs):
         target = node_id("quadratic", j, i, k)
         if i == k:
@@ -238,6 +263,24 @@ def _covariance_edges(model: GenerativeRNN) -> Iterator[Edge]:
         yield _edge(target, cov(i, k), "quadratic", -1.0)
     for i, k in pairs:
         yield _edge(node_id("gain_product", i, k), node_id("state", i), "gain", 1.0)
+
+
+def _noise_nodes(model: GenerativeRNN, adaptation: NoiseAdaptation) -> Iterator[tuple[str, dict]]:
+    """A precision unit per channel, its prior IG(α₀, α₀ R_jj) centred on the model's noise."""
+    alpha0 = adaptation.prior_samples / 2.0
+    for j, variance in enumerate(np.diag(model.R).tolist()):
+        yield node_id("precision", j), {"kind": "precision", "index": j, "alpha0": alpha0, "beta0": alpha0 * variance,
+                                        "memory": adaptation.memory, "interval": float(model.sample_interval)}
+
+
+def _noise_edges(model: GenerativeRNN) -> Iterator[Edge]:
+    """Error and gate into each precision unit; λ_j out to its error unit, the normaliser to the evidence."""
+    for j in range(model.n_obs):
+        precision = node_id("precision", j)
+        yield _edge(node_id("error", j), precision, "noise_error", 1.0)
+        yield _edge(node_id("sensory", j), precision, "noise_gate", 1.0)
+        yield _edge(precision, node_id("error", j), "precision", 1.0)
+        yield _edge(precision, node_id("evidence"), "normaliser", -0.5)
 
 
 def _drift_edges(model: GenerativeRNN) -> Iterator[Edge]:

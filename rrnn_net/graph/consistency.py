@@ -8,7 +8,9 @@ every part of the filter that needs it reads it locally: W on the
 mean) and the ``projection`` edges (the covariance propagation); each
 precision λ_j on error unit j (the likelihood) and as the ``gain`` of its
 quadratic units (the covariance propagation); τ on every state and
-covariance unit. Weights the equations fix (a sensory edge's 1, a surprise
+covariance unit. With online noise estimation (``compile_rrnn(noise="adaptive")``)
+λ_j is a state of precision unit j instead: the error units' own precision
+is then fixed at 0 and the quadratic units' gain at 1/Δ. Weights the equations fix (a sensory edge's 1, a surprise
 edge's −½, the covariance wiring's 1 and −1, the unit gains of 1) are copies
 of the equations. Editing or lesioning one copy leaves a network that still
 runs but is no longer the exact filter of any single GenerativeRNN;
@@ -49,7 +51,7 @@ __all__ = ["PARTS", "Consistency", "Copy", "Mismatch", "consistency"]
 #: The parts of the filter a copy belongs to, in the order of the equations: the mean's own dynamics, the
 #: likelihood (predicted observation, prediction errors, evidence), the error-driven correction of the mean
 #: (the gain P Gᵀ Λ) and the covariance propagation (the Riccati equation).
-PARTS = ("dynamics", "likelihood", "correction", "covariance propagation")
+PARTS = ("dynamics", "likelihood", "correction", "covariance propagation", "noise estimation")
 _METADATA = "metadata"  # the graph attribute τ: read by no unit
 _SHOWN_ENTRIES = 4  # per parameter in str(); the record holds them all
 # Copies agree when they differ by at most this relative amount: a few ulps, the rounding of W/τ or of a scaled
@@ -60,10 +62,12 @@ _ROUNDING = 4 * sys.float_info.epsilon
 _PART_OF_TARGET = {"error": "likelihood", "evidence": "likelihood", "state": "correction",
                    "gain_product": "correction", "scaled_covariance": "covariance propagation",
                    "projection": "covariance propagation", "quadratic": "covariance propagation",
-                   "covariance": "covariance propagation"}
+                   "covariance": "covariance propagation", "precision": "noise estimation"}
 # What each parameter-bearing connection class holds (str() of an absent class says what is gone).
 _HOLDS = {"recurrent": "W", "drift": "W/τ", "prediction": "−M", "feedback": "M", "projection": "M",
           "fixed_gain": "K", "input": "U", "readout": "C"}
+# Alternatives: with precision units the projection units' factor comes from them, not from the sensory gate.
+_REPLACED_WITH_NOISE_ESTIMATION = frozenset({"gate"})
 
 
 @dataclass(frozen=True)
@@ -261,15 +265,49 @@ def _consistency(G: nx.DiGraph) -> Consistency:
         feedback = _Place("feedback", "correction", lambda s, t, w: ((s["index"], t["index"]), w))
         projection = _Place("projection", "covariance propagation", lambda s, t, w: ((t["row"], s["row"]), w),
                             copies=n)
-        precision = _Place("error", "likelihood", lambda a: ((a["index"],), a["precision"]), nodes=True)
-        quadratic = _Place("quadratic", "covariance propagation", lambda a: ((a["obs"],), a["gain"]),
-                           copies=n * n, nodes=True)
         mismatches += _copy_mismatches(G, "W", recurrent, (drift,))
         mismatches += _copy_mismatches(G, "M", prediction, (feedback, projection))
-        mismatches += _copy_mismatches(G, "precision", precision, (quadratic,))
+        if _estimates_noise(G):
+            mismatches += _estimated_precision_mismatches(G)
+        else:
+            precision = _Place("error", "likelihood", lambda a: ((a["index"],), a["precision"]), nodes=True)
+            quadratic = _Place("quadratic", "covariance propagation", lambda a: ((a["obs"],), a["gain"]),
+                               copies=n * n, nodes=True)
+            mismatches += _copy_mismatches(G, "precision", precision, (quadratic,))
+    return Consistency(graph["graph_type"], graph["gain_mode"], tuple(mismatches), _absent_kinds(G))
+
+
+def _estimates_noise(G: nx.DiGraph) -> bool:
+    """Whether the graph holds precision units (online noise estimation)."""
+    return any(kind == "precision" for _, kind in G.nodes(data="kind"))
+
+
+def _absent_kinds(G: nx.DiGraph) -> tuple[str, ...]:
+    """Edge kinds the compiler writes for a graph of this form (its unit kinds) that have no edge left."""
+    units = {kind for _, kind in G.nodes(data="kind")}
     present = {kind for _, _, kind in G.edges(data="kind")}
-    absent = tuple(kind for kind in EDGE_KINDS if kind in mode_edge_kinds(graph["gain_mode"]) - present)
-    return Consistency(graph["graph_type"], graph["gain_mode"], tuple(mismatches), absent)
+    expected = {kind for kind in mode_edge_kinds(G.graph["gain_mode"])
+                if any(source in units and target in units for source, target in EDGE_KINDS[kind].pairs)}
+    if "precision" in units:
+        expected -= _REPLACED_WITH_NOISE_ESTIMATION
+    return tuple(kind for kind in EDGE_KINDS if kind in expected - present)
+
+
+def _estimated_precision_mismatches(G: nx.DiGraph) -> list[Mismatch]:
+    """With precision units: the numbers the equations then fix (error λ 0, quadratic gain 1/Δ, unit Δ)."""
+    interval = G.graph["sample_interval"]
+    fixed = {("error", "precision"): ("likelihood", 0.0), ("quadratic", "gain"): ("covariance propagation",
+                                                                                   1.0 / interval),
+             ("precision", "interval"): ("noise estimation", interval)}
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for _, attributes in G.nodes(data=True):
+        for kind, number in fixed:
+            if attributes["kind"] == kind:
+                values[kind, number].append(attributes[number])
+    mismatches = []
+    for (kind, number), (part, value) in fixed.items():
+        mismatches += _fixed_mismatch(f"{kind} {number}", kind, part, value, values[kind, number], 0)
+    return mismatches
 
 
 # ------------------------------------------------------------------ copies
@@ -381,16 +419,18 @@ def _fixed_number_mismatches(G: nx.DiGraph) -> list[Mismatch]:
         if attributes["kind"] in _UNIT_GAIN_KINDS:
             gains[attributes["kind"]].append(attributes["gain"])
     mismatches = []
+    replaced = _REPLACED_WITH_NOISE_ESTIMATION if units.get("precision") else frozenset()
     for kind, record in EDGE_KINDS.items():
-        if record.constant_weight is None:
+        if record.constant_weight is None or kind in replaced:
             continue
         for source_kind, target_kind in record.pairs:
-            if not units.get(target_kind):
+            if not units.get(target_kind) or not units.get(source_kind):
                 continue
             values = weights.get((kind, target_kind), [])
-            # A fixed-weight edge a unit may lack (surprise, quadratic, gain) is one per source unit when compiled.
-            optional = NODE_KINDS[target_kind].inputs[kind][0] == 0
-            n_absent = units[source_kind] - len(values) if optional else 0
+            # A fixed-weight edge a unit may lack is, when compiled, one per target unit that reads at most one
+            # (precision, precision_gate), else one per source unit (surprise, quadratic, gain, normaliser).
+            low, high = NODE_KINDS[target_kind].inputs[kind]
+            n_absent = (units[target_kind] if high == 1 else units[source_kind]) - len(values) if low == 0 else 0
             location = kind if len(record.pairs) == 1 else f"{kind} → {target_kind}"
             mismatches += _fixed_mismatch(f"{kind} weight", location, _PART_OF_TARGET[target_kind],
                                           record.constant_weight, values, n_absent)

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from .._files import write_atomically
 from .kinds import EDGE_KINDS, NODE_KINDS
 from .schema import validate_graph
 
@@ -92,7 +93,9 @@ def draw(G: nx.DiGraph, path: str | Path, *, collapse_above: int = 30, max_drawn
     G : networkx.DiGraph
         A valid compiled graph (adaptive or fixed rRNN, or baseline).
     path : str or Path
-        Output file.
+        Output file; its suffix picks the format (``.png`` is added when it
+        has none). An existing file is replaced, through a temporary file
+        renamed into place.
     collapse_above : int
         With more state (hidden) units than this, covariance blocks become
         filled summary blobs and units are drawn without index labels.
@@ -135,8 +138,10 @@ def draw(G: nx.DiGraph, path: str | Path, *, collapse_above: int = 30, max_drawn
     ax.set_title(title or _default_title(G, kinds), fontsize=14)
     ax.autoscale_view()
     path = Path(path)
-    figure.savefig(path, dpi=dpi, facecolor="white", bbox_inches="tight")
-    return path
+    if not path.suffix:  # what matplotlib itself would write; named here so that the path returned is the file
+        path = path.with_name(f"{path.name}.png")
+    return write_atomically(path, lambda handle: figure.savefig(handle, format=path.suffix[1:].lower(), dpi=dpi,
+                                                                facecolor="white", bbox_inches="tight"))
 
 
 def _default_title(G: nx.DiGraph, kinds: dict) -> str:

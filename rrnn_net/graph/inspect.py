@@ -160,7 +160,9 @@ def to_matrices(G: nx.DiGraph) -> dict:
         ``sample_interval`` (sampling interval Δ, s), ``step`` (integration step h, s),
         ``substeps`` (round(Δ/h)). An rRNN adds ``W`` (N, N), ``M`` (m, N),
         ``b`` (N,), ``c`` (m,), ``mean0`` (N,), ``precision`` (m,) and ``R``
-        (m, m) diagonal with λ_j = 1/(R_jj Δ); the adaptive form adds
+        (m, m) diagonal with λ_j = 1/(R_jj Δ) (with online noise estimation:
+        the precision units' prior, and ``noise_memory`` (m,) s and
+        ``noise_prior_samples`` (m,)); the adaptive form adds
         ``feedback`` (N, m) = Mᵀ, ``drift`` (N, N) = W/τ (which the drift
         edges hold, to rounding), ``Q`` (N, N) and ``cov0`` (N, N); the fixed form adds
         ``K`` (N, m). A baseline gives ``W``, ``U`` (N, n_input), ``C``
@@ -286,16 +288,25 @@ def _edge_matrix(G: nx.DiGraph, kind: str, shape: tuple[int, int], entry: Entry 
 
 def _filter_matrices(G: nx.DiGraph) -> dict:
     n, m = G.graph["n_hidden"], G.graph["n_obs"]
-    precision = _node_vector(G, "error", "precision", m)
-    return {
+    interval = G.graph["sample_interval"]
+    result = {
         "W": _edge_matrix(G, "recurrent", (n, n)),
         "M": _edge_matrix(G, "prediction", (m, n), lambda s, t: (t["index"], s["index"], -1.0)),
         "b": _node_vector(G, "state", "bias", n),
         "c": _node_vector(G, "error", "offset", m),
         "mean0": _node_vector(G, "state", "mean0", n),
-        "precision": precision,
-        "R": np.diag(_noise_from_precision(precision, G.graph["sample_interval"])),
     }
+    if any(kind == "precision" for _, kind in G.nodes(data="kind")):
+        # Online noise estimation: R is the precision units' prior mean β₀/α₀, λ the precision they start from.
+        alpha0 = _node_vector(G, "precision", "alpha0", m)
+        noise = _node_vector(G, "precision", "beta0", m) / alpha0
+        result.update({"precision": 1.0 / (noise * interval), "R": np.diag(noise),
+                       "noise_memory": _node_vector(G, "precision", "memory", m),
+                       "noise_prior_samples": 2.0 * alpha0})
+    else:
+        precision = _node_vector(G, "error", "precision", m)
+        result.update({"precision": precision, "R": np.diag(_noise_from_precision(precision, interval))})
+    return result
 
 
 def _noise_from_precision(precision: np.ndarray, sample_interval: float) -> np.ndarray:

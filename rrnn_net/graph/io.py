@@ -59,6 +59,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
+from .._files import write_atomically
 from .kinds import NODE_KINDS
 from .presentation import POLICIES, PRESENTATION_ATTRIBUTES, node_presentation, strip_presentation
 from .schema import GRAPH_ATTRIBUTES, GraphSchemaError, validate_graph
@@ -105,7 +106,9 @@ def save_graph(G: nx.DiGraph, path_or_file: Source, *, format: str | None = None
         (numpy scalars are cast to Python scalars on the way out).
     path_or_file : str, Path or file object
         Destination; a path's suffix (``.graphml`` or ``.json``) picks the
-        format. A file object may be opened in binary or text mode.
+        format. An existing file is replaced, through a temporary file
+        renamed into place (an interrupted save leaves the old file whole).
+        A file object may be opened in binary or text mode.
     format : {"graphml", "json"}, optional
         Required for file objects; overrides the suffix of a path.
 
@@ -116,7 +119,7 @@ def save_graph(G: nx.DiGraph, path_or_file: Source, *, format: str | None = None
     """
     data = graph_to_bytes(G, _format_of(path_or_file, format))
     if isinstance(path_or_file, (str, Path)):
-        Path(path_or_file).write_bytes(data)
+        write_atomically(path_or_file, data)
     elif isinstance(path_or_file, io.TextIOBase):
         path_or_file.write(data.decode("utf-8"))
     else:

@@ -34,7 +34,7 @@ from numbers import Integral, Real
 import networkx as nx
 
 from ..errors import RRNNError
-from .kinds import EDGE_KINDS, GAIN_MODES, NODE_KINDS
+from .kinds import EDGE_KINDS, GAIN_MODES, NODE_KINDS, EdgeKind
 
 __all__ = [
     "GRAPH_ATTRIBUTES",
@@ -221,7 +221,11 @@ def _check_nodes(G: nx.DiGraph, gain_mode: str, sizes: Mapping[str, int]) -> Non
 
 
 # ------------------------------------------------------------------ edges
-def _check_edge(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: str) -> None:
+_EDGE_ATTRIBUTES = frozenset({"kind", "weight", "port"})
+
+
+def _edge_class(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: str) -> EdgeKind:
+    """Check what every edge of one (kind, source kind, target kind, port) class shares; return its kind."""
     where = f"edge {_shorten(source)} -> {_shorten(target)}"
     _check_word(attributes.get("kind"), where, "kind", "edge kind")
     kind = EDGE_KINDS[attributes["kind"]]
@@ -231,9 +235,6 @@ def _check_edge(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: s
     if pair not in kind.pairs:
         raise GraphSchemaError(f"{where}: a {kind.name!r} edge may not run from a {pair[0]!r} to a {pair[1]!r} "
                                f"node (allowed: {sorted(kind.pairs)})")
-    if "weight" not in attributes:
-        raise GraphSchemaError(f"{where}: attribute 'weight' is missing")
-    _check_float(attributes["weight"], where, "weight")
     ports = kind.pairs[pair]
     port = attributes.get("port")
     if ports:
@@ -242,11 +243,45 @@ def _check_edge(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: s
             raise GraphSchemaError(f"{where}: port must be one of {sorted(ports)}, got {port}")
     elif "port" in attributes:
         raise GraphSchemaError(f"{where}: only edges into product nodes carry a port")
-    unknown = sorted(map(str, set(attributes) - {"kind", "weight", "port"}))
-    if unknown:
-        raise GraphSchemaError(f"{where}: unknown attribute(s) {unknown}")
-    if not kind.relation(G.nodes[source], G.nodes[target], port):
-        raise GraphSchemaError(f"{where}: a {kind.name!r} edge does not connect matching indices")
+    return kind
+
+
+def _check_edge(source, target, attributes: Mapping, kind: EdgeKind, source_node: Mapping,
+                target_node: Mapping) -> None:
+    """What each edge has of its own: its weight, no unknown attributes, matching indices."""
+    weight = attributes.get("weight")
+    # The common case in one test; anything else gets the full check and its message.
+    if not (type(weight) is float and math.isfinite(weight)):
+        where = f"edge {_shorten(source)} -> {_shorten(target)}"
+        if "weight" not in attributes:
+            raise GraphSchemaError(f"{where}: attribute 'weight' is missing")
+        _check_float(weight, where, "weight")
+    if not attributes.keys() <= _EDGE_ATTRIBUTES:
+        unknown = sorted(map(str, set(attributes) - _EDGE_ATTRIBUTES))
+        raise GraphSchemaError(f"edge {_shorten(source)} -> {_shorten(target)}: unknown attribute(s) {unknown}")
+    if not kind.relation(source_node, target_node, attributes.get("port")):
+        raise GraphSchemaError(f"edge {_shorten(source)} -> {_shorten(target)}: a {kind.name!r} edge does not "
+                               "connect matching indices")
+
+
+def _check_edges(G: nx.DiGraph, gain_mode: str) -> dict[tuple, int]:
+    """Check every edge, in one pass; return in-edge counts by (target node, edge kind, port)."""
+    node_data = dict(G.nodes(data=True))
+    classes: dict[tuple, EdgeKind] = {}
+    in_edges: dict[tuple, int] = {}
+    for source, target, attributes in G.edges(data=True):
+        source_node, target_node = node_data[source], node_data[target]
+        port = attributes.get("port")
+        # Whether a port is given at all belongs to the class: ``port=None`` on a plain edge is an error.
+        key = (attributes.get("kind"), source_node["kind"], target_node["kind"], port, "port" in attributes)
+        try:
+            kind = classes[key]
+        except (KeyError, TypeError):  # a new class, or an unhashable attribute value the full check names
+            kind = classes[key] = _edge_class(G, source, target, attributes, gain_mode)
+        _check_edge(source, target, attributes, kind, source_node, target_node)
+        count_key = (target, key[0], port)
+        in_edges[count_key] = in_edges.get(count_key, 0) + 1
+    return in_edges
 
 
 # --------------------------------------------------------------- locality
@@ -264,11 +299,24 @@ def locality_violations(G: nx.DiGraph) -> list[str]:
         One message per offending node; empty when every node's inputs come
         only through allowed in-edges.
     """
+    in_edges: Counter = Counter()
+    for _, target, attributes in G.edges(data=True):
+        in_edges[target, attributes["kind"], attributes.get("port")] += 1
+    return _locality_problems(G, in_edges)
+
+
+def _locality_problems(G: nx.DiGraph, in_edge_counts: Mapping[tuple, int]) -> list[str]:
+    """:func:`locality_violations` from in-edge counts by (target node, edge kind, port)."""
+    by_node: dict = {node: ({}, set()) for node in G}  # node -> (count per edge kind, ports)
+    for (node, edge_kind, port), count in in_edge_counts.items():
+        counts, ports = by_node[node]
+        counts[edge_kind] = counts.get(edge_kind, 0) + count
+        ports.add(port)
     problems = []
-    for node, attributes in G.nodes(data=True):
-        kind = NODE_KINDS[attributes["kind"]]
-        in_edges = [data for _, _, data in G.in_edges(node, data=True)]
-        counts = Counter(data["kind"] for data in in_edges)
+    for node, kind_name in G.nodes(data="kind"):
+        kind = NODE_KINDS[kind_name]
+        counts, ports = by_node[node]
+        counts = Counter(counts)
         for edge_kind in sorted(counts):
             if edge_kind not in kind.inputs:
                 problems.append(f"node {node!r}: a {kind.name!r} unit does not read {edge_kind!r} edges")
@@ -277,7 +325,6 @@ def locality_violations(G: nx.DiGraph) -> list[str]:
                 bound = f"{low}..{'' if high is None else high}"
                 problems.append(f"node {node!r}: needs {bound} {edge_kind!r} in-edge(s), has {counts[edge_kind]}")
         if kind.product:
-            ports = {data.get("port") for data in in_edges}
             if not ports & {1, 3} or not ports & {2, 3}:
                 problems.append(f"node {node!r}: product unit needs both factors fed (ports 1/3 and 2/3), "
                                 f"has ports {sorted(p for p in ports if p is not None)}")
@@ -316,9 +363,7 @@ def validate_graph(G) -> None:
     graph_type, gain_mode = _check_graph_attributes(G.graph)
     sizes = {name: G.graph[name] for name in GRAPH_ATTRIBUTES[graph_type] if name.startswith("n_")}
     _check_nodes(G, gain_mode, sizes)
-    for source, target, attributes in G.edges(data=True):
-        _check_edge(G, source, target, attributes, gain_mode)
-    problems = locality_violations(G)
+    problems = _locality_problems(G, _check_edges(G, gain_mode))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise GraphSchemaError(f"locality: {problems[0]}{more}")

@@ -8,8 +8,12 @@ structure: batch size, activation, step, a second graph),
 ``test_conformance_cython.py`` and ``test_conformance_cpp_standalone.py``. The
 compiled targets generate the same equations through the same templates;
 each new structure costs them a cold compilation (30–60 s on two cores), so
-this suite shares three structures (adaptive, fixed, baseline). One module
-per target lets the test workers compile both targets at once.
+this suite shares three structures there: fixed, baseline, and adaptive with
+online noise estimation, which holds every unit and connection kind of the
+adaptive form but one (the sensory gate into the projection units, whose
+factor its precision units send instead); the reference backend and the
+numpy target also run the plain adaptive graph. One module per target lets
+the test workers compile both targets at once.
 """
 
 from __future__ import annotations
@@ -17,10 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rrnn_net import (
-    ContinuousFilter,
-)
+from rrnn_net import ContinuousFilter
 from rrnn_net.backends import BaselineResult, run
+from rrnn_net.filters import NoiseAdaptation
 from rrnn_net.graph import (
     compile_baseline,
     to_matrices,
@@ -53,9 +56,13 @@ def max_difference(result, reference, name: str) -> float:
 
 
 def continuous_reference(graph, y, step=None, record="covariance"):
-    """ContinuousFilter of the model read back from the graph, from the graph's prior."""
+    """ContinuousFilter of the model read back from the graph, from the graph's prior (and noise estimation)."""
     matrices = to_matrices(graph)
-    reference = ContinuousFilter(to_model(graph), step=step)
+    noise = "fixed"
+    if "noise_memory" in matrices:  # compiled with one setting for every channel
+        noise = NoiseAdaptation(memory=float(matrices["noise_memory"][0]),
+                                prior_samples=float(matrices["noise_prior_samples"][0]))
+    reference = ContinuousFilter(to_model(graph), step=step, repair_covariance=False, noise=noise)
     return reference.filter(y, mean0=matrices["mean0"], cov0=matrices["cov0"], record=record)
 
 
@@ -75,6 +82,22 @@ def test_adaptive_graph_agrees_with_continuous_filter_with_missing_samples(backe
     np.testing.assert_array_equal(result.n_psd_repairs, [0, 0])
     assert result.loglik[1, 40] == 0.0
     assert np.isnan(result.prediction_error[0, 10:30, 1]).all()
+
+
+def test_noise_estimating_graph_agrees_with_continuous_filter_with_missing_samples(backend, noise_graph,
+                                                                                   observations):
+    y = observations.copy()
+    y[0, 10:30, 1] = np.nan
+    y[1, 40, :] = np.nan
+    y[:, 200:] += np.random.default_rng(5).normal(0.0, 0.5, y[:, 200:].shape)  # the noise grows: λ must adapt
+    reference = continuous_reference(noise_graph, y)
+    result = backend(noise_graph, y, record="covariance")
+    assert np.abs(result.cov - reference.cov).max() <= TOLERANCE
+    for name in (*FIELDS, "noise_variance"):
+        assert max_difference(result, reference, name) <= TOLERANCE, name
+    # The estimate moved from the model's R towards the larger noise (each channel's own).
+    model_noise = np.diag(to_model(noise_graph).R)
+    assert np.all(result.noise_variance[:, -1] > 3 * model_noise)
 
 
 def test_fixed_gain_graph_agrees_with_numpy_euler(backend, fixed_graph, observations):

@@ -43,3 +43,9 @@ def adaptive_graph(filter_model, prior):
 @pytest.fixture(scope="session")
 def fixed_graph(filter_model, prior):
     return compile_rrnn(filter_model, gain_mode="fixed", mean0=prior[0])
+
+
+@pytest.fixture(scope="session")
+def noise_graph(filter_model, prior):
+    """The adaptive graph with online noise estimation (precision and variance-product units)."""
+    return compile_rrnn(filter_model, mean0=prior[0], cov0=prior[1], noise="adaptive")

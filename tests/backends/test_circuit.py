@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from brian2 import Clock, Network, NeuronGroup, StateMonitor, TimedArray, defaultclock, ms, mV, run, second
 
-from rrnn_net import ParameterError, ShapeError, UnstableSettingError
+from rrnn_net import CircuitError, ParameterError, ShapeError, UnstableSettingError
 from rrnn_net.backends import brian2_targets, run_brian2
-from rrnn_net.backends.brian2_circuit import CircuitError, RRNNCircuit
+from rrnn_net.backends.brian2_build import preferences
+from rrnn_net.backends.brian2_circuit import RRNNCircuit
 from rrnn_net.graph import compile_rrnn
 
 TOLERANCE = 1e-12
@@ -31,6 +32,13 @@ def user_source(values: np.ndarray, name: str) -> NeuronGroup:
 @pytest.fixture
 def step(filter_model):
     return filter_model.step
+
+
+@pytest.fixture(autouse=True)
+def numpy_target():
+    """These networks run through Network.run, whose target is Brian2's preference: numpy compiles nothing."""
+    with preferences({"codegen.target": "numpy"}):
+        yield
 
 
 def test_two_named_circuits_one_driven_share_a_network_and_each_equals_run_brian2(adaptive_graph, fixed_graph,
@@ -82,13 +90,13 @@ def test_batch_circuit_driven_by_weights_sums_sources(fixed_graph, observations,
     columns = np.transpose(y, (1, 2, 0)).reshape(10, 6)
     source = user_source(np.concatenate([columns, columns], axis=1) / 2, "halves")
     circuit.drive(source, "value", weights=np.vstack([np.eye(6), np.eye(6)]))
-    Network(circuit, source).run((10 * 4 + 1) * step * second)
+    Network(circuit, source).run(circuit.duration_for(10))
     assert_same_result(circuit.result(), run_brian2(fixed_graph, y))
 
 
-def test_a_spike_trace_in_volts_drives_through_its_unit(fixed_graph, step):
-    source = NeuronGroup(3, "v : volt", name="voltages")
-    source.v = [10, 20, 30] * mV
+def test_a_variable_in_volts_drives_through_its_unit_and_the_source_namespace(fixed_graph, step):
+    source = NeuronGroup(3, "v = offset + level : volt\nlevel : volt", namespace={"offset": 5 * mV}, name="voltages")
+    source.level = [5, 15, 25] * mV
     circuit = RRNNCircuit(fixed_graph, name="in_volts", dt=step)
     circuit.drive(source, "v", weights=np.diag([1.0, 2.0, 3.0]))
     Network(circuit, source).run(3 * 4 * step * second + step * second)

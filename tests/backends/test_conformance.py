@@ -36,6 +36,7 @@ from .conformance import (
     test_baseline_graph_agrees_with_numpy_euler,
     test_editing_a_weight_changes_the_result_as_to_matrices_says,
     test_fixed_gain_graph_agrees_with_numpy_euler,
+    test_noise_estimating_graph_agrees_with_continuous_filter_with_missing_samples,
 )
 
 backend = backend_fixture({"backend": "reference"}, {"backend": "brian2", "target": "numpy"})
@@ -45,6 +46,7 @@ SUITE = (
     test_fixed_gain_graph_agrees_with_numpy_euler,
     test_editing_a_weight_changes_the_result_as_to_matrices_says,
     test_baseline_graph_agrees_with_numpy_euler,
+    test_noise_estimating_graph_agrees_with_continuous_filter_with_missing_samples,
 )
 
 

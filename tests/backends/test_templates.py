@@ -27,11 +27,12 @@ def record_variables(kind: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def brian2_groups(adaptive_graph, fixed_graph, observations):
+def brian2_groups(adaptive_graph, fixed_graph, noise_graph, observations):
     baseline = compile_baseline(np.eye(3) * 0.5, np.ones((3, 2)), np.ones((1, 3)), tau=0.02, sample_interval=0.005)
     BrianLogger.suppress_name("unused_brian_object")  # these networks are inspected, never run
     groups = {}
     for graph, y in ((adaptive_graph, observations[:, :3]), (fixed_graph, observations[:, :3]),
+                     (noise_graph, observations[:, :3]),
                      (baseline, np.zeros((1, 3, 2)))):
         groups.update(RRNNCircuit(graph, observations=y).groups)
     return groups

@@ -11,6 +11,7 @@ import pytest
 
 import rrnn_net.cli
 from rrnn_net import GenerativeRNN
+from rrnn_net.cli import EXIT_ERROR
 from rrnn_net.filters.stability import default_prior_variance, euler_safe_prior_variance
 from rrnn_net.graph import load_graph, to_matrices
 from rrnn_net.graph.examples import EXAMPLES
@@ -36,9 +37,9 @@ def regenerated(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("suffix", [".graphml", ".json"])
 def test_committed_graphs_match_the_compiler_byte_for_byte(regenerated, name, suffix):
     committed = GRAPHS / f"{name}{suffix}"
-    assert committed.exists(), f"{committed} missing: run `rrnn compile --example all --out graphs/`"
+    assert committed.exists(), f"{committed} missing: run `rrnn compile --example all --out graphs/ --force`"
     assert (regenerated / f"{name}{suffix}").read_bytes() == committed.read_bytes(), (
-        f"{committed} is out of date: run `rrnn compile --example all --out graphs/`")
+        f"{committed} is out of date: run `rrnn compile --example all --out graphs/ --force`")
 
 
 def test_compile_a_saved_model(tmp_path, capsys):
@@ -67,7 +68,7 @@ def test_compile_chooses_an_euler_safe_prior_says_so_and_takes_another(tmp_path,
                           (["--prior-variance", "-1"], "positive"),
                           (["--gain-mode", "fixed", "--prior-variance", "0.1"], "fixed-gain")):
         out = tmp_path / "refused.json"
-        assert rrnn_net.cli.main(["compile", str(model_path), *args, "--out", str(out)]) == 2
+        assert rrnn_net.cli.main(["compile", str(model_path), *args, "--out", str(out)]) == EXIT_ERROR
         assert message in capsys.readouterr().err and not out.exists()
 
 
@@ -97,8 +98,57 @@ def test_info_accepts_a_file_re_saved_by_gephi(tmp_path, capsys):
 def test_info_reports_a_bad_file_as_an_error(tmp_path, capsys):
     bad = tmp_path / "bad.graphml"
     bad.write_text("<graphml><graph edgedefault='directed'>")
-    assert rrnn_net.cli.main(["info", str(bad)]) == 2
+    assert rrnn_net.cli.main(["info", str(bad)]) == EXIT_ERROR
     assert "not well-formed" in capsys.readouterr().err
+
+
+def test_compile_refuses_existing_outputs_without_force(tmp_path, capsys):
+    model_path = GenerativeRNN.oscillator(3, 2, seed=4).save(tmp_path / "model.npz")
+    out = tmp_path / "model.json"
+    out.write_text("earlier graph")
+    assert rrnn_net.cli.main(["compile", str(model_path), "--gain-mode", "fixed", "--out", str(out)]) == EXIT_ERROR
+    assert "exists; --force overwrites it" in capsys.readouterr().err and out.read_text() == "earlier graph"
+    assert rrnn_net.cli.main(["compile", str(model_path), "--gain-mode", "fixed", "--out", str(out), "--force"]) == 0
+    assert load_graph(out).graph["gain_mode"] == "fixed"
+
+
+def test_compile_example_refuses_existing_outputs_without_force(tmp_path, capsys):
+    (tmp_path / "baseline.png").write_text("an earlier drawing")
+    args = ["compile", "--example", "baseline", "--out", str(tmp_path), "--draw"]
+    assert rrnn_net.cli.main(args) == EXIT_ERROR
+    assert "baseline.png exists" in capsys.readouterr().err
+    assert [path.name for path in tmp_path.iterdir()] == ["baseline.png"]  # refused before anything was written
+    assert rrnn_net.cli.main([*args, "--force"]) == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["baseline.graphml", "baseline.json", "baseline.png"]
+
+
+def test_compile_never_overwrites_its_model_file(tmp_path, capsys):
+    model_path = tmp_path / "model.json"  # a saved model under a graph's name: loading reads the content
+    model_path.write_bytes(GenerativeRNN.oscillator(3, 2, seed=4).save(tmp_path / "model.npz").read_bytes())
+    before = model_path.read_bytes()
+    assert rrnn_net.cli.main(["compile", str(model_path), "--out", str(model_path), "--force"]) == EXIT_ERROR
+    assert "is an input of this command" in capsys.readouterr().err and model_path.read_bytes() == before
+
+
+def test_compile_out_suffix_must_name_a_graph_format(tmp_path, capsys):
+    model_path = GenerativeRNN.oscillator(3, 2, seed=4).save(tmp_path / "model.npz")
+    assert rrnn_net.cli.main(["compile", str(model_path), "--out", str(tmp_path / "result")]) == EXIT_ERROR
+    assert "suffix picks the format" in capsys.readouterr().err
+    assert [path.name for path in tmp_path.iterdir()] == ["model.npz"]
+
+
+@pytest.mark.parametrize("content", ["truncated", "npy"])
+def test_compile_a_broken_model_file_is_one_line_exit_1(tmp_path, capsys, content):
+    model_path = tmp_path / "model.npz"
+    saved = GenerativeRNN.oscillator(3, 2, seed=4).save(model_path).read_bytes()
+    if content == "truncated":
+        model_path.write_bytes(saved[:len(saved) // 2])
+    else:
+        with model_path.open("wb") as handle:
+            np.save(handle, np.eye(3))
+    assert rrnn_net.cli.main(["compile", str(model_path), "--out", str(tmp_path / "model.json")]) == EXIT_ERROR
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rrnn compile: error:") and "not a saved GenerativeRNN" in lines[0]
 
 
 def test_compile_needs_a_source(capsys):

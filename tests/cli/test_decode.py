@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rrnn_net import EKF, UKF, ContinuousFilter, GenerativeRNN
-from rrnn_net.cli import main
+from rrnn_net.cli import EXIT_ERROR, main
 from rrnn_net.filters.stability import default_prior_variance
 from rrnn_net.graph import compile_baseline, compile_rrnn, load_graph, save_graph
 
@@ -63,7 +63,7 @@ def test_baseline_graph_output_equals_run_brian2_and_refuses_filter_options(tmp_
         np.testing.assert_array_equal(decoded["states"], expected.states)
         np.testing.assert_array_equal(decoded["outputs"], expected.outputs)
     status, _, stderr = decode(capsys, tmp_path / "inputs.npy", tmp_path / "baseline.json", "--csv")
-    assert status == 2 and "--csv" in stderr
+    assert status == EXIT_ERROR and "--csv" in stderr
 
 
 def test_ukf_output_equals_one_pass_of_the_decoder(files, tmp_path, capsys):
@@ -144,6 +144,12 @@ def _bad_inputs(folder, tmp_path):
     (tmp_path / "broken.graphml").write_text("<graphml>")
     np.savez(tmp_path / "fake.npz", W=np.eye(2))
     trials, model = folder / "trials.npy", folder / "model.npz"
+    saved = model.read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(saved[:len(saved) // 2])
+    with (tmp_path / "array.npz").open("wb") as handle:  # .npy content under a model's name
+        np.save(handle, np.eye(2))
+    (tmp_path / "latin1.csv").write_bytes("température,pression\n0.5,1.0\n".encode("latin-1"))
+    (tmp_path / "empty.npy").write_bytes(b"")
     return {
         "missing observations": ([tmp_path / "none.npy", model], "No such file"),
         "missing model": ([trials, tmp_path / "none.npz"], "no such file"),
@@ -157,6 +163,10 @@ def _bad_inputs(folder, tmp_path):
         "empty CSV": ([tmp_path / "empty.csv", model], "no samples"),
         "channel mismatch": ([tmp_path / "three_channels.npy", model], "3 channel(s) per sample"),
         "not a saved model": ([trials, tmp_path / "fake.npz"], "not a saved GenerativeRNN"),
+        "truncated model": ([trials, tmp_path / "truncated.npz"], "not a saved GenerativeRNN"),
+        "a .npy array as the model": ([trials, tmp_path / "array.npz"], "one array (.npy)"),
+        "non-UTF-8 CSV": ([tmp_path / "latin1.csv", model], "not UTF-8"),
+        "empty .npy": ([tmp_path / "empty.npy", model], "not a numeric .npy array"),
         "numpy decoder on a graph": ([trials, tmp_path / "baseline.json", "--decoder", "ukf"], "Brian2 network"),
         "baseline inputs with gaps": ([trials, tmp_path / "baseline.json"], "may not contain NaN"),
         "broken graph": ([trials, tmp_path / "broken.graphml"], "broken.graphml"),
@@ -167,15 +177,72 @@ def _bad_inputs(folder, tmp_path):
     }
 
 
-def test_bad_files_and_options_exit_2_with_one_line(files, tmp_path, capsys):
+def test_bad_files_and_options_exit_1_with_one_line(files, tmp_path, capsys):
     folder, _, _ = files
     for case, (args, message) in _bad_inputs(folder, tmp_path).items():
         status, stdout, stderr = decode(capsys, *args, "--quiet")
-        assert status == 2, case
+        assert status == EXIT_ERROR, case
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("rrnn decode: error:"), (case, stderr)
         assert message in lines[0], (case, lines[0])
         assert stdout == "", case
+
+
+def test_usage_errors_still_exit_2(files, capsys):
+    folder, _, _ = files
+    with pytest.raises(SystemExit) as exit_info:
+        main(["decode", str(folder / "trials.npy"), str(folder / "model.npz"), "--decoder", "nope"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_out_equal_to_an_input_is_refused_even_with_force(files, tmp_path, capsys):
+    folder, _, y = files
+    recording = tmp_path / "rec.csv"
+    recording.write_text("\n".join(",".join(map(repr, map(float, sample))) for sample in y[0]) + "\n")
+    model_alias = tmp_path / "alias.npz"
+    model_alias.symlink_to(folder / "model.npz")  # another name, the same file
+    before = {path: path.read_bytes() for path in (recording, folder / "model.npz")}
+    for args, clash in (([recording, folder / "model.npz", "--out", tmp_path / "rec.npz", "--csv"], "rec.csv"),
+                        ([recording, folder / "model.npz", "--out", folder / "model.npz"], "model.npz"),
+                        ([recording, folder / "model.npz", "--out", model_alias], "alias.npz")):
+        status, stdout, stderr = decode(capsys, *args, "--force", "--quiet")
+        assert status == EXIT_ERROR and stdout == ""
+        assert f"{clash} is an input of this command" in stderr and len(stderr.strip().splitlines()) == 1
+    assert {path: path.read_bytes() for path in before} == before
+    assert not (tmp_path / "rec.npz").exists()
+
+
+def test_existing_output_is_refused_without_force_and_replaced_with_it(files, tmp_path, capsys):
+    folder, _, _ = files
+    out = tmp_path / "decoded.npz"
+    out.write_bytes(b"an earlier result")
+    status, _, stderr = decode(capsys, folder / "trials.npy", folder / "model.npz", "--out", out, "--quiet")
+    assert status == EXIT_ERROR and "exists; --force overwrites it" in stderr
+    assert out.read_bytes() == b"an earlier result"
+    status, stdout, _ = decode(capsys, folder / "trials.npy", folder / "model.npz", "--out", out, "--quiet",
+                               "--force")
+    assert status == 0 and f"wrote {out}" in stdout
+    with np.load(out) as decoded:
+        assert decoded["mean"].shape == (2, 40, 3)
+    assert [path.name for path in tmp_path.iterdir()] == ["decoded.npz"]  # no temporary file left
+
+
+def test_out_without_suffix_gets_npz_and_the_printed_path_is_the_file_written(files, tmp_path, capsys):
+    folder, _, _ = files
+    status, stdout, _ = decode(capsys, folder / "trials.npy", folder / "model.npz", "--out", tmp_path / "result",
+                               "--csv", "--quiet")
+    assert status == 0
+    assert stdout.split() == ["wrote", str(tmp_path / "result.npz"), "wrote", str(tmp_path / "result.csv")]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["result.csv", "result.npz"]
+
+
+def test_out_with_another_suffix_or_a_folder_is_refused(files, tmp_path, capsys):
+    folder, _, _ = files
+    for out, message in ((tmp_path / "x.txt", "written as .npz, not .txt"), (tmp_path, "is a folder")):
+        status, stdout, stderr = decode(capsys, folder / "trials.npy", folder / "model.npz", "--out", out, "--quiet")
+        assert status == EXIT_ERROR and message in stderr and stdout == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_help_describes_the_formats(capsys):

@@ -32,3 +32,9 @@ def test_draw_refuses_an_invalid_graph(tmp_path, model):
     with pytest.raises(GraphSchemaError):
         draw(G, tmp_path / "bad.png")
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_draw_without_suffix_writes_a_png_and_returns_that_path(tmp_path):
+    path = draw(example_graphs(["baseline"])["baseline"], tmp_path / "picture", dpi=40)
+    assert path == tmp_path / "picture.png" and imread(path).shape[0] > 100
+    assert [entry.name for entry in tmp_path.iterdir()] == ["picture.png"]

@@ -96,6 +96,19 @@ def test_saving_an_invalid_graph_writes_nothing(model, tmp_path):
     assert not (tmp_path / "bad.graphml").exists()
 
 
+def test_save_graph_replaces_an_existing_file_through_a_rename(model, tmp_path):
+    path = tmp_path / "net.json"
+    path.write_text("an earlier graph")
+    G = compile_rrnn(model)
+    save_graph(G, path)
+    assert_identical(load_graph(path), G)
+    assert [entry.name for entry in tmp_path.iterdir()] == ["net.json"]  # no temporary file left
+    G.nodes["state:0"]["bias"] = float("nan")
+    with pytest.raises(GraphSchemaError):
+        save_graph(G, path)
+    assert_identical(load_graph(path), compile_rrnn(model))  # a refused save leaves the file whole
+
+
 def test_format_must_be_known(model, tmp_path):
     G = compile_rrnn(model)
     with pytest.raises(GraphSchemaError, match="suffix"):
