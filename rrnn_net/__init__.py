@@ -16,10 +16,12 @@ from .errors import (
     DivergenceError,
     ModelTypeError,
     NonFiniteError,
+    OutOfMemoryError,
     OutputConflictError,
     ParameterError,
     RRNNError,
     ShapeError,
+    SweepError,
     UnsafeDirectoryError,
     UnstableSettingError,
 )
@@ -54,4 +56,6 @@ __all__ = [
     "CircuitError",
     "OutputConflictError",
     "UnsafeDirectoryError",
+    "OutOfMemoryError",
+    "SweepError",
 ]

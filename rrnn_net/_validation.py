@@ -6,12 +6,17 @@ sees *which* argument is wrong, not where deep inside numpy it failed.
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Mapping
+
 import numpy as np
 
 from .errors import (
     CovarianceError,
     ModelTypeError,
     NonFiniteError,
+    OutOfMemoryError,
     ParameterError,
     ShapeError,
     UnstableSettingError,
@@ -19,12 +24,61 @@ from .errors import (
 
 
 def as_float_array(value, name: str) -> np.ndarray:
-    """Convert ``value`` to a float64 array or raise :class:`ParameterError`."""
+    """``value`` as a new float64 array; text and complex numbers are refused, not converted.
+
+    numpy would read ``"0.1"`` as 0.1 and drop an imaginary part with only a
+    ``ComplexWarning``: both hide a caller's mistake, so both are errors here.
+
+    Raises
+    ------
+    ParameterError
+        Not numbers: text (also inside a list), complex values, ragged nesting, other objects.
+
+    Examples
+    --------
+    >>> as_float_array([1, 2.5], "x")
+    array([1. , 2.5])
+    >>> as_float_array("0.1", "sample_interval")
+    Traceback (most recent call last):
+    ...
+    rrnn_net.errors.ParameterError: sample_interval must be numeric, not text: '0.1'
+    >>> as_float_array([1 + 2j], "observations")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    rrnn_net.errors.ParameterError: observations must be real numbers, got complex values (e.g. (1+2j)); ...
+    """
     try:
-        array = np.array(value, dtype=np.float64)
+        array = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"{name} must be numeric, got {type(value).__name__}: {exc}") from None
-    return array
+    # Objects only come from mixed or unusual lists (rare, so a pass over their items costs nothing that matters).
+    items = array.ravel().tolist() if array.dtype.kind in "USVOc" else []
+    text = [item for item in items if isinstance(item, (str, bytes))]
+    if text:
+        example = next((item for item in text if not _is_number_text(item)), text[0])
+        raise ParameterError(f"{name} must be numeric, not text: {_shorten(example)}")
+    complex_items = [item for item in items if isinstance(item, complex)]  # tolist() gives Python complex
+    if complex_items:
+        example = next((item for item in complex_items if item.imag), complex_items[0])
+        raise ParameterError(f"{name} must be real numbers, got complex values (e.g. {example}); "
+                             "pass .real or abs() explicitly if that is what you mean")
+    try:
+        return np.array(array, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{name} must be numeric, got {type(value).__name__}: {exc}") from None
+
+
+def _is_number_text(text: str | bytes) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _shorten(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def finite_array(value, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -197,13 +251,129 @@ def check_euler_step(step: float, tau: float) -> None:
                                    "use more substeps, a smaller step or a larger tau")
 
 
+#: The most Euler steps per sample (``substeps``, or Δ/h of a given step). Finer steps only cost time: at
+#: this many the Euler error is far below any model's noise, while a typo such as 10**9 would run for days.
+MAX_STEPS_PER_SAMPLE = 10_000
+
+
+def substep_count(value, name: str = "substeps") -> int:
+    """An integer number of Euler steps per sample, 1 .. :data:`MAX_STEPS_PER_SAMPLE`."""
+    steps = positive_int(value, name)
+    if steps > MAX_STEPS_PER_SAMPLE:
+        raise ParameterError(f"{name} must be at most {MAX_STEPS_PER_SAMPLE} Euler steps per sample, got {steps}")
+    return steps
+
+
 def steps_per_interval(interval: float, step: float) -> int:
-    """Number of Euler steps of length ``step`` in one sampling ``interval``; they must divide exactly."""
+    """Number of Euler steps of length ``step`` in one sampling ``interval``; they must divide exactly.
+
+    Raises
+    ------
+    UnstableSettingError
+        The step does not divide the interval.
+    ParameterError
+        More than :data:`MAX_STEPS_PER_SAMPLE` steps.
+    """
     ratio = interval / step
     steps = round(ratio)
     if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
         raise UnstableSettingError(f"the step {step:g} s must divide the sampling interval {interval:g} s")
+    if steps > MAX_STEPS_PER_SAMPLE:
+        raise ParameterError(f"the step {step:g} s gives {steps} Euler steps per sampling interval "
+                             f"{interval:g} s; at most {MAX_STEPS_PER_SAMPLE} are allowed")
     return steps
+
+
+def random_generator(seed, name: str = "seed") -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, with a seed numpy refuses reported as :class:`ParameterError`.
+
+    Parameters
+    ----------
+    seed : None, int >= 0, sequence of such ints, SeedSequence, BitGenerator or Generator
+        What :func:`numpy.random.default_rng` accepts.
+
+    Examples
+    --------
+    >>> random_generator(-1)
+    Traceback (most recent call last):
+    ...
+    rrnn_net.errors.ParameterError: seed must be None, an integer >= 0 or a numpy Generator, got -1
+    """
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be None, an integer >= 0 or a numpy Generator, got {seed!r}") from None
+
+
+def check_keyword_options(options, function, *, name: str, what: str, positional: int = 0, taken=()) -> dict:
+    """``options`` as a dict, refused unless every key is a keyword argument of ``function``.
+
+    Parameters
+    ----------
+    options : mapping or None
+        The keyword arguments to pass on (None: none).
+    function : callable
+        Where they go; with a ``**kwargs`` parameter any name is accepted.
+    name : str
+        The argument that holds them, for the message (``"fit_options"``).
+    what : str
+        What takes them, for the message (``"fit_bank"``, ``"the reference backend"``).
+    positional : int
+        How many leading parameters of ``function`` the caller passes by position (never options).
+    taken : iterable of str
+        Keyword arguments the caller passes itself; giving them again is refused too.
+
+    Raises
+    ------
+    ParameterError
+        Not a mapping, a name ``function`` does not take, or a name in ``taken``.
+    """
+    import inspect
+
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise ParameterError(f"{name} must be a dict of keyword arguments, got {type(options).__name__}")
+    clash = sorted(set(options) & set(taken))
+    if clash:
+        raise ParameterError(f"{name} {clash}: these are already passed to {what}; set them directly instead")
+    parameters = list(inspect.signature(function).parameters.values())[positional:]
+    if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
+        return dict(options)
+    accepted = {parameter.name for parameter in parameters
+                if parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)}
+    unknown = sorted(map(str, set(options) - accepted))
+    if unknown:
+        raise ParameterError(f"{name} {unknown}: not taken by {what}, which takes {sorted(accepted - set(taken))}")
+    return dict(options)
+
+
+def check_array_size(shapes, what: str) -> None:
+    """Refuse float64 arrays of ``shapes`` that would not fit in this machine's memory, before allocating them.
+
+    Raises
+    ------
+    OutOfMemoryError
+        Their bytes exceed the physical memory (where the system reports it).
+    """
+    n_bytes = 8 * sum(math.prod(shape) for shape in shapes)
+    available = _physical_memory()
+    if available is not None and n_bytes > available:
+        raise OutOfMemoryError(f"{what} needs {_format_bytes(n_bytes)} of float64 arrays; this machine has "
+                               f"{_format_bytes(available)} of memory")
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return None
+
+
+def _format_bytes(n_bytes: int) -> str:
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    power = min(int(math.log(max(n_bytes, 1), 1024)), len(units) - 1)
+    return f"{n_bytes / 1024**power:.3g} {units[power]}"
 
 
 def check_model(model, name: str = "model") -> None:

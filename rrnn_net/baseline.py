@@ -34,6 +34,8 @@ from ._validation import (
     finite_array,
     positive_int,
     positive_scalar,
+    random_generator,
+    substep_count,
 )
 from .errors import ParameterError, ShapeError
 from .filters import FilterResult
@@ -221,7 +223,7 @@ class InputDrivenRNN:
         x0 = np.zeros(n) if self.x0 is None else finite_array(self.x0, "x0", (n,))
         tau = positive_scalar(self.tau, "tau")
         sample_interval = positive_scalar(self.sample_interval, "sample_interval")
-        substeps = positive_int(self.substeps, "substeps")
+        substeps = substep_count(self.substeps)
         if self.activation not in ACTIVATIONS:
             raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         check_euler_step(sample_interval / substeps, tau)
@@ -276,9 +278,10 @@ class InputDrivenRNN:
                                  ((n_input, "n_input"), (n_hidden, "n_hidden"), (n_output, "n_output")))
         radius = positive_scalar(spectral_radius, "spectral_radius")
         scale = positive_scalar(input_scale, "input_scale")
-        if not np.isfinite(bias_scale) or bias_scale < 0:
+        bias_scale = float(finite_array(bias_scale, "bias_scale", ()))
+        if bias_scale < 0:
             raise ParameterError(f"bias_scale must be a non-negative number, got {bias_scale!r}")
-        rng = np.random.default_rng(seed)
+        rng = random_generator(seed)
         W = rng.standard_normal((n_hidden, n_hidden))
         W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
         U = rng.standard_normal((n_hidden, n_input)) * (scale / np.sqrt(n_input))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float_array, check_observations, positive_int, positive_scalar
+from ._validation import as_float_array, check_observations, positive_int, positive_scalar, random_generator
 from .errors import DecodeError, ParameterError, RRNNError, ShapeError
 from .model import GenerativeRNN
 
@@ -175,8 +175,8 @@ def load_observations(path: str | Path) -> np.ndarray:
     ----------
     path : str or Path
         ``.npy``: a float array (T, m) or (B, T, m), NaN = missing.
-        ``.csv``: rows = samples, columns = channels; a first row with
-        non-numeric cells is a header; an empty or NaN cell = missing.
+        ``.csv``: rows = samples, columns = channels; a first row of names
+        only (no cell a number) is a header; an empty or NaN cell = missing.
 
     Returns
     -------
@@ -187,7 +187,9 @@ def load_observations(path: str | Path) -> np.ndarray:
     ------
     DecodeError
         Unknown suffix, or contents that are not numbers (or, in CSV, text
-        that is not UTF-8, rows of different lengths, no rows).
+        that is not UTF-8, rows of different lengths, no rows). A CSV cell
+        that is not a number is named by its line and column, also in a
+        first row that mixes numbers and text (``0.5,O.3``: a typo, not a header).
     ShapeError, NonFiniteError
         Not (T, m) or (B, T, m) with no empty axis, or infinite values.
     OSError
@@ -223,38 +225,46 @@ def _read_npy(path: Path) -> np.ndarray:
 
 
 def _read_csv(path: Path) -> np.ndarray:
-    """Rows = samples, columns = channels; a first row with non-numeric cells is a header; empty cell = NaN."""
+    """Rows = samples, columns = channels; a first row of names only is a header; empty cell = NaN."""
     # utf-8-sig: the byte order mark spreadsheet programs write would otherwise turn a first data row into text.
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle) if row]
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader if row]  # line numbers of the file, blank lines too
     except UnicodeDecodeError as exc:
         raise DecodeError(f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start:exc.end]!r}); "
                           "save the table as UTF-8") from None
-    if rows and not _numeric_row(rows[0]):
+    except csv.Error as exc:
+        raise DecodeError(f"{path}: not a CSV table ({exc})") from None
+    if rows and _is_header(rows[0][1]):
         rows = rows[1:]
     if not rows:
         raise DecodeError(f"{path}: no samples")
-    widths = {len(row) for row in rows}
+    widths = {len(row) for _, row in rows}
     if len(widths) != 1:
         raise DecodeError(f"{path}: rows have different numbers of columns ({sorted(widths)})")
     table = np.empty((len(rows), widths.pop()))
-    for line, row in enumerate(rows):
+    for index, (line, row) in enumerate(rows):
         for column, cell in enumerate(row):
-            table[line, column] = _parse_cell(cell, path, line, column)
+            table[index, column] = _parse_cell(cell, path, line, column, first=index == 0)
     return table
 
 
-def _numeric_row(row: list[str]) -> bool:
+def _is_header(row: list[str]) -> bool:
+    """Whether a row holds names only: no cell is a number and some cell is not empty."""
+    cells = [cell.strip() for cell in row]
+    return any(cells) and not any(_is_number(cell) for cell in cells if cell)
+
+
+def _is_number(text: str) -> bool:
     try:
-        for cell in row:
-            _parse_cell(cell, Path(), 0, 0)
-    except DecodeError:
+        float(text)
+    except ValueError:
         return False
     return True
 
 
-def _parse_cell(cell: str, path: Path, line: int, column: int) -> float:
+def _parse_cell(cell: str, path: Path, line: int, column: int, *, first: bool) -> float:
     """A CSV cell as a float; an empty cell is a missing sample (NaN)."""
     text = cell.strip()
     if not text:
@@ -262,8 +272,10 @@ def _parse_cell(cell: str, path: Path, line: int, column: int) -> float:
     try:
         return float(text)
     except ValueError:
-        raise DecodeError(f"{path}: not a numeric CSV table (data row {line + 1}, column {column + 1}: "
-                          f"{text[:30]!r})") from None
+        # A first row that mixes numbers and text is no header (a header holds names only): likely a typo.
+        hint = "; the row also holds numbers, so it is data, not a header of names" if first else ""
+        raise DecodeError(f"{path}: not a numeric CSV table (line {line}, column {column + 1}: "
+                          f"{text[:30]!r} is not a number{hint})") from None
 
 
 # ----------------------------------------------------------------- synthetic
@@ -298,7 +310,7 @@ def chaotic_model(
     n_hidden = positive_int(n_hidden, "n_hidden")
     n_obs = positive_int(n_obs, "n_obs")
     gain = positive_scalar(gain, "gain")
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     for _ in range(positive_int(max_draws, "max_draws")):
         W = rng.standard_normal((n_hidden, n_hidden)) * gain / np.sqrt(n_hidden)
         M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
@@ -350,7 +362,7 @@ def class_sequences(
         raise ParameterError("class_sequences needs at least one model")
     if len({model.n_obs for model in models}) != 1:
         raise ShapeError("all models must have the same number of observed channels")
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     blocks = []
     for model in models:
         _, observations = model.simulate(n_steps, batch=n_per_class, seed=rng)
@@ -385,7 +397,7 @@ def switching_sequences(
     n_steps = positive_int(n_steps, "n_steps")
     if not 0 < switch_step < n_steps:
         raise ParameterError(f"switch_step must lie in (0, {n_steps}), got {switch_step}")
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     states_a, obs_a = first.simulate(switch_step, batch=batch, seed=rng)
     states_b, obs_b = second.simulate(n_steps - switch_step, batch=batch, x0=states_a[:, -1], seed=rng)
     active = np.r_[np.zeros(switch_step, dtype=int), np.ones(n_steps - switch_step, dtype=int)]

@@ -14,6 +14,7 @@ single model's filter (:func:`~rrnn_net.graph.consistency`) — decodes too.
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from ._validation import check_observations, positive_scalar
 from .errors import DecodeError, ParameterError
 from .filters import EKF, NOISE_MODES, UKF, ContinuousFilter, FilterResult, filter_in_chunks
 from .filters.stability import default_prior_variance, graph_riccati_euler_factor, riccati_euler_factor
-from .graph import compile_rrnn
+from .graph import compile_rrnn, validate_graph
 from .model import GenerativeRNN
 
 __all__ = ["DECODERS", "Decoding", "decode"]
+
+logger = logging.getLogger(__name__)
 
 DECODERS = ("ukf", "ekf", "continuous", "brian2")
 _NUMPY_DECODERS = {"ukf": UKF, "ekf": EKF, "continuous": ContinuousFilter}
@@ -108,6 +111,8 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
     DecodeError
         Options that do not fit the source, or a prior too broad for forward
         Euler.
+    GraphSchemaError
+        A graph source that is not a valid compiled graph.
     ShapeError, NonFiniteError, ParameterError
         Observations or options with wrong values.
 
@@ -165,6 +170,7 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         else:
             result = filter_in_chunks(_NUMPY_DECODERS[decoder](model), observations, n_chunks=_PROGRESS_UPDATES,
                                       cov0=cov0, progress=progress)
+        logger.info("decoded with the %s (prior N(0, %g·I), noise %s)", decoder, variance, noise)
         return Decoding(result, decoder, variance, None, sample_interval)
     variance = None
     if graph is None:
@@ -174,10 +180,13 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
         step = graph.graph["integration_step"]
         _require_euler_stable(graph_riccati_euler_factor(graph, step), step, variance)
     result = _run_network(graph, observations, target, progress)
+    logger.info("decoded with the %s-gain network in Brian2 (%s prior)", gain_mode,
+                "the graph's" if variance is None else f"N(0, {variance:g}·I)")
     return Decoding(result, decoder, variance, gain_mode, sample_interval)
 
 
 def _check_graph(graph: nx.DiGraph, decoder: str, prior_variance: float | None) -> None:
+    validate_graph(graph)  # before any attribute is read: an empty or foreign graph is named, not a KeyError
     if decoder != "brian2":
         raise DecodeError(f"a graph runs only as a Brian2 network (decoder 'brian2'), not {decoder}; "
                           "use the model for the numpy decoders")

@@ -19,6 +19,8 @@ __all__ = [
     "CircuitError",
     "OutputConflictError",
     "UnsafeDirectoryError",
+    "OutOfMemoryError",
+    "SweepError",
 ]
 
 
@@ -51,8 +53,19 @@ class DivergenceError(UnstableSettingError, NonFiniteError):
 
     Every decoder and trainer raises this one error when it diverges; it is an
     :class:`UnstableSettingError` (a smaller step, learning rate or prior
-    usually cures it) and a :class:`NonFiniteError`.
+    usually cures it) and a :class:`NonFiniteError`. A decoder's error also
+    names the data when they are the cause (observations too large for
+    float64 arithmetic).
+
+    Attributes
+    ----------
+    sample : int or None
+        The sample (0-based) at which a decoder diverged, when it says.
     """
+
+    def __init__(self, message: str, *, sample: int | None = None) -> None:
+        super().__init__(message)
+        self.sample = sample
 
 
 class ModelTypeError(ParameterError, TypeError):
@@ -84,3 +97,24 @@ class UnsafeDirectoryError(RRNNError, PermissionError):
 
     It is owned by someone else, or writable by group or others.
     """
+
+
+class OutOfMemoryError(RRNNError, MemoryError):
+    """A requested result that would not fit in memory; the message says how large it would be."""
+
+
+class SweepError(RRNNError, RuntimeError):
+    """Runs of a sweep raised; the records of the runs that finished are kept.
+
+    Attributes
+    ----------
+    records : list of dict
+        One record per finished run, in grid-then-seed order (as :class:`~rrnn_net.sweep.SweepResult` holds them).
+    failures : list of (dict, int, BaseException)
+        The parameters, seed and exception of each failed run, in the same order.
+    """
+
+    def __init__(self, message: str, records: list[dict], failures: list[tuple[dict, int, BaseException]]) -> None:
+        super().__init__(message)
+        self.records = records
+        self.failures = failures

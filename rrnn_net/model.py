@@ -26,11 +26,14 @@ import numpy as np
 
 from ._files import output_file, read_npz, write_atomically
 from ._validation import (
+    check_array_size,
     check_euler_step,
     covariance_matrix,
     finite_array,
     positive_int,
     positive_scalar,
+    random_generator,
+    substep_count,
 )
 from .errors import ParameterError, ShapeError
 
@@ -57,17 +60,19 @@ class GenerativeRNN:
     tau : float
         Membrane time constant τ in seconds.
     sample_interval : float
-        Sampling interval Δ of the observations in seconds.
+        Sampling interval Δ of the observations in seconds (default 0.01).
     Q : float, array_like of shape (N,) or (N, N)
         Process-noise covariance *per unit time* (s⁻¹); positive semidefinite.
     R : float, array_like of shape (m,) or (m, m)
         Observation-noise covariance per sample; positive definite.
     substeps : int
-        Euler substeps per sampling interval (integration step h = Δ / substeps).
+        Euler substeps per sampling interval (integration step h = Δ / substeps), at most
+        :data:`~rrnn_net._validation.MAX_STEPS_PER_SAMPLE`.
     activation : {"tanh", "linear"}
         The rate nonlinearity phi.
     dt : float, optional
-        Deprecated name of ``sample_interval`` (also readable as ``model.dt``, with a warning).
+        Deprecated name of ``sample_interval`` (also readable as ``model.dt``, with a warning); giving both is
+        an error.
 
     Examples
     --------
@@ -82,7 +87,7 @@ class GenerativeRNN:
     b: np.ndarray | None = None
     c: np.ndarray | None = None
     tau: float = 0.05
-    sample_interval: float = 0.01
+    sample_interval: float | None = None  # None: 0.01 s (or dt); tells a given sample_interval from the default
     Q: np.ndarray | float = 0.01
     R: np.ndarray | float = 0.01
     substeps: int = 1
@@ -90,9 +95,9 @@ class GenerativeRNN:
     dt: InitVar[float | None] = None  # version 0.1's name of sample_interval (see the dt property below)
 
     def __post_init__(self, dt: float | None) -> None:
-        if dt is not None:
-            _warn_dt("GenerativeRNN(dt=...)", "sample_interval=...")
-            object.__setattr__(self, "sample_interval", dt)
+        # stacklevel 5: past __post_init__ and the generated __init__, to the caller.
+        object.__setattr__(self, "sample_interval",
+                           _sample_interval(self.sample_interval, dt, 0.01, "GenerativeRNN", stacklevel=5))
         W = finite_array(self.W, "W")
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
             raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
@@ -105,7 +110,7 @@ class GenerativeRNN:
         c = np.zeros(n_obs) if self.c is None else finite_array(self.c, "c", (n_obs,))
         tau = positive_scalar(self.tau, "tau")
         sample_interval = positive_scalar(self.sample_interval, "sample_interval")
-        substeps = positive_int(self.substeps, "substeps")
+        substeps = substep_count(self.substeps)
         if self.activation not in ACTIVATIONS:
             raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         check_euler_step(sample_interval / substeps, tau)
@@ -230,8 +235,10 @@ class GenerativeRNN:
         """
         n_steps = positive_int(n_steps, "n_steps")
         batch = positive_int(batch, "batch")
-        rng = np.random.default_rng(seed)
+        rng = random_generator(seed)
         n = self.n_hidden
+        check_array_size([(batch, n_steps, n), (batch, n_steps, self.n_obs)],
+                         f"simulate({n_steps}, batch={batch}) of a model with N = {n}, m = {self.n_obs}")
         if x0 is None:
             x = rng.standard_normal((batch, n))
         else:
@@ -276,7 +283,7 @@ class GenerativeRNN:
         *,
         spectral_radius: float = 0.9,
         tau: float = 0.05,
-        sample_interval: float = 0.01,
+        sample_interval: float | None = None,
         substeps: int = 1,
         process_noise: float = 0.01,
         observation_noise: float = 0.01,
@@ -288,14 +295,13 @@ class GenerativeRNN:
 
         With a spectral radius below about 1.2 such networks usually relax to a
         fixed point; use :meth:`oscillator` for a model whose dynamics keep moving.
+        ``sample_interval`` defaults to 0.01 s.
         """
-        if dt is not None:
-            _warn_dt("GenerativeRNN.random(dt=...)", "sample_interval=...")
-            sample_interval = dt
+        sample_interval = _sample_interval(sample_interval, dt, 0.01, "GenerativeRNN.random")
         n_hidden = positive_int(n_hidden, "n_hidden")
         n_obs = positive_int(n_obs, "n_obs")
         radius = positive_scalar(spectral_radius, "spectral_radius")
-        rng = np.random.default_rng(seed)
+        rng = random_generator(seed)
         W = rng.standard_normal((n_hidden, n_hidden))
         W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
         M = rng.standard_normal((n_obs, n_hidden)) / np.sqrt(n_hidden)
@@ -312,7 +318,7 @@ class GenerativeRNN:
         growth: float = 0.6,
         background_radius: float = 0.5,
         tau: float = 0.02,
-        sample_interval: float = 0.005,
+        sample_interval: float | None = None,
         substeps: int = 1,
         process_noise: float = 0.05,
         observation_noise: float = 0.01,
@@ -328,18 +334,20 @@ class GenerativeRNN:
         oscillates at ω/(2πτ) = ``frequency`` Hz; tanh saturation bounds it, giving
         a limit cycle that the other units follow. Saturation lowers the effective
         gain, so the cycle runs slower than ``frequency`` (about 4.5 Hz for the
-        defaults).
+        defaults). ``sample_interval`` defaults to 0.005 s.
         """
-        if dt is not None:
-            _warn_dt("GenerativeRNN.oscillator(dt=...)", "sample_interval=...")
-            sample_interval = dt
+        sample_interval = _sample_interval(sample_interval, dt, 0.005, "GenerativeRNN.oscillator")
         n_hidden = positive_int(n_hidden, "n_hidden")
         n_obs = positive_int(n_obs, "n_obs")
         if n_hidden < 2:
             raise ParameterError("an oscillator needs n_hidden >= 2")
         frequency = positive_scalar(frequency, "frequency")
         tau = positive_scalar(tau, "tau")
-        rng = np.random.default_rng(seed)
+        growth = float(finite_array(growth, "growth", ()))
+        background_radius = float(finite_array(background_radius, "background_radius", ()))
+        if background_radius < 0:
+            raise ParameterError(f"background_radius must be >= 0, got {background_radius}")
+        rng = random_generator(seed)
         basis, _ = np.linalg.qr(rng.standard_normal((n_hidden, n_hidden)))
         u, v = basis[:, 0], basis[:, 1]
         omega = 2 * np.pi * frequency * tau
@@ -404,7 +412,9 @@ class GenerativeRNN:
         ------
         ParameterError
             The file is missing, not a complete ``.npz`` archive (truncated,
-            a ``.npy`` array), or not a saved GenerativeRNN.
+            a ``.npy`` array), or not a saved GenerativeRNN (metadata missing
+            a setting included); a saved value the constructor refuses (its
+            error, the path named).
         """
         data = read_npz(path, "GenerativeRNN")
         try:
@@ -412,12 +422,22 @@ class GenerativeRNN:
             metadata = json.loads(str(data["metadata"]))
         except (KeyError, ValueError) as exc:
             raise ParameterError(f"{path} is not a saved GenerativeRNN: {exc}") from None
+        if not isinstance(metadata, dict):
+            raise ParameterError(f"{path} is not a saved GenerativeRNN: its metadata is a JSON "
+                                 f"{type(metadata).__name__}, not an object")
         if metadata.get("format") != "rrnn_net.GenerativeRNN" or metadata.get("version") not in (1, _FORMAT_VERSION):
             raise ParameterError(f"{path}: unknown model format {metadata.get('format')!r} "
                                  f"version {metadata.get('version')!r}")
-        interval = metadata["sample_interval" if metadata["version"] == _FORMAT_VERSION else "dt"]
-        return cls(**arrays, tau=metadata["tau"], sample_interval=interval, substeps=metadata["substeps"],
-                   activation=metadata["activation"])
+        interval_name = "sample_interval" if metadata["version"] == _FORMAT_VERSION else "dt"
+        # No defaults: a file that lost a setting would otherwise load as a different model.
+        missing = [name for name in ("tau", interval_name, "substeps", "activation") if name not in metadata]
+        if missing:
+            raise ParameterError(f"{path} is not a complete saved GenerativeRNN: its metadata lacks {missing}")
+        try:
+            return cls(**arrays, tau=metadata["tau"], sample_interval=metadata[interval_name],
+                       substeps=metadata["substeps"], activation=metadata["activation"])
+        except ParameterError as exc:
+            raise type(exc)(f"{path}: {exc}") from None
 
     def replace(self, **changes) -> GenerativeRNN:
         """A copy with some parameters changed (validated like a new model)."""
@@ -436,9 +456,24 @@ class GenerativeRNN:
                 f"substeps={self.substeps}, activation={self.activation!r})")
 
 
-def _warn_dt(old: str, new: str) -> None:
+def _warn_dt(old: str, new: str, stacklevel: int = 3) -> None:
     warnings.warn(f"{old} is deprecated; use {new} (Δ is sample_interval, h is step everywhere)",
-                  DeprecationWarning, stacklevel=3)
+                  DeprecationWarning, stacklevel=stacklevel)
+
+
+def _sample_interval(sample_interval: float | None, dt: float | None, default: float, where: str,
+                     stacklevel: int = 4) -> float:
+    """The sampling interval of ``where``: ``sample_interval``, else the deprecated ``dt``, else ``default``.
+
+    ``stacklevel`` points the deprecation warning at the caller of ``where`` (4: a function calling this one).
+    """
+    if dt is None:
+        return default if sample_interval is None else sample_interval
+    if sample_interval is not None:
+        raise ParameterError(f"{where}: give the sampling interval once, as sample_interval=..., not also as its "
+                             f"deprecated name dt=... (got sample_interval={sample_interval!r}, dt={dt!r})")
+    _warn_dt(f"{where}(dt=...)", "sample_interval=...", stacklevel=stacklevel + 1)
+    return dt
 
 
 def _deprecated_dt(self: GenerativeRNN) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
+from numbers import Number
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from ._files import output_file, read_npz, write_atomically
 from ._validation import (
     as_float_array,
     check_covariance,
+    check_keyword_options,
     check_observations,
     finite_array,
     positive_int,
@@ -207,10 +209,18 @@ class RRNNClassifier:
         y : array_like, shape (n_samples,)
         """
         X = _check_X(X)
-        y = np.asarray(y)
-        if y.shape != (X.shape[0],):
-            raise ShapeError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        y = _check_labels(y, X.shape[0], "y")
         self._check_settings()
+        fitter = None
+        if self.fitter is not None or self.objective == "multistep":
+            fitter = self.fitter or _default_fitter()
+            options = check_keyword_options(self.fit_options, fitter, name="fit_options", what="the fitter",
+                                            positional=2, taken=("sample_interval", "tau", "seed"))
+        else:
+            from .learning import fit_bank
+
+            options = check_keyword_options(self.fit_options, fit_bank, name="fit_options", what="fit_bank",
+                                            positional=3, taken=_FIT_BANK_KEYWORDS)
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
             raise ParameterError("fit needs at least two classes")
@@ -220,23 +230,20 @@ class RRNNClassifier:
         sequences = self._standardize(X)
         tau = self.tau if self.tau is not None else 2.0 * self.sample_interval
         self.fit_result_ = None
-        if self.fitter is not None or self.objective == "multistep":
-            fitter = self.fitter or _default_fitter()
+        if fitter is not None:
             self.n_hidden_ = self._sizes()[0]
             self.models_ = [
                 fitter(sequences[y == label], self.n_hidden_, sample_interval=self.sample_interval, tau=tau,
-                       seed=self.seed + index, **(self.fit_options or {}))
+                       seed=self.seed + index, **options)
                 for index, label in enumerate(self.classes_)
             ]
             self._set_default_priors()
             return self
-        from .learning import fit_bank
-
         banks = [fit_bank(sequences, y, size, sample_interval=self.sample_interval, tau=tau, objective=self.objective,
                           tying=self.tying, evidence_weight=self.evidence_weight, calibrate=self.calibrate,
                           validation_fraction=self.validation_fraction,
                           filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.seed,
-                          progress=self.progress, **(self.fit_options or {}))
+                          progress=self.progress, **options)
                  for size in self._sizes()]
         # The same seed gives every size the same validation split, so their scores compare.
         bank = max(banks, key=lambda fit: fit.validation_score if np.isfinite(fit.validation_score) else -np.inf)
@@ -252,30 +259,32 @@ class RRNNClassifier:
                     mean0=None, cov0=None, evidence_scale: float = 1.0, **params) -> RRNNClassifier:
         """A classifier from known generative models (no fitting).
 
-        Standardisation is the identity by default; ``mean0`` (n_classes, N)
-        and ``cov0`` (n_classes, N, N) are the class models' priors (default
-        N(0, prior_variance·I)); ``evidence_scale`` is β (default 1: exact
-        Bayesian model comparison).
+        Standardisation is the identity by default (``channel_mean`` and
+        ``channel_std``, each (n_channels,), the second positive); ``mean0``
+        (n_classes, N) and ``cov0`` (n_classes, N, N) are the class models'
+        priors (default N(0, prior_variance·I)); ``evidence_scale`` is β
+        (default 1: exact Bayesian model comparison). The class models must
+        share N and m.
         """
-        if not models or not all(isinstance(model, GenerativeRNN) for model in models):
+        if isinstance(models, GenerativeRNN) or not isinstance(models, (list, tuple)) or not models or not all(
+                isinstance(model, GenerativeRNN) for model in models):
             raise ParameterError("models must be a non-empty list of GenerativeRNN")
-        classes = np.asarray(classes)
-        if classes.shape != (len(models),):
-            raise ShapeError(f"classes must have one label per model ({len(models)}), got shape {classes.shape}")
-        n_obs = models[0].n_obs
+        classes = _check_labels(classes, len(models), "classes")
+        n_obs, n_hidden = models[0].n_obs, models[0].n_hidden
         if any(model.n_obs != n_obs for model in models):
             raise ShapeError("all class models must observe the same number of channels")
-        classifier = cls(n_hidden=models[0].n_hidden, sample_interval=models[0].sample_interval, **params)
+        if any(model.n_hidden != n_hidden for model in models):
+            # The priors and the bank's scores are stacked over classes: one size for all.
+            raise ShapeError(f"all class models must have the same n_hidden, got {[m.n_hidden for m in models]}")
+        classifier = cls(n_hidden=n_hidden, sample_interval=models[0].sample_interval, **params)
         classifier._check_settings()
         classifier.classes_ = classes
         classifier.models_ = list(models)
-        classifier.n_hidden_ = models[0].n_hidden
-        classifier.channel_mean_ = np.zeros(n_obs) if channel_mean is None else as_float_array(channel_mean, "mean")
-        classifier.channel_std_ = np.ones(n_obs) if channel_std is None else as_float_array(channel_std, "std")
+        classifier.n_hidden_ = n_hidden
+        classifier.channel_mean_ = (np.zeros(n_obs) if channel_mean is None
+                                    else finite_array(channel_mean, "channel_mean", (n_obs,)))
+        classifier.channel_std_ = np.ones(n_obs) if channel_std is None else _channel_std(channel_std, n_obs)
         classifier._set_default_priors()
-        n_hidden = models[0].n_hidden
-        if any(model.n_hidden != n_hidden for model in models) and (mean0 is not None or cov0 is not None):
-            raise ShapeError("priors need class models of one size")
         if mean0 is not None:
             mean0 = finite_array(mean0, "mean0")
             if mean0.shape != (len(models), n_hidden):
@@ -396,29 +405,39 @@ class RRNNClassifier:
 
     @classmethod
     def load(cls, path: str | Path) -> RRNNClassifier:
-        """Read a classifier written by :meth:`save`."""
+        """Read a classifier written by :meth:`save`.
+
+        Everything is checked as :meth:`from_models` and :meth:`fit` check it;
+        nothing takes a default: a file that lost a setting is refused.
+
+        Raises
+        ------
+        ParameterError
+            Not a complete, valid saved RRNNClassifier; the message names the path.
+        """
         data = read_npz(path, "RRNNClassifier")
         try:
             metadata = json.loads(str(data["metadata"]))
-            version = metadata.get("version")
-            if metadata.get("format") != _FORMAT or version not in (1, 2, _FORMAT_VERSION):
-                raise ParameterError(f"{path} is not a saved RRNNClassifier")
-            models = [
-                GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS},
-                              **{_RENAMED.get(name, name): value for name, value in scalars.items()})
-                for index, scalars in enumerate(metadata["models"])
-            ]
+            if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT or metadata.get("version") not in (
+                    1, 2, _FORMAT_VERSION):
+                raise ParameterError("unknown format or version")
+            version = metadata["version"]
+            models = [_saved_model(data, index, scalars) for index, scalars in enumerate(metadata["models"])]
             mean, std = data["channel_mean"], data["channel_std"]
             # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
             priors = {"mean0": data["mean0"], "cov0": data["cov0"],
                       "evidence_scale": metadata["evidence_scale"]} if version >= 2 else {}
-        except (KeyError, ValueError) as exc:
-            raise ParameterError(f"{path} is not a saved RRNNClassifier: {exc}") from None
-        params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
-        classifier = cls.from_models(models, np.asarray(metadata["classes"]), channel_mean=mean, channel_std=std,
-                                     **priors,
-                                     **{k: v for k, v in params.items() if k not in ("n_hidden", "sample_interval")})
-        classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"])
+            # Learning settings newer than the file (noise, ...) take their defaults; the rest is checked.
+            params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
+            settings = {name: value for name, value in params.items() if name not in ("n_hidden", "sample_interval")}
+            classifier = cls.from_models(models, metadata["classes"], channel_mean=mean, channel_std=std, **priors,
+                                         **settings)
+            classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"])
+            classifier._check_settings()
+        except (KeyError, TypeError, AttributeError) as exc:  # a missing entry, or one of the wrong JSON type
+            raise ParameterError(f"{path} is not a saved RRNNClassifier: {type(exc).__name__} {exc}") from None
+        except ValueError as exc:  # every ParameterError: a value the checks refuse
+            raise ParameterError(f"{path} is not a valid saved RRNNClassifier: {exc}") from None
         return classifier
 
     # ------------------------------------------------------------ helpers
@@ -431,10 +450,13 @@ class RRNNClassifier:
             raise ParameterError("noise='adaptive' runs in the UKF and EKF decoders, not in the Brian2 network (yet)")
         if self.objective not in OBJECTIVES:
             raise ParameterError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
-        if not (np.isfinite(self.prior_variance) and self.prior_variance > 0):
-            raise ParameterError(f"prior_variance must be positive, got {self.prior_variance}")
-        if not (np.isfinite(self.sample_interval) and self.sample_interval > 0):
-            raise ParameterError(f"sample_interval must be positive, got {self.sample_interval}")
+        positive_scalar(self.prior_variance, "prior_variance")
+        positive_scalar(self.sample_interval, "sample_interval")
+        if self.tau is not None:
+            positive_scalar(self.tau, "tau")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ParameterError(f"seed must be an integer >= 0, got {self.seed!r}")
+        self._sizes()
 
     def _sizes(self) -> list[int]:
         sizes = list(self.n_hidden) if isinstance(self.n_hidden, (list, tuple)) else [self.n_hidden]
@@ -474,6 +496,42 @@ _MODEL_SCALARS = ("tau", "sample_interval", "substeps", "activation")
 _RENAMED = {"dt": "sample_interval", "random_state": "seed"}
 _DEFAULTS = {name: parameter.default for name, parameter in
              inspect.signature(RRNNClassifier.__init__).parameters.items() if name != "self"}
+
+
+#: The keyword arguments RRNNClassifier.fit passes to fit_bank itself (after sequences, labels, n_hidden).
+_FIT_BANK_KEYWORDS = ("sample_interval", "tau", "objective", "tying", "evidence_weight", "calibrate",
+                      "validation_fraction", "filter", "seed", "progress")
+
+
+def _check_labels(labels, n: int, name: str) -> np.ndarray:
+    """Labels as a 1-D array of ``n``: all numbers or all text, never None or a mix numpy would turn into text."""
+    if labels is None:
+        raise ParameterError(f"{name} must hold one label per sequence ({n}), got None")
+    array = np.asarray(labels)
+    if array.shape != (n,):
+        raise ShapeError(f"{name} must have shape ({n},), got {array.shape}")
+    types = {"text" if isinstance(label, (str, bytes)) else "number" if isinstance(label, Number)
+             else type(label).__name__ for label in np.asarray(labels, dtype=object)}
+    if len(types) > 1 or not types <= {"text", "number"}:
+        raise ParameterError(f"{name} must be all numbers or all text, got {sorted(types)} (numpy would turn a mix "
+                             "into text, and the predictions would come back as strings)")
+    return array
+
+
+def _channel_std(value, n_obs: int) -> np.ndarray:
+    std = finite_array(value, "channel_std", (n_obs,))
+    if np.any(std <= 0):
+        raise ParameterError(f"channel_std must be positive (it divides the data), got {std.tolist()}")
+    return std
+
+
+def _saved_model(data, index: int, scalars) -> GenerativeRNN:
+    """Class model ``index`` of a saved classifier; every setting must be in the file (none takes a default)."""
+    scalars = {_RENAMED.get(name, name): value for name, value in scalars.items()}
+    missing = sorted(set(_MODEL_SCALARS) - set(scalars))
+    if missing:
+        raise ParameterError(f"class model {index} lacks {missing}")
+    return GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}, **scalars)
 
 
 def _check_X(X, n_channels: int | None = None) -> np.ndarray:

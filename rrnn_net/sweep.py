@@ -27,30 +27,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._files import write_atomically
-from .errors import ParameterError
+from .errors import ParameterError, SweepError
 
-__all__ = ["sweep", "SweepResult", "parameter_grid"]
+__all__ = ["sweep", "SweepError", "SweepResult", "parameter_grid"]
 
 SCHEDULERS = ("threads", "processes", "synchronous")
 
 
-def parameter_grid(grid: Mapping[str, Sequence]) -> list[dict]:
+def parameter_grid(grid: Mapping[str, Iterable]) -> list[dict]:
     """All combinations of a grid ``{name: values}``, in a fixed order (last name varies fastest).
+
+    Each value collection is read once, so a generator or any other one-pass iterable works as a list does.
 
     >>> parameter_grid({"a": [1, 2], "b": ["x"]})
     [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'x'}]
+    >>> parameter_grid({"a": (2 * i for i in range(2))})
+    [{'a': 0}, {'a': 2}]
     """
     if not isinstance(grid, Mapping) or not grid:
         raise ParameterError("grid must be a non-empty mapping {parameter name: list of values}")
+    axes = {}
     for name, values in grid.items():
         if name == "seed":
             raise ParameterError("'seed' is reserved; pass seeds=... instead")
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             raise ParameterError(f"grid[{name!r}] must be a list of values, got {values!r}")
-        if len(list(values)) == 0:
+        axes[name] = tuple(values)  # read once: a generator would be empty the second time
+        if not axes[name]:
             raise ParameterError(f"grid[{name!r}] is empty")
-    names = list(grid)
-    return [dict(zip(names, combination, strict=True)) for combination in itertools.product(*grid.values())]
+    return [dict(zip(axes, combination, strict=True)) for combination in itertools.product(*axes.values())]
 
 
 @dataclass
@@ -79,7 +84,7 @@ class SweepResult:
 
 def sweep(
     fn: Callable[..., Mapping],
-    grid: Mapping[str, Sequence],
+    grid: Mapping[str, Iterable],
     *,
     seeds: Sequence[int] = (0,),
     client=None,
@@ -93,8 +98,8 @@ def sweep(
         Called as ``fn(**params, seed=seed)``; must return a mapping of metrics
         (JSON-serialisable scalars). It must derive all randomness from ``seed``
         so that reruns give identical records.
-    grid : mapping of str to sequence
-        Parameter values to combine (see :func:`parameter_grid`).
+    grid : mapping of str to iterable
+        Parameter values to combine (see :func:`parameter_grid`; generators work).
     seeds : sequence of int
         Seeds run for every grid point.
     client : dask.distributed.Client, optional
@@ -107,6 +112,17 @@ def sweep(
     -------
     SweepResult
         One record per run: the parameters, ``seed``, and the returned metrics.
+
+    Raises
+    ------
+    SweepError
+        ``fn`` raised for some runs. Every run is still attempted; the error
+        names the failed grid points and seeds (the first one's exception is
+        its cause) and carries the finished runs' records in ``records`` and
+        each failure in ``failures``.
+    ParameterError
+        Bad arguments, or ``fn`` returned something other than a mapping of
+        metrics whose names differ from the parameters' (the run is named).
     """
     import dask
 
@@ -120,17 +136,48 @@ def sweep(
     runs = [(params, seed) for params in parameter_grid(grid) for seed in seeds]
     tasks = [dask.delayed(_run_one)(fn, params, seed) for params, seed in runs]
     if client is not None:
-        records = client.gather(client.compute(tasks))
+        outcomes = client.gather(client.compute(tasks))
     else:
-        records = dask.compute(*tasks, scheduler=scheduler)
-    return SweepResult(records=list(records))
+        outcomes = dask.compute(*tasks, scheduler=scheduler)
+    records, failures = [], []
+    for (params, seed), outcome in zip(runs, outcomes, strict=True):
+        if isinstance(outcome, _Failure):
+            failures.append((params, seed, outcome.error))
+        else:
+            records.append(_record(params, seed, outcome))
+    if failures:
+        params, seed, error = failures[0]
+        more = f" and {len(failures) - 1} more run(s)" if len(failures) > 1 else ""
+        raise SweepError(f"fn raised {type(error).__name__}: {error} at {_point(params, seed)}{more}; "
+                         f"{len(records)} of {len(runs)} run(s) finished (their records are in .records)",
+                         records, failures) from error
+    return SweepResult(records=records)
 
 
-def _run_one(fn: Callable[..., Mapping], params: dict, seed: int) -> dict:
-    metrics = fn(**params, seed=seed)
+@dataclass(frozen=True)
+class _Failure:
+    """What a run whose function raised returns instead, so that the other runs' results are kept."""
+
+    error: BaseException
+
+
+def _run_one(fn: Callable[..., Mapping], params: dict, seed: int) -> Mapping | _Failure:
+    try:
+        return fn(**params, seed=seed)
+    except Exception as error:  # reported with its grid point by sweep, which raises it after the other runs
+        return _Failure(error)
+
+
+def _record(params: dict, seed: int, metrics) -> dict:
     if not isinstance(metrics, Mapping):
-        raise ParameterError(f"the swept function must return a mapping of metrics, got {type(metrics).__name__}")
+        raise ParameterError(f"the swept function must return a mapping of metrics, got {type(metrics).__name__} "
+                             f"at {_point(params, seed)}")
     clash = set(metrics) & (set(params) | {"seed"})
     if clash:
-        raise ParameterError(f"metric names clash with parameter names: {sorted(clash)}")
+        raise ParameterError(f"metric names clash with parameter names: {sorted(clash)} (at {_point(params, seed)})")
     return {**params, "seed": seed, **metrics}
+
+
+def _point(params: dict, seed: int) -> str:
+    """``"a=2, seed=0"``: one run's grid point and seed, for messages."""
+    return ", ".join(f"{name}={value!r}" for name, value in {**params, "seed": seed}.items())

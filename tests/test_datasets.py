@@ -127,6 +127,26 @@ def test_a_byte_order_mark_does_not_turn_the_first_row_into_a_header(tmp_path):
     np.testing.assert_array_equal(load_observations(path), [[0.5, 1.0], [0.7, 2.0]])
 
 
+def test_a_first_row_with_a_typo_is_an_error_naming_the_line_not_a_header(tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("0.5,O.3\n0.7,2.0\n")  # the letter O: a typo, not a channel name
+    with pytest.raises(DecodeError, match=r"typo\.csv: .*line 1, column 2: 'O\.3' is not a number; the row also "
+                                          r"holds numbers"):
+        load_observations(path)
+
+
+def test_a_header_holds_names_only_and_later_errors_name_the_file_line(tmp_path):
+    path = tmp_path / "named.csv"
+    path.write_text("left,,right\n0.5,1,2\n\n0.7,x,2.0\n")  # an unnamed column; a blank line still counts
+    with pytest.raises(DecodeError, match=r"line 4, column 2: 'x' is not a number\)"):
+        load_observations(path)
+    path.write_text("left,,right\n0.5,1,2\n")
+    np.testing.assert_array_equal(load_observations(path), [[0.5, 1.0, 2.0]])
+    path.write_text('"' + "9" * 200_000 + '"\n')  # beyond the csv module's field limit: a broken file
+    with pytest.raises(DecodeError, match=r"not a CSV table .*field limit"):
+        load_observations(path)
+
+
 def test_an_empty_npy_file_is_a_decode_error(tmp_path):
     (tmp_path / "empty.npy").write_bytes(b"")
     with pytest.raises(DecodeError, match=r"not a numeric \.npy array"):

@@ -95,3 +95,12 @@ def test_an_edited_or_lesioned_graph_decodes_from_the_graph_alone(model, y):
     broad = compile_rrnn(model, cov0=np.eye(3))
     with pytest.raises(DecodeError, match=r"cov0 more than .* times smaller"):
         decode(broad, y)
+
+
+def test_a_graph_that_is_not_a_compiled_graph_is_named_not_a_key_error(y):
+    import networkx as nx
+
+    from rrnn_net.graph import GraphSchemaError
+
+    with pytest.raises(GraphSchemaError, match="schema_version must be 1"):
+        decode(nx.DiGraph(), y)

@@ -3,7 +3,15 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net import CovarianceError, GenerativeRNN, NonFiniteError, ParameterError, ShapeError, UnstableSettingError
+from rrnn_net import (
+    CovarianceError,
+    GenerativeRNN,
+    NonFiniteError,
+    OutOfMemoryError,
+    ParameterError,
+    ShapeError,
+    UnstableSettingError,
+)
 
 
 def numerical_jacobian(function, x, eps=1e-6):
@@ -137,6 +145,9 @@ def test_load_rejects_foreign_files(tmp_path, tanh_model):
         ({"R": np.array([[1.0, 0.2, 0], [0.0, 1.0, 0], [0, 0, 1]])}, CovarianceError, "R must be symmetric"),
         ({"activation": "relu"}, ParameterError, "activation"),
         ({"W": "abc"}, ParameterError, "W must be numeric"),
+        ({"sample_interval": "0.01"}, ParameterError, "sample_interval must be numeric, not text: '0.01'"),
+        ({"W": np.eye(6) * (1 + 1j)}, ParameterError, "W must be real numbers, got complex"),
+        ({"substeps": 10**9}, ParameterError, "substeps must be at most 10000"),
     ],
 )
 def test_constructor_rejects_bad_parameters(tanh_model, changes, error, message):
@@ -182,3 +193,54 @@ def test_a_model_saved_by_version_one_loads(tanh_model, tmp_path):
     arrays["metadata"] = np.array(json.dumps(metadata))
     np.savez(tmp_path / "old.npz", **arrays)
     assert GenerativeRNN.load(tmp_path / "old.npz").sample_interval == tanh_model.sample_interval
+
+
+def test_giving_the_sample_interval_and_its_deprecated_name_is_refused(tanh_model):
+    with pytest.raises(ParameterError, match=r"sample_interval=0\.02, dt=0\.01"):
+        GenerativeRNN(W=tanh_model.W, M=tanh_model.M, sample_interval=0.02, dt=0.01)
+    with pytest.raises(ParameterError, match="once"):
+        GenerativeRNN.oscillator(3, 2, sample_interval=0.005, dt=0.004)
+    with pytest.raises(ParameterError, match="once"):
+        GenerativeRNN.random(3, 2, sample_interval=0.01, dt=0.01)
+
+
+@pytest.mark.parametrize("seed", [-1, "a", 1.5])
+def test_a_negative_or_non_integer_seed_is_a_parameter_error(tanh_model, seed):
+    with pytest.raises(ParameterError, match="seed must be None, an integer >= 0"):
+        tanh_model.simulate(3, seed=seed)
+    with pytest.raises(ParameterError, match="seed"):
+        GenerativeRNN.oscillator(3, 2, seed=seed)
+
+
+def test_simulate_names_the_size_it_cannot_allocate_before_allocating(tanh_model):
+    with pytest.raises(OutOfMemoryError, match=r"batch=1000000000000\) .* needs [0-9.]+ TiB of float64 arrays; "
+                                               r"this machine has"):
+        tanh_model.simulate(10, batch=10**12)
+
+
+def test_non_numeric_oscillator_settings_are_parameter_errors():
+    with pytest.raises(ParameterError, match="growth must be numeric"):
+        GenerativeRNN.oscillator(3, 2, growth="a")
+    with pytest.raises(ParameterError, match="background_radius must be >= 0"):
+        GenerativeRNN.oscillator(3, 2, background_radius=-1.0)
+
+
+@pytest.mark.parametrize("change", ["drop substeps", "substeps text", "not an object"])
+def test_load_refuses_metadata_missing_or_mistyping_a_setting(tanh_model, tmp_path, change):
+    path = tanh_model.save(tmp_path / "model.npz")
+    with np.load(path) as data:
+        arrays = dict(data)
+    metadata = json.loads(str(arrays["metadata"]))
+    if change == "drop substeps":
+        del metadata["substeps"]  # a default would load another model
+    elif change == "substeps text":
+        metadata["substeps"] = "x"
+    else:
+        metadata = [metadata]
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    np.savez(tmp_path / "edited.npz", **arrays)
+    message = {"drop substeps": r"edited\.npz is not a complete saved GenerativeRNN: its metadata lacks \['substeps'\]",
+               "substeps text": r"edited\.npz: substeps must be a positive integer",
+               "not an object": "metadata is a JSON list"}[change]
+    with pytest.raises(ParameterError, match=message):
+        GenerativeRNN.load(tmp_path / "edited.npz")

@@ -229,3 +229,66 @@ def test_online_noise_estimation_scores_with_the_adaptive_filter(two_class_data,
         RRNNClassifier.from_models(models, classes=[0, 1], noise="learned")
     with pytest.raises(ParameterError, match="Brian2"):
         RRNNClassifier.from_models(models, classes=[0, 1], noise="adaptive", decoder="brian2")
+
+
+# ------------------------------------------------------------------ issue 13: refusals instead of guesses
+def test_from_models_refuses_mismatched_sizes_and_a_standardisation_that_cannot_divide(two_class_data):
+    models, _, _ = two_class_data
+    with pytest.raises(ShapeError, match=r"same n_hidden, got \[4, 3\]"):
+        RRNNClassifier.from_models([models[0], GenerativeRNN.oscillator(3, 2, seed=2)], classes=[0, 1])
+    for std, error, message in (([1.0, 0.0], ParameterError, "channel_std must be positive"),
+                                ([1.0, np.nan], NonFiniteError, "channel_std contains NaN")):
+        with pytest.raises(error, match=message):  # NaN or 0 would give uniform posteriors, not an error
+            RRNNClassifier.from_models(models, classes=[0, 1], channel_std=std)
+    with pytest.raises(ShapeError, match=r"channel_mean must have shape \(2,\)"):
+        RRNNClassifier.from_models(models, classes=[0, 1], channel_mean=[0.0])
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    (None, "one label per sequence"),
+    ([0, "walk"], r"all numbers or all text, got \['number', 'text'\]"),
+    ([0, None], r"all numbers or all text, got \['NoneType', 'number'\]"),
+])
+def test_labels_that_are_none_or_of_mixed_types_are_refused(two_class_data, labels, message):
+    models, X, y = two_class_data
+    with pytest.raises(ParameterError, match=message):
+        RRNNClassifier.from_models(models, classes=labels)
+    fit_labels = None if labels is None else np.resize(np.array(labels, dtype=object), y.shape)
+    with pytest.raises(ParameterError, match=message):
+        RRNNClassifier(2, sample_interval=0.005, objective="multistep").fit(X, fit_labels)
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"sample_interval": "a"}, "sample_interval must be numeric, not text"),
+    ({"seed": "x"}, "seed must be an integer >= 0"),
+    ({"n_hidden": "x"}, "n_hidden must be a positive integer"),
+    ({"fit_options": {"bogus": 1}}, r"fit_options \['bogus'\]: not taken by fit_bank, which takes \[.*'window'"),
+    ({"fit_options": {"seed": 1}}, r"fit_options \['seed'\]: these are already passed to fit_bank"),
+    ({"fitter": lambda sequences, n_hidden, *, sample_interval, tau, seed: None, "fit_options": {"bogus": 1}},
+     r"fit_options \['bogus'\]: not taken by the fitter, which takes \[\]"),
+])
+def test_bad_settings_are_named_before_any_fitting(two_class_data, settings, message):
+    _, X, y = two_class_data
+    with pytest.raises(ParameterError, match=message):
+        RRNNClassifier(**{"n_hidden": 2, "sample_interval": 0.005, **settings}).fit(X, y)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda metadata, arrays: metadata["models"][0].pop("tau"), r"class model 0 lacks \['tau'\]"),
+    (lambda metadata, arrays: metadata["models"][1].update(substeps=10**9), "substeps must be at most 10000"),
+    (lambda metadata, arrays: metadata["params"].update(n_hidden="x"), "n_hidden must be a positive integer"),
+    (lambda metadata, arrays: arrays.update(channel_std=np.array([1.0, np.nan])), "channel_std contains NaN"),
+    (lambda metadata, arrays: metadata.pop("params"), "KeyError 'params'"),
+])
+def test_a_saved_classifier_with_a_lost_or_impossible_setting_is_refused(tmp_path, two_class_data, edit, message):
+    import json
+
+    models, _, _ = two_class_data
+    path = RRNNClassifier.from_models(models, classes=["a", "b"]).save(tmp_path / "saved.npz")
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files if name != "metadata"}
+        metadata = json.loads(str(data["metadata"]))
+    edit(metadata, arrays)
+    np.savez(tmp_path / "edited.npz", metadata=np.array(json.dumps(metadata)), **arrays)
+    with pytest.raises(ParameterError, match=r"edited\.npz is not a (valid )?saved RRNNClassifier: .*" + message):
+        RRNNClassifier.load(tmp_path / "edited.npz")

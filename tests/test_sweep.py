@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net.errors import ParameterError
+from rrnn_net.errors import ParameterError, SweepError
 from rrnn_net.sweep import parameter_grid, sweep
 
 
@@ -72,3 +72,22 @@ def test_function_must_return_metrics():
         sweep(lambda x, seed: 3.0, {"x": [1]})
     with pytest.raises(ParameterError, match="clash"):
         sweep(lambda x, seed: {"x": 1}, {"x": [1]})
+
+
+def test_a_generator_of_grid_values_gives_every_record():
+    result = sweep(lambda a, seed: {"double": 2 * a}, {"a": (value for value in (1, 2, 3))}, scheduler="synchronous")
+    assert result.column("double") == [2, 4, 6]
+
+
+def test_a_failing_run_is_named_and_the_finished_records_are_kept():
+    def fragile(a, seed):
+        if a == 2:
+            raise RuntimeError("no convergence")
+        return {"double": 2 * a}
+
+    with pytest.raises(SweepError, match=r"RuntimeError: no convergence at a=2, seed=0 and 1 more run\(s\); "
+                                         r"4 of 6 run\(s\) finished") as caught:
+        sweep(fragile, {"a": [1, 2, 3]}, seeds=[0, 1], scheduler="synchronous")
+    assert [(record["a"], record["seed"]) for record in caught.value.records] == [(1, 0), (1, 1), (3, 0), (3, 1)]
+    assert [(params, seed) for params, seed, _ in caught.value.failures] == [({"a": 2}, 0), ({"a": 2}, 1)]
+    assert isinstance(caught.value.__cause__, RuntimeError)

@@ -43,8 +43,9 @@ def test_one_error_per_event():
     from rrnn_net.errors import DivergenceError, ModelTypeError, NonFiniteError, UnstableSettingError
 
     for build in (UKF, ContinuousFilter, compile_rrnn):
-        with pytest.raises(ModelTypeError, match="must be a GenerativeRNN"):
-            build("not a model")
+        for value in ("not a model", None):
+            with pytest.raises(ModelTypeError, match="must be a GenerativeRNN"):
+                build(value)
     assert issubclass(ModelTypeError, TypeError) and issubclass(ModelTypeError, ParameterError)
     assert issubclass(DivergenceError, UnstableSettingError) and issubclass(DivergenceError, NonFiniteError)
 
@@ -55,3 +56,79 @@ def test_recorded_outputs_names_what_can_be_recorded():
     assert recorded_outputs(("covariance",), {"covariance"}) == {"covariance"}
     with pytest.raises(ParameterError, match=r"\['cov'\].*allowed: \['covariance'\]"):
         recorded_outputs("cov", {"covariance"})
+
+
+# ------------------------------------------------------------------ issue 13: silent wrong results, bare crashes
+@pytest.fixture(scope="module")
+def small():
+    from rrnn_net import GenerativeRNN
+
+    model = GenerativeRNN.oscillator(2, 1, seed=0)
+    return model, model.simulate(8, seed=1)[1][0]
+
+
+def _consumers():
+    """Every public entry point that takes observations: the numpy filters, decode, the classifier, a backend."""
+    from rrnn_net import EKF, UKF, ContinuousFilter, RRNNClassifier, compile_rrnn
+    from rrnn_net.backends import run
+    from rrnn_net.decoding import decode
+
+    return {
+        "UKF": lambda model, y: UKF(model).filter(y),
+        "EKF": lambda model, y: EKF(model).filter(y),
+        "ContinuousFilter": lambda model, y: ContinuousFilter(model).filter(y),
+        "decode": lambda model, y: decode(model, y),
+        "classifier": lambda model, y: RRNNClassifier.from_models([model, model], [0, 1]).predict(y.T[None]),
+        "reference backend": lambda model, y: run(compile_rrnn(model, gain_mode="fixed"), y, backend="reference"),
+    }
+
+
+@pytest.mark.parametrize("consumer", sorted(_consumers()))
+def test_complex_observations_are_refused_not_cast_to_their_real_part(small, consumer):
+    model, y = small
+    with pytest.raises(ParameterError, match=r"must be real numbers, got complex values \(e\.g\. \(.*\+1j\)\)"):
+        _consumers()[consumer](model, y + 1j)
+
+
+@pytest.mark.parametrize("consumer", sorted(_consumers()))
+def test_observations_too_large_for_float64_are_a_divergence_naming_the_data(small, consumer):
+    from rrnn_net.errors import DivergenceError
+
+    model, y = small
+    huge = y.copy()
+    huge[5] = 1e200
+    with pytest.raises(DivergenceError, match=r"log-likelihood of sample 5 is not finite .* reach \|y\| = 1e\+200"):
+        _consumers()[consumer](model, huge)
+
+
+def test_text_is_refused_where_numbers_are_expected_even_when_it_would_parse():
+    from rrnn_net._validation import as_float_array
+
+    with pytest.raises(ParameterError, match=r"sample_interval must be numeric, not text: '0\.1'"):
+        as_float_array("0.1", "sample_interval")
+    with pytest.raises(ParameterError, match="not text: 'x'"):
+        as_float_array([1.0, "x"], "observations")  # the offending item, not the first
+    np.testing.assert_array_equal(as_float_array([1, None], "y"), [1.0, np.nan])  # None stays a missing sample
+
+
+def test_a_seed_numpy_refuses_is_a_parameter_error_in_every_generator():
+    from rrnn_net import GenerativeRNN
+    from rrnn_net.baseline import InputDrivenRNN
+    from rrnn_net.datasets import class_sequences
+
+    models = [GenerativeRNN.oscillator(2, 1, seed=0)]
+    for make in (lambda seed: class_sequences(models, 1, 5, seed=seed),
+                 lambda seed: GenerativeRNN.random(2, 1, seed=seed),
+                 lambda seed: InputDrivenRNN.reservoir(1, 2, 1, tau=0.02, sample_interval=0.005, seed=seed)):
+        for seed in (-3, "seven"):
+            with pytest.raises(ParameterError, match="seed must be None, an integer >= 0 or a numpy Generator"):
+                make(seed)
+
+
+def test_steps_per_sample_are_bounded_so_a_typo_cannot_hang_a_run(small):
+    from rrnn_net import ContinuousFilter
+    from rrnn_net._validation import MAX_STEPS_PER_SAMPLE
+
+    model, _ = small
+    with pytest.raises(ParameterError, match=f"gives {10**9} Euler steps .* at most {MAX_STEPS_PER_SAMPLE}"):
+        ContinuousFilter(model, step=model.sample_interval / 10**9)

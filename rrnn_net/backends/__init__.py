@@ -34,6 +34,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
+from .._validation import check_keyword_options
 from ..errors import ParameterError
 from .layout import BaselineResult
 from .registry import MissingTemplateError, TemplateRegistry
@@ -115,11 +116,14 @@ def run(graph, observations, *, backend: str = "brian2", **options):
     Raises
     ------
     ParameterError
-        Unknown backend or option value.
+        Unknown backend, an option the backend does not take, or a bad option value.
     GraphSchemaError, ShapeError, NonFiniteError, UnstableSettingError, MissingTemplateError
         As the backend finds them.
     """
-    return backend_function(backend)(graph, observations, **options)
+    function = backend_function(backend)
+    options = check_keyword_options(options, function, name="options", what=f"the {backend!r} backend",
+                                    positional=2)
+    return function(graph, observations, **options)
 
 
 def __getattr__(name: str):

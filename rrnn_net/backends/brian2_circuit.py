@@ -374,23 +374,27 @@ class RRNNCircuit(BrianObject):
         """Values of :attr:`input_arrays` for ``inputs`` (the trial count and length of the build)."""
         return list(inputs.columns(self.layout.populations[INPUT_KIND[self._graph_type]]))[: len(self.input_arrays)]
 
-    def reload(self, layout: GraphLayout, inputs: SampledInputs) -> None:
+    def reload(self, layout: GraphLayout, inputs: SampledInputs, *, numbers: bool = True) -> None:
         """Put new numbers (weights, unit parameters, initial states) and observations into the built objects.
 
         The caller guarantees the same code structure and input shape
         (:meth:`GraphLayout.code_structure`); state variables take their
         initial values again, so a run after ``Network.restore`` of the state
-        stored at build time starts from the new graph's prior.
+        stored at build time starts from the new graph's prior. With
+        ``numbers=False`` only the observations change (the caller knows the
+        numbers are those already in place).
         """
+        self.layout, self._inputs = layout, inputs
+        for array, values in zip(self.input_arrays, self.input_values(inputs), strict=True):
+            array.values[...] = values  # in place: the generated code holds this buffer
+        if not numbers:
+            return
         for kind, population in layout.populations.items():
             for name, (variable, unit) in unit_parameters(kind).items():
                 setattr(self.groups[kind], variable, population.parameter(name) * UNITS[unit])
         for projection in layout.projections:
             weight_unit = UNITS[EDGE_KINDS[projection.kind].weight_unit]
             self.synapses[projection.name].w = np.repeat(projection.weight, projection.source.n_trials) * weight_unit
-        for array, values in zip(self.input_arrays, self.input_values(inputs), strict=True):
-            array.values[...] = values  # in place: the generated code holds this buffer
-        self.layout, self._inputs = layout, inputs
 
     # ------------------------------------------------------------ results
     def recordings(self) -> dict[str, dict[str, np.ndarray]]:
@@ -402,7 +406,8 @@ class RRNNCircuit(BrianObject):
             for variable in monitor.record_variables:
                 raw = np.asarray(monitor.variables[variable].get_value(), dtype=np.float64)  # (records, n*B)
                 units = raw.reshape(raw.shape[0], population.n_units, population.n_trials)
-                values[variable] = np.ascontiguousarray(np.transpose(units, (2, 0, 1)))
+                # A copy, always: the monitor's own storage is rewritten when a built network runs again.
+                values[variable] = np.transpose(units, (2, 0, 1)).copy()
             recordings[kind] = values
         return recordings
 

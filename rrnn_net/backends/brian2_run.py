@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -9,20 +10,13 @@ import networkx as nx
 
 from ..errors import ParameterError
 from ..filters.result import FilterResult
-from ..graph.schema import validate_graph
 from .brian2_circuit import RRNNCircuit
 from .brian2_targets import TARGETS, check_report
-from .layout import (
-    BaselineResult,
-    check_covariance_stability,
-    graph_layout,
-    integration_step,
-    recorded_kinds,
-    result,
-    sampled_inputs,
-)
+from .layout import BaselineResult, checked_graph, result, sampled_inputs
 
 __all__ = ["run_brian2"]
+
+logger = logging.getLogger(__name__)
 
 
 def run_brian2(
@@ -119,12 +113,9 @@ def run_brian2(
     if progress and report is None:
         report = "stderr"
     check_report(report, target)
-    validate_graph(graph)
+    checked = checked_graph(graph, step, record)
     inputs = sampled_inputs(graph, observations)
-    step, _ = integration_step(graph, step)
-    check_covariance_stability(graph, step)
-    kinds = recorded_kinds(graph, record)
-    layout = graph_layout(graph, inputs.n_trials)
+    layout, step, kinds = checked.layout(graph, inputs.n_trials), checked.step, checked.kinds
 
     def build() -> RRNNCircuit:
         return RRNNCircuit.from_layout(layout, inputs, step=step, record=kinds)
@@ -133,4 +124,7 @@ def run_brian2(
                               None if build_dir is None else Path(build_dir))
     extras = {"target": target, "step": step, "build_seconds": run.build_seconds, "run_seconds": run.run_seconds,
               "rebuilt": run.rebuilt}
+    logger.info("brian2 %s: %s in %.2f s, %d trial(s) × %d samples simulated in %.2f s", target,
+                "built" if run.rebuilt else "reused the built network", run.build_seconds, inputs.n_trials,
+                inputs.n_samples, run.run_seconds)
     return result(layout, run.recordings, inputs, extras)

@@ -108,6 +108,7 @@ class _Loaded:
     key: str
     network: Network
     circuit: RRNNCircuit
+    numbers: str  # the built graph's numbers, which restoring the stored state brings back
 
 
 _STORED = "built"
@@ -128,12 +129,12 @@ def run_runtime(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: S
         _runtime_loaded = None
         with preferences({"codegen.target": "numpy"}):
             circuit = build()
-            loaded = _Loaded(key, network_of(circuit), circuit)
+            loaded = _Loaded(key, network_of(circuit), circuit, layout.numbers_digest)
         loaded.network.store(_STORED)
         _runtime_loaded = loaded
     else:
         loaded.network.restore(_STORED)
-        loaded.circuit.reload(layout, inputs)
+        loaded.circuit.reload(layout, inputs, numbers=layout.numbers_digest != loaded.numbers)
     run_prefs: dict[str, object] = {"codegen.target": target}
     if build_dir is not None:
         # Compiled extensions are loaded from there: as for standalone, only from a folder of the user's own.
@@ -296,7 +297,7 @@ def _standalone(build, layout: GraphLayout, inputs: SampledInputs, options: tupl
                 build_dir: Path | None) -> TargetRun:
     """Standalone run keyed by what its code depends on (structure, input shape, options) and by the numbers."""
     structure = (layout.code_structure(), inputs.observations.shape, *options)
-    key = digest(structure, layout.numbers_digest())
+    key = digest(structure, layout.numbers_digest)
     return run_standalone(build, inputs, structure_key=digest(structure), key=key, report=report, build_dir=build_dir)
 
 

@@ -22,7 +22,9 @@ last one only to record t_T.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,21 +40,24 @@ from .._validation import (
     steps_per_interval,
 )
 from ..errors import DivergenceError, NonFiniteError, UnstableSettingError
+from ..filters._common import divergence_error
 from ..filters.result import FilterResult
 from ..filters.stability import graph_riccati_euler_factor
-from ..graph.schema import index_key
+from ..graph.schema import index_key, shortest_time_constant, validate_graph
 
 __all__ = [
     "ALWAYS_RECORDED",
     "INPUT_KIND",
     "RECORDED_WHEN_PRESENT",
     "BaselineResult",
+    "CheckedGraph",
     "GraphLayout",
     "Population",
     "Projection",
     "SampledInputs",
     "baseline_result",
     "check_covariance_stability",
+    "checked_graph",
     "filter_result",
     "graph_layout",
     "integration_step",
@@ -180,8 +185,9 @@ class GraphLayout:
         edges = tuple((projection.name, len(projection.pre)) for projection in self.projections)
         return self.graph_type, self.activation, self.sample_interval, units, edges
 
+    @functools.cached_property
     def numbers_digest(self) -> str:
-        """SHA-256 of every node attribute, edge endpoint and weight."""
+        """SHA-256 of every node attribute, edge endpoint and weight (computed once per layout)."""
         digest = hashlib.sha256()
         for population in self.populations.values():
             digest.update(repr([sorted(attributes.items()) for attributes in population.attributes]).encode())
@@ -196,6 +202,57 @@ def graph_layout(graph: nx.DiGraph, n_trials: int) -> GraphLayout:
     units = _populations(graph, n_trials)
     return GraphLayout(graph.graph["graph_type"], graph.graph["activation"], graph.graph["sample_interval"],
                        units, _projections(graph, units))
+
+
+@dataclass(frozen=True)
+class CheckedGraph:
+    """What a run reads from a validated graph: the Euler step, the recorded kinds, its layout per trial count."""
+
+    step: float
+    steps_per_sample: int
+    kinds: tuple[str, ...]
+    _layouts: dict = field(default_factory=dict, repr=False)
+
+    def layout(self, graph: nx.DiGraph, n_trials: int) -> GraphLayout:
+        """The populations and projections of ``graph`` (the content checked) for ``n_trials`` trials, built once."""
+        if n_trials not in self._layouts:
+            self._layouts[n_trials] = graph_layout(graph, n_trials)
+        return self._layouts[n_trials]
+
+
+_last_checked: dict[tuple, CheckedGraph] = {}
+
+
+def checked_graph(graph: nx.DiGraph, step: float | None, record) -> CheckedGraph:
+    """:func:`~rrnn_net.graph.schema.validate_graph`, the step and stability checks and the layouts, once per content.
+
+    The result for the last graph content seen is remembered: a call with a
+    graph whose attributes, nodes and edges are byte-for-byte the same as the
+    last one's (their pickle's digest, which costs a fraction of one
+    validation pass over a large graph) reuses the checks and the layouts. A
+    graph that cannot be pickled is simply checked every time.
+
+    Raises
+    ------
+    GraphSchemaError, UnstableSettingError, ParameterError
+        As the checks find them.
+    """
+    try:
+        # The graph's own dictionaries: every attribute of the graph, its nodes and its edges, in order.
+        content = pickle.dumps((graph.graph, graph._node, graph._adj), protocol=pickle.HIGHEST_PROTOCOL)
+        key = (hashlib.blake2b(content).digest(), step, (record,) if isinstance(record, str) else tuple(record))
+    except Exception:  # unpicklable content (or not a graph): no memo; the checks below name what is wrong
+        key = None
+    if key is not None and key in _last_checked:
+        return _last_checked[key]
+    validate_graph(graph)
+    step, steps_per_sample = integration_step(graph, step)
+    check_covariance_stability(graph, step)
+    checked = CheckedGraph(step, steps_per_sample, recorded_kinds(graph, record))
+    _last_checked.clear()
+    if key is not None:
+        _last_checked[key] = checked
+    return checked
 
 
 def _populations(graph: nx.DiGraph, n_trials: int) -> dict[str, Population]:
@@ -301,8 +358,8 @@ def integration_step(graph: nx.DiGraph, step: float | None) -> tuple[float, int]
     interval = graph.graph["sample_interval"]
     step = graph.graph["integration_step"] if step is None else positive_scalar(step, "step")
     steps_per_sample = steps_per_interval(interval, step)
-    # Every unit's own τ counts: a graph may be edited unit by unit.
-    check_euler_step(step, min([graph.graph["tau"], *(tau for _, tau in graph.nodes(data="tau") if tau is not None)]))
+    # Every unit's own time constant counts: a graph may be edited unit by unit.
+    check_euler_step(step, shortest_time_constant(graph)[0])
     return step, steps_per_sample
 
 
@@ -401,11 +458,17 @@ def baseline_result(recordings: Mapping[str, Mapping[str, np.ndarray]], inputs: 
 def result(layout: GraphLayout, recordings: Mapping, inputs: SampledInputs,
            extras: dict) -> FilterResult | BaselineResult:
     """:func:`filter_result` or :func:`baseline_result` by graph type; ``extras`` gains ``node_ids``."""
-    for kind, variables in recordings.items():
-        for name, values in variables.items():
-            if not np.isfinite(values).all():
-                raise DivergenceError(f"the network diverged: {kind} units' {name} is no longer finite (a smaller "
-                                      "step, more substeps or a narrower prior cov0 keeps forward Euler stable)")
+    broken = [(kind, name) for kind, variables in recordings.items() for name, values in variables.items()
+              if not np.isfinite(values).all()]
+    if broken == [("evidence", "evidence")]:
+        # Only the evidence overflowed: the squared errors of observations far outside the model's range.
+        finite = np.isfinite(recordings["evidence"]["evidence"]).all(axis=(0, 2))  # per time t_0 .. t_T
+        sample = max(int(np.argmin(finite)) - 1, 0)  # the evidence at t_k has integrated sample k (0-based k - 1)
+        raise divergence_error("the network", sample, inputs.observations[:, sample], state_finite=True)
+    if broken:
+        kind, name = broken[0]
+        raise DivergenceError(f"the network diverged: {kind} units' {name} is no longer finite (a smaller "
+                              "step, more substeps or a narrower prior cov0 keeps forward Euler stable)")
     extras = {"monitors": recordings, "node_ids": {kind: list(population.nodes)
                                                    for kind, population in layout.populations.items()}, **extras}
     if layout.graph_type == "baseline":

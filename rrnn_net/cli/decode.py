@@ -58,8 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "log evidence, written to an .npz file (and optionally a CSV table).",
         epilog="observations:\n"
                "  .npy  float array (T, m) or (B, T, m): T samples of m channels, B trials; NaN = missing\n"
-               "  .csv  rows = samples, columns = channels (an optional header row is skipped); empty or NaN\n"
-               "        cells = missing\n"
+               "  .csv  rows = samples, columns = channels; a first row of names only is a header; empty or\n"
+               "        NaN cells = missing; any other text is an error naming its line\n"
                "output .npz arrays (leading B axis only for (B, T, m) input):\n"
                "  time (T,) s; mean, predicted_state, state_prediction_error (T, N); predicted_obs,\n"
                "  prediction_error (T, m); loglik (T,) log evidence per sample; evidence (T,) its running sum;\n"
@@ -96,13 +96,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also write a CSV table (one row per trial and sample) beside the .npz")
     parser.add_argument("--force", action="store_true",
                         help="replace existing output files (an input of the command is never replaced)")
+    parser.add_argument("--like", type=Path, metavar="ORIGINAL",
+                        help="for a graph file a tool (Gephi, Cytoscape) exported without its graph attributes: the "
+                             "graph file it was made from, whose attributes complete it")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=_decode)
 
 
 def _decode(args: argparse.Namespace) -> int:
     observations = load_observations(args.observations)
-    source = _load_source(args.source)
+    source = _load_source(args.source, args.like)
     baseline = isinstance(source, nx.DiGraph) and source.graph["graph_type"] == "baseline"
     if baseline:
         _check_baseline_options(args)
@@ -156,13 +159,15 @@ def _run_baseline(graph: nx.DiGraph, inputs: np.ndarray, out: Path, args: argpar
     return 0
 
 
-def _load_source(path: Path) -> GenerativeRNN | nx.DiGraph:
-    """A saved model (.npz) or a graph file."""
+def _load_source(path: Path, like: Path | None) -> GenerativeRNN | nx.DiGraph:
+    """A saved model (.npz) or a graph file (its graph attributes completed from ``like``'s if given)."""
     if path.suffix in GRAPH_SUFFIXES:
         try:
-            return load_graph(path)
+            return load_graph(path, like=load_graph(like) if like is not None else None)
         except GraphSchemaError as exc:
             raise DecodeError(f"{path}: {exc}") from None
+    if like is not None:
+        raise DecodeError("--like completes a graph file; the source is a model")
     if path.suffix != ".npz":
         raise DecodeError(f"{path}: expected a model (.npz) or a graph file ({', '.join(GRAPH_SUFFIXES)})")
     if not path.exists():

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.linalg import lapack
 
 from .._validation import check_covariance, finite_array
-from ..errors import ShapeError
+from ..errors import DivergenceError, ShapeError
 from ..model import GenerativeRNN
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -31,6 +31,37 @@ def initial_belief(model: GenerativeRNN, batch: int, mean0, cov0) -> tuple[np.nd
         check_covariance(cov0, "cov0", definite=True)
         cov = np.broadcast_to(cov0, (batch, n, n)).copy()
     return mean, cov
+
+
+def divergence_error(decoder: str, sample: int, observations: np.ndarray, *, state_finite: bool) -> DivergenceError:
+    """The error for a run whose state estimate or log-likelihood stopped being finite at ``sample``.
+
+    With the state still finite only the evidence overflowed: the squared
+    prediction error of observations far outside the model's range, so the
+    data is named, not the filter. Otherwise the filter diverged; the size
+    of the observations is given too, as they may be the cause.
+
+    Parameters
+    ----------
+    decoder : str
+        Who ran (``"UKF"``), for the message.
+    sample : int
+        The sample (0-based) at which it happened.
+    observations : ndarray
+        The observations of that sample, every trial (NaN = missing).
+    state_finite : bool
+        Whether the state estimate is still finite.
+    """
+    observed = np.abs(observations[~np.isnan(observations)])
+    largest = f"{observed.max():.3g}" if observed.size else "nothing (all missing)"
+    if state_finite:
+        return DivergenceError(
+            f"{decoder}: the log-likelihood of sample {sample} is not finite although the state estimate is: the "
+            f"observations there reach |y| = {largest}, too far from the model's predictions for float64 "
+            "arithmetic; check the data's units or scale (standardise it)", sample=sample)
+    return DivergenceError(f"{decoder} diverged at sample {sample}: the state estimate is no longer finite "
+                           f"(the observations there reach |y| = {largest}; data far outside the model's range "
+                           "diverges it too: check their units or scale)", sample=sample)
 
 
 def symmetrize(matrix: np.ndarray) -> np.ndarray:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_model, check_observations, recorded_outputs
-from ..errors import DivergenceError
 from ..model import GenerativeRNN
-from ._common import MaskedInnovation, initial_belief, symmetrize
+from ._common import MaskedInnovation, divergence_error, initial_belief, symmetrize
 from .noise import NoiseAdaptation, NoiseBelief, noise_adaptation
 from .result import FilterResult, SmootherResult
 
@@ -127,19 +126,22 @@ class DiscreteFilter(ABC):
                 cross_covs[:, k] = self.transition_cross_cov(mean_prior, state)
             mask = masks[k]
             error = mask.error(y[:, k], moments.predicted_obs)
-            if belief is None:
-                gain, loglik[:, k], S = mask.gain_and_loglik(
-                    mask.cross_cov(moments.cross_cov), mask.innovation_cov(moments.innovation_cov), error, repairs
-                )
-            else:
-                gain, loglik[:, k], S, noise_variances[:, k] = belief.update(
-                    mask, moments.innovation_cov, mask.cross_cov(moments.cross_cov), error, repairs)
+            # Observations far outside the model's range overflow the squared errors: the check below reports
+            # that, naming the data, rather than numpy's bare warnings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                if belief is None:
+                    gain, loglik[:, k], S = mask.gain_and_loglik(
+                        mask.cross_cov(moments.cross_cov), mask.innovation_cov(moments.innovation_cov), error,
+                        repairs)
+                else:
+                    gain, loglik[:, k], S, noise_variances[:, k] = belief.update(
+                        mask, moments.innovation_cov, mask.cross_cov(moments.cross_cov), error, repairs)
             correction[:, k] = (gain @ error[..., None])[..., 0]
             mean = mean_prior + correction[:, k]
             cov = symmetrize(cov_prior - gain @ S @ gain.mT)
-            if not np.isfinite(mean).all():
-                raise DivergenceError(f"{type(self).__name__} diverged at sample {k}: the state estimate "
-                                      "is no longer finite")
+            state_finite = np.isfinite(mean).all()
+            if not (state_finite and np.isfinite(loglik[:, k]).all()):
+                raise divergence_error(type(self).__name__, k, y[:, k], state_finite=state_finite)
             predicted_state[:, k] = mean_prior
             predicted_obs[:, k] = moments.predicted_obs
             means[:, k] = mean

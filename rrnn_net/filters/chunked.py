@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._validation import check_observations, positive_int
-from ..errors import ParameterError
+from ..errors import DivergenceError, ParameterError
 from .result import FilterResult
 
 if TYPE_CHECKING:
@@ -71,7 +71,15 @@ def filter_chunks(decoder: UKF | EKF | ContinuousFilter, observations, *, chunk_
     chunk_size = positive_int(chunk_size, "chunk_size")
     mean, cov = mean0, cov0
     for start in tqdm(range(0, y.shape[1], chunk_size), desc="decoding", unit="chunk", disable=not progress):
-        result = decoder.filter(y[:, start:start + chunk_size], mean0=mean, cov0=cov, record="covariance")
+        try:
+            result = decoder.filter(y[:, start:start + chunk_size], mean0=mean, cov0=cov, record="covariance")
+        except DivergenceError as exc:
+            if exc.sample is None or start == 0:
+                raise
+            # The decoder counted from the chunk's first sample; the caller counts from the recording's.
+            sample = start + exc.sample
+            raise DivergenceError(str(exc).replace(f"sample {exc.sample}", f"sample {sample}", 1),
+                                  sample=sample) from None
         mean, cov = result.mean[:, -1], result.cov[:, -1]
         yield start, result
 

@@ -17,7 +17,7 @@ from .._validation import (
 )
 from ..errors import DivergenceError, ParameterError
 from ..model import GenerativeRNN
-from ._common import cholesky_with_repair, initial_belief, symmetrize
+from ._common import cholesky_with_repair, divergence_error, initial_belief, symmetrize
 from .noise import ContinuousNoiseBelief, NoiseAdaptation, noise_adaptation
 from .result import FilterResult
 from .stability import default_prior_variance
@@ -218,7 +218,7 @@ class ContinuousFilter:
                     cov = symmetrize(cov + h * d_cov)
                     evidence += h * d_evidence
                     feedback_integral += h * feedback
-            _check_integration(mean, cov, k)
+            _check_integration(mean, cov, evidence, y[:, k], k)
             if belief is not None:
                 noise_variance[:, k] = belief.noise
             if self.repair_covariance:
@@ -244,11 +244,20 @@ class ContinuousFilter:
         return result if batched else result.unbatched()
 
 
-def _check_integration(mean: np.ndarray, cov: np.ndarray, sample: int) -> None:
-    """Raise :class:`DivergenceError` when forward Euler has diverged to non-finite values at ``sample``."""
+def _check_integration(mean: np.ndarray, cov: np.ndarray, evidence: np.ndarray, observations: np.ndarray,
+                       sample: int) -> None:
+    """Raise :class:`DivergenceError` when the run has reached non-finite values at ``sample``.
+
+    A non-finite state or covariance is forward Euler diverging; non-finite
+    evidence with a finite state is observations too large for float64
+    (:func:`~rrnn_net.filters._common.divergence_error` names them).
+    """
+    if np.isfinite(mean).all() and np.isfinite(cov).all() and not np.isfinite(evidence).all():
+        raise divergence_error("ContinuousFilter", sample, observations, state_finite=True)
     if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
         raise DivergenceError(
             f"the continuous filter diverged at sample {sample}: forward Euler on the Riccati equation is "
             "unstable when h * |P Gᵀ R_c⁻¹ G| > 1; use a smaller step (more substeps), a larger R "
-            "or a smaller prior covariance cov0"
+            "or a smaller prior covariance cov0",
+            sample=sample,
         )

@@ -21,7 +21,9 @@ from .kinds import EDGE_KINDS, NODE_KINDS, EdgeKind, NodeKind, register_edge_kin
 from .lesion import LesionError, lesion
 from .schema import (
     SCHEMA_VERSION,
+    GraphCovarianceError,
     GraphSchemaError,
+    UnstableGraphError,
     locality_violations,
     node_id,
     validate_graph,
@@ -42,11 +44,13 @@ __all__ = [
     "NODE_KINDS",
     "SCHEMA_VERSION",
     "Consistency",
+    "GraphCovarianceError",
     "GraphSchemaError",
     "EdgeKind",
     "GraphSummary",
     "LesionError",
     "NodeKind",
+    "UnstableGraphError",
     "compile_baseline",
     "compile_rrnn",
     "consistency",

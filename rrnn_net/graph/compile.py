@@ -36,7 +36,7 @@ Edge = tuple[str, str, dict]
 def compile_rrnn(
     model: GenerativeRNN,
     *,
-    gain_mode: str = "adaptive",
+    gain_mode: str | None = None,
     mean0: np.ndarray | None = None,
     cov0: np.ndarray | None = None,
     fixed_gain: np.ndarray | None = None,
@@ -50,8 +50,9 @@ def compile_rrnn(
     model : GenerativeRNN
         The generative model; its R must be diagonal (one precision per
         prediction-error unit).
-    gain_mode : {"adaptive", "fixed"}
-        The graph's ``gain_mode``. ``"adaptive"``: the full filter, covariance units and their machinery
+    gain_mode : {"adaptive", "fixed"}, optional
+        The graph's ``gain_mode`` (default ``"adaptive"``). ``"adaptive"``:
+        the full filter, covariance units and their machinery
         included (N² covariance, N² scaled-covariance, m·N gated projection,
         m·N² quadratic and N² gain-product units; O(N³ + m·N²) edges).
         ``"fixed"``: sensory, error, state and evidence units only, with
@@ -75,7 +76,7 @@ def compile_rrnn(
         same ``noise`` as local units (m precision units more;
         ``docs/graph_spec.md``).
     gain : str, optional
-        Deprecated name of ``gain_mode``.
+        Deprecated name of ``gain_mode`` (giving both is an error).
 
     Returns
     -------
@@ -95,8 +96,12 @@ def compile_rrnn(
     """
     check_model(model)
     if gain is not None:  # version 0.1's name
+        if gain_mode is not None:
+            raise ParameterError(f"give the gain mode once, as gain_mode=..., not also as its deprecated name "
+                                 f"gain=... (got gain_mode={gain_mode!r}, gain={gain!r})")
         warnings.warn("compile_rrnn(gain=...) is deprecated; use gain_mode=...", DeprecationWarning, stacklevel=2)
         gain_mode = gain
+    gain_mode = "adaptive" if gain_mode is None else gain_mode
     if gain_mode not in ("adaptive", "fixed"):
         raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
     _require_diagonal_observation_noise(model)

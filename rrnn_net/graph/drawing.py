@@ -17,11 +17,13 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from .._files import write_atomically
+from ..errors import ParameterError
 from .kinds import EDGE_KINDS, NODE_KINDS
 from .schema import validate_graph
 
@@ -112,6 +114,13 @@ def draw(G: nx.DiGraph, path: str | Path, *, collapse_above: int = 30, max_drawn
     Path
         The file written.
 
+    Raises
+    ------
+    ParameterError
+        A suffix matplotlib cannot write (checked before anything is drawn).
+    GraphSchemaError
+        An invalid graph.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -121,6 +130,13 @@ def draw(G: nx.DiGraph, path: str | Path, *, collapse_above: int = 30, max_drawn
     >>> draw(G, pathlib.Path(tempfile.mkdtemp()) / "rrnn.png").suffix
     '.png'
     """
+    path = Path(path)
+    if not path.suffix:  # what matplotlib itself would write; named here so that the path returned is the file
+        path = path.with_name(f"{path.name}.png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise ParameterError(f"{path}: matplotlib writes no {path.suffix!r} images; use one of "
+                             f"{', '.join('.' + name for name in sorted(formats))}")
     validate_graph(G)
     kinds = dict(G.nodes(data="kind"))
     collapsed = G.graph["n_hidden"] > collapse_above
@@ -137,9 +153,6 @@ def draw(G: nx.DiGraph, path: str | Path, *, collapse_above: int = 30, max_drawn
     _add_legend(ax, G, kinds, bool(blocks))
     ax.set_title(title or _default_title(G, kinds), fontsize=14)
     ax.autoscale_view()
-    path = Path(path)
-    if not path.suffix:  # what matplotlib itself would write; named here so that the path returned is the file
-        path = path.with_name(f"{path.name}.png")
     return write_atomically(path, lambda handle: figure.savefig(handle, format=path.suffix[1:].lower(), dpi=dpi,
                                                                 facecolor="white", bbox_inches="tight"))
 

@@ -126,7 +126,8 @@ def save_graph(G: nx.DiGraph, path_or_file: Source, *, format: str | None = None
         path_or_file.write(data)
 
 
-def load_graph(path_or_file: Source, *, format: str | None = None, presentation: str = "ignore") -> nx.DiGraph:
+def load_graph(path_or_file: Source, *, format: str | None = None, presentation: str = "ignore",
+               like: nx.DiGraph | Mapping | None = None) -> nx.DiGraph:
     """Read and validate a graph written by :func:`save_graph`, or re-saved by a graph tool.
 
     Parameters
@@ -143,6 +144,11 @@ def load_graph(path_or_file: Source, *, format: str | None = None, presentation:
         and yEd's ``n0``, Cytoscape's SUIDs) by their kind and indices.
         ``"refuse"``: accept only the labels and colours :func:`save_graph`
         writes, and nothing a tool adds.
+    like : networkx.DiGraph or mapping, optional
+        The graph the file was made from (or its ``graph`` attributes): its
+        graph-level attributes complete a file that a tool saved without
+        them (Gephi and Cytoscape export none). An attribute the file does
+        hold must equal ``like``'s; the result is validated as usual.
 
     Returns
     -------
@@ -162,9 +168,24 @@ def load_graph(path_or_file: Source, *, format: str | None = None, presentation:
     -----
     Graph tools are not lossless: Gephi and Cytoscape drop graph-level
     attributes when they export GraphML (such a file fails validation for its
-    missing ``schema_version``), Gephi reads edge weights as 32-bit floats and
-    igraph writes numbers with 15 significant digits. A file that loads is
-    valid, but check that its numbers are the ones you meant.
+    missing ``schema_version`` unless ``like`` supplies them), Gephi reads
+    edge weights as 32-bit floats and igraph writes numbers with 15
+    significant digits. A file that loads is valid, but check that its
+    numbers are the ones you meant.
+
+    Examples
+    --------
+    A file re-saved by a tool that kept the units and connections but dropped the graph attributes:
+
+    >>> import io
+    >>> from rrnn_net import GenerativeRNN, compile_rrnn
+    >>> G = compile_rrnn(GenerativeRNN.oscillator(2, 1, seed=0), gain_mode="fixed")
+    >>> exported = G.copy()
+    >>> exported.graph.clear()
+    >>> text = io.BytesIO()
+    >>> nx.write_graphml(exported, text)
+    >>> load_graph(io.BytesIO(text.getvalue()), format="graphml", like=G).graph == G.graph
+    True
     """
     file_format = _format_of(path_or_file, format)
     if isinstance(path_or_file, (str, Path)):
@@ -172,7 +193,7 @@ def load_graph(path_or_file: Source, *, format: str | None = None, presentation:
     else:
         data = path_or_file.read()
     return graph_from_bytes(data.encode("utf-8") if isinstance(data, str) else data, file_format,
-                            presentation=presentation)
+                            presentation=presentation, like=like)
 
 
 def graph_to_bytes(G: nx.DiGraph, format: str) -> bytes:
@@ -183,8 +204,9 @@ def graph_to_bytes(G: nx.DiGraph, format: str) -> bytes:
     return writer(canonical).encode("utf-8")
 
 
-def graph_from_bytes(data: bytes, format: str, *, presentation: str = "ignore") -> nx.DiGraph:
-    """Parse and validate bytes in ``format`` ("graphml" or "json"); ``presentation`` as in :func:`load_graph`.
+def graph_from_bytes(data: bytes, format: str, *, presentation: str = "ignore",
+                     like: nx.DiGraph | Mapping | None = None) -> nx.DiGraph:
+    """Parse and validate bytes in ``format`` ("graphml" or "json"); the options as in :func:`load_graph`.
 
     JSON is UTF-8; GraphML is decoded as its byte order mark or XML declaration says (UTF-8 by default).
     """
@@ -192,9 +214,24 @@ def graph_from_bytes(data: bytes, format: str, *, presentation: str = "ignore") 
     if presentation not in POLICIES:
         raise GraphSchemaError(f"unknown presentation policy {presentation!r}; expected one of {list(POLICIES)}")
     parsed = _parse_graphml(data, presentation == "ignore") if file_format == "graphml" else _parse_json(data)
-    G = canonical_graph(strip_presentation(parsed, presentation))
+    stripped = strip_presentation(parsed, presentation)
+    if like is not None:
+        _complete_graph_attributes(stripped, like)
+    G = canonical_graph(stripped)
     validate_graph(G)
     return G
+
+
+def _complete_graph_attributes(G: nx.DiGraph, like: nx.DiGraph | Mapping) -> None:
+    """Take the graph attributes ``G`` lacks from ``like``; refuse any it holds with another value."""
+    attributes = like.graph if isinstance(like, nx.DiGraph) else like
+    if not isinstance(attributes, Mapping):
+        raise GraphSchemaError(f"like must be a graph or a mapping of graph attributes, got {type(like).__name__}")
+    for name, value in attributes.items():
+        if name in G.graph and G.graph[name] != value:
+            raise GraphSchemaError(f"graph: attribute {name!r} is {G.graph[name]!r} in the file but {value!r} in "
+                                   "the graph given as like")
+        G.graph.setdefault(name, value)
 
 
 def canonical_graph(G: nx.DiGraph) -> nx.DiGraph:
@@ -298,11 +335,14 @@ def _parse_graphml(data: bytes, lenient: bool) -> nx.DiGraph:
     """Parse GraphML; ``lenient`` also accepts yEd's graphics keys and their data (never read)."""
     text = _xml_text(data)
     # Entities are the one XML feature that can blow up or reach outside the file; schema files never need them.
-    # The check runs on the decoded text that expat parses, so no encoding can hide a declaration from it.
+    # The check runs on the decoded text that expat parses, so no encoding can hide a declaration from it; the
+    # parser itself refuses a DOCTYPE too (entities can only be declared in one), whatever the text check misses.
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise GraphSchemaError("GraphML: DOCTYPE and entity declarations are not allowed")
+    parser = ElementTree.XMLParser(target=_NoDoctypeTreeBuilder())
     try:
-        root = ElementTree.fromstring(text)
+        parser.feed(text)
+        root = parser.close()
     except ElementTree.ParseError as exc:
         raise GraphSchemaError(f"GraphML: not well-formed XML ({exc})") from None
     if _tag(root) != "graphml":
@@ -321,6 +361,14 @@ def _parse_graphml(data: bytes, lenient: bool) -> nx.DiGraph:
     if len(graphs) != 1:
         raise GraphSchemaError(f"GraphML: expected exactly one <graph>, found {len(graphs)}")
     return _read_graph(graphs[0], keys)
+
+
+class _NoDoctypeTreeBuilder(ElementTree.TreeBuilder):
+    """An element tree builder that stops expat at a document type declaration, before its entities are read."""
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        # expat calls this at the start of <!DOCTYPE ...>; raising aborts the parse there.
+        raise GraphSchemaError(f"GraphML: DOCTYPE and entity declarations are not allowed (<!DOCTYPE {name} ...>)")
 
 
 def _xml_text(data: bytes) -> str:

@@ -78,12 +78,20 @@ class Number:
         Lower bound (default −inf).
     strict : bool
         Whether the bound excludes the minimum itself (τ > 0).
+    time_constant : bool
+        A decay time constant of the unit's state: forward Euler needs the
+        graph's integration step below twice it.
+    covariance : bool
+        Over all units of the kind, indexed by their (row, col), the values
+        form a symmetric positive semidefinite matrix.
     """
 
     name: str
     unit: str = "1"
     minimum: float = -math.inf
     strict: bool = False
+    time_constant: bool = False
+    covariance: bool = False
 
     def admits(self, value: float) -> bool:
         """Whether ``value`` lies in the range."""
@@ -181,8 +189,11 @@ class NodeKind:
         return tuple(number.name for number in self.numbers)
 
     def number(self, name: str) -> Number:
-        """The :class:`Number` called ``name``."""
-        return next(number for number in self.numbers if number.name == name)
+        """The :class:`Number` called ``name`` (KeyError if this kind has none)."""
+        for number in self.numbers:
+            if number.name == name:
+                return number
+        raise KeyError(f"node kind {self.name!r} has no number {name!r}; it has {list(self.number_names)}")
 
     def provided(self, name: str) -> Variable:
         """The provided variable called ``name`` (KeyError if this kind provides none)."""
@@ -274,10 +285,14 @@ def register_node_kind(kind: NodeKind) -> NodeKind:
     Raises
     ------
     ParameterError
-        A duplicate name, or a unit outside :data:`UNIT_NAMES`.
+        A duplicate name, a unit outside :data:`UNIT_NAMES`, or covariance
+        numbers on a kind not indexed by (row, col) over one size.
     """
     if kind.name in NODE_KINDS:
         raise ParameterError(f"node kind {kind.name!r} is already registered")
+    square = [name for name, _ in kind.indices] == ["row", "col"] and len({size for _, size in kind.indices}) == 1
+    if any(number.covariance for number in kind.numbers) and not square:
+        raise ParameterError(f"node kind {kind.name!r}: covariance numbers need indices (row, col) over one size")
     units = {number.unit for number in kind.numbers} | {variable.unit for variable in (*kind.provides, *kind.state)}
     if not units <= set(UNIT_NAMES):
         raise ParameterError(f"node kind {kind.name!r} names units {sorted(units - set(UNIT_NAMES))}; "
@@ -376,7 +391,7 @@ def _pairs(*entries: tuple[str, str, tuple[int, ...]]) -> dict[tuple[str, str], 
 _OBS, _HIDDEN, _INPUT, _OUTPUT = "n_obs", "n_hidden", "n_input", "n_output"
 _RRNN, _ADAPTIVE, _FIXED, _BASELINE = (frozenset({"adaptive", "fixed"}), frozenset({"adaptive"}),
                                        frozenset({"fixed"}), frozenset({"none"}))
-_TAU = Number("tau", "second", 0.0, strict=True)
+_TAU = Number("tau", "second", 0.0, strict=True, time_constant=True)
 _ANY = (0, None)
 def _product_output(unit: str, reads: tuple[str, ...]) -> tuple[Variable, ...]:
     return (Variable("product", unit, "gain × A × B", reads=reads),)
@@ -404,7 +419,7 @@ for _kind in (
              state=(Variable("evidence", "1", "ℓ", ("surprise", "normaliser")),), recorded=("evidence",),
              draw=DrawStyle("#F0E442", "evidence ℓ")),
     NodeKind("covariance", (("row", _HIDDEN), ("col", _HIDDEN)),
-             (Number("process_noise", "hertz"), _TAU, Number("cov0")), _ADAPTIVE,
+             (Number("process_noise", "hertz", covariance=True), _TAU, Number("cov0", covariance=True)), _ADAPTIVE,
              inputs={"drift": _ANY, "quadratic": _ANY},
              state=(Variable("cov", "1", "P_ik", ("drift", "quadratic"), initial="cov0"),),
              recorded=("cov",),
@@ -428,7 +443,8 @@ for _kind in (
     # Online noise estimation (compile_rrnn(noise="adaptive")): one precision unit per channel.
     NodeKind("precision", (("index", _OBS),),
              (Number("alpha0", "1", 0.0, strict=True), Number("beta0", "1", 0.0, strict=True),
-              Number("memory", "second", 0.0, strict=True), Number("interval", "second", 0.0, strict=True)),
+              Number("memory", "second", 0.0, strict=True, time_constant=True),
+              Number("interval", "second", 0.0, strict=True)),
              _ADAPTIVE, optional=True, inputs={"noise_error": (1, 1), "noise_gate": (1, 1)},
              provides=(Variable("precision", "hertz", "λ_j = α_j / (β_j Δ)"),
                        Variable("noise", "1", "r̂_j = β_j / α_j"),

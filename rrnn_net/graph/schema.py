@@ -32,8 +32,9 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 import networkx as nx
+import numpy as np
 
-from ..errors import RRNNError
+from ..errors import CovarianceError, RRNNError, UnstableSettingError
 from .kinds import EDGE_KINDS, GAIN_MODES, NODE_KINDS, EdgeKind
 
 __all__ = [
@@ -41,8 +42,11 @@ __all__ = [
     "PROVENANCE_PREFIX",
     "SCHEMA_VERSION",
     "STRING_VOCABULARY",
+    "GraphCovarianceError",
     "GraphSchemaError",
+    "UnstableGraphError",
     "index_key",
+    "shortest_time_constant",
     "locality_violations",
     "mode_edge_kinds",
     "mode_node_kinds",
@@ -57,6 +61,14 @@ _PROVENANCE_KEY = re.compile(PROVENANCE_PREFIX + r"[a-z0-9_]{1,64}")
 
 class GraphSchemaError(RRNNError, ValueError):
     """A graph (in memory or in a file) does not follow the compiled-graph schema."""
+
+
+class GraphCovarianceError(GraphSchemaError, CovarianceError):
+    """A graph's covariance numbers (``cov0``, ``process_noise``) that form no symmetric PSD matrix."""
+
+
+class UnstableGraphError(GraphSchemaError, UnstableSettingError):
+    """A graph whose integration step is not below twice the time constant of one of its units."""
 
 
 def mode_node_kinds(gain_mode: str) -> frozenset[str]:
@@ -201,7 +213,8 @@ def _check_node(node, attributes: Mapping, gain_mode: str, sizes: Mapping[str, i
         raise GraphSchemaError(f"{where}: unknown attribute(s) {unknown} for kind {kind.name!r}")
 
 
-def _check_nodes(G: nx.DiGraph, gain_mode: str, sizes: Mapping[str, int]) -> None:
+def _check_nodes(G: nx.DiGraph, gain_mode: str, sizes: Mapping[str, int]) -> dict[tuple, object]:
+    """Check every node; return the node of each (kind, indices)."""
     seen: dict[tuple, object] = {}
     for node, attributes in G.nodes(data=True):
         _check_node(node, attributes, gain_mode, sizes)
@@ -218,6 +231,92 @@ def _check_nodes(G: nx.DiGraph, gain_mode: str, sizes: Mapping[str, int]) -> Non
         expected = math.prod(sizes[size] for _, size in NODE_KINDS[kind_name].indices)
         if counts[kind_name] != expected and not (NODE_KINDS[kind_name].optional and counts[kind_name] == 0):
             raise GraphSchemaError(f"graph: expected {expected} {kind_name!r} node(s), found {counts[kind_name]}")
+    return seen
+
+
+# ------------------------------------------------------------ physical ranges
+def shortest_time_constant(G: nx.DiGraph) -> tuple[float, str]:
+    """The smallest decay time constant of ``G`` (the graph's τ, every unit's τ, ...) and where it is.
+
+    Forward Euler is stable only with a step below twice every one of them;
+    a unit's τ may differ from the graph's (an edited circuit), so each counts.
+
+    Returns
+    -------
+    float
+        The time constant in seconds.
+    str
+        ``"graph"`` or ``"node 'state:3'"``.
+
+    Examples
+    --------
+    >>> from rrnn_net import GenerativeRNN
+    >>> from rrnn_net.graph import compile_rrnn
+    >>> G = compile_rrnn(GenerativeRNN.oscillator(2, 1, seed=0), gain_mode="fixed")
+    >>> G.nodes["state:1"]["tau"] = 0.001
+    >>> shortest_time_constant(G)
+    (0.001, "node 'state:1'")
+    """
+    names = {kind: [number.name for number in record.numbers if number.time_constant]
+             for kind, record in NODE_KINDS.items()}
+    shortest, where = G.graph["tau"], "graph"
+    for node, attributes in G.nodes(data=True):
+        for name in names[attributes["kind"]]:
+            if attributes[name] < shortest:
+                shortest, where = attributes[name], f"node {_shorten(node)}"
+    return shortest, where
+
+
+def _check_euler_step(G: nx.DiGraph) -> None:
+    step = G.graph["integration_step"]
+    tau, where = shortest_time_constant(G)
+    if step >= 2 * tau:
+        raise UnstableGraphError(f"{where}: its time constant {tau:g} s is too short for the integration step "
+                                 f"h = {step:g} s: forward Euler needs h below 2*tau = {2 * tau:g} s (a longer "
+                                 "time constant, or more substeps)")
+
+
+def _check_covariances(G: nx.DiGraph, nodes: Mapping[tuple, object], sizes: Mapping[str, int]) -> None:
+    """Every covariance number's units, as a matrix over their (row, col): symmetric and PSD, the node named."""
+    names = {kind: [number.name for number in record.numbers if number.covariance]
+             for kind, record in NODE_KINDS.items()}
+    by_kind: dict[str, list] = {kind: [] for kind, numbers in names.items() if numbers}
+    for (kind, indices), node in nodes.items():
+        if kind in by_kind:
+            by_kind[kind].append((indices, node))
+    for kind_name, units in by_kind.items():
+        if not units:
+            continue
+        size = sizes[NODE_KINDS[kind_name].indices[0][1]]  # (row, col) over one size: see register_node_kind
+        rows, cols = (np.array(axis) for axis in zip(*(indices for indices, _ in units), strict=True))
+        ids = np.empty((size, size), dtype=object)
+        ids[rows, cols] = [node for _, node in units]
+        for name in names[kind_name]:
+            matrix = np.zeros((size, size))
+            matrix[rows, cols] = [G.nodes[node][name] for _, node in units]
+            _check_covariance_matrix(matrix, ids, name, kind_name)
+
+
+def _check_covariance_matrix(matrix: np.ndarray, ids: np.ndarray, name: str, kind: str) -> None:
+    scale = max(1.0, float(np.abs(matrix).max()))
+    asymmetry = np.abs(matrix - matrix.T)
+    if asymmetry.max() > 1e-10 * scale:
+        row, col = np.unravel_index(np.argmax(asymmetry), matrix.shape)
+        raise GraphCovarianceError(f"node {_shorten(ids[row, col])}: {name} = {float(matrix[row, col])!r} but node "
+                                   f"{_shorten(ids[col, row])} has {float(matrix[col, row])!r}; a covariance is "
+                                   "symmetric")
+    diagonal = np.diag(matrix)
+    if diagonal.min() < 0:
+        index = int(np.argmin(diagonal))
+        raise GraphCovarianceError(f"node {_shorten(ids[index, index])}: {name} = {float(diagonal[index])!r} is a "
+                                   "variance and must be >= 0")
+    eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+    if eigenvalues[0] < -1e-12 * scale:
+        # The hidden unit the offending direction weighs most: where the matrix most needs changing.
+        index = int(np.argmax(np.abs(eigenvectors[:, 0])))
+        raise GraphCovarianceError(f"graph: the {name} values of the {kind} units form no positive semidefinite "
+                                   f"matrix (smallest eigenvalue {eigenvalues[0]:.3g}, whose direction weighs row "
+                                   f"{index} most: nodes {_shorten(ids[index, 0])} .. {_shorten(ids[index, -1])})")
 
 
 # ------------------------------------------------------------------ edges
@@ -340,15 +439,30 @@ def validate_graph(G) -> None:
     and their types; every string from the vocabulary (no code or free text);
     known node and edge kinds allowed in the graph's ``gain_mode``; required
     integer indices in range and float parameters present, numeric and
-    finite; no unknown attributes; no duplicated indices; canonical node ids;
-    the complete set of nodes per kind; allowed (source kind, target kind)
-    pairs per edge kind with matching indices; ports exactly on edges into
-    product nodes; and the locality of every node (:func:`locality_violations`).
+    finite, each within its physical range (τ > 0, precision ≥ 0, ...); no
+    unknown attributes; no duplicated indices; canonical node ids; the
+    complete set of nodes per kind; an integration step below twice every
+    time constant (:func:`shortest_time_constant`); covariance numbers
+    (``cov0``, ``process_noise``) that form symmetric positive semidefinite
+    matrices; allowed (source kind, target kind) pairs per edge kind with
+    matching indices; ports exactly on edges into product nodes; and the
+    locality of every node (:func:`locality_violations`).
+
+    A unit's τ may differ from the graph's: an edited circuit is legitimate,
+    and :func:`~rrnn_net.graph.consistency` reports it as inexact.
 
     Parameters
     ----------
     G : networkx.DiGraph
         The graph to check.
+
+    Raises
+    ------
+    GraphSchemaError
+        The first problem found; :class:`UnstableGraphError` (also an
+        :class:`~rrnn_net.errors.UnstableSettingError`) for the integration
+        step, :class:`GraphCovarianceError` (also a
+        :class:`~rrnn_net.errors.CovarianceError`) for covariance numbers.
 
     Examples
     --------
@@ -362,7 +476,9 @@ def validate_graph(G) -> None:
         raise GraphSchemaError(f"a compiled graph must be a networkx.DiGraph, got {type(G).__name__}")
     graph_type, gain_mode = _check_graph_attributes(G.graph)
     sizes = {name: G.graph[name] for name in GRAPH_ATTRIBUTES[graph_type] if name.startswith("n_")}
-    _check_nodes(G, gain_mode, sizes)
+    nodes = _check_nodes(G, gain_mode, sizes)
+    _check_euler_step(G)
+    _check_covariances(G, nodes, sizes)
     problems = _locality_problems(G, _check_edges(G, gain_mode))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_euler_step, positive_int, positive_scalar
+from .._validation import check_euler_step, positive_int, positive_scalar, random_generator
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN
 from .multistep import fit_generative_rnn
@@ -343,7 +343,7 @@ class _Learner:
         self.calibrate = calibrate
         self.progress = progress
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.rng = random_generator(seed)
         self.classes = classes
         self.n_models = classes.size
         # Standard units: well-conditioned steps whatever the recording's scale.

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import check_euler_step, positive_int, positive_scalar
+from .._validation import check_euler_step, positive_int, positive_scalar, random_generator
 from ..errors import DivergenceError, ParameterError, ShapeError
 from ..model import GenerativeRNN
 from ..teacher._checks import as_batch
@@ -146,7 +146,7 @@ class GenerativeRNNFitter:
         standard = (data - mean) / std
         n_seq, n_steps, n_obs = standard.shape
         n = self.n_hidden
-        rng = np.random.default_rng(self.seed)
+        rng = random_generator(self.seed)
         W = rng.standard_normal((n, n))
         W *= self.spectral_radius / np.max(np.abs(np.linalg.eigvals(W)))
         params = {"W": W, "b": np.zeros(n), "M": rng.standard_normal((n_obs, n)) / np.sqrt(n),

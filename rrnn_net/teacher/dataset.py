@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import positive_int, positive_scalar
+from .._validation import positive_int, positive_scalar, random_generator
 from ..errors import ParameterError
 
 __all__ = ["TeacherDataset", "make_dataset"]
@@ -98,7 +98,7 @@ def make_dataset(
     if not 0 < n_test < n_sequences:
         raise ParameterError(f"{n_sequences} sequences cannot be split with test_fraction={test_fraction}")
     input_std = positive_scalar(input_std, "input_std")
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     X = input_std * rng.standard_normal((n_sequences, n_steps, teacher.n_input))
     Y = np.asarray(teacher.simulate(X), dtype=np.float64)
     order = rng.permutation(n_sequences)

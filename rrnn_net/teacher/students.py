@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import finite_array, positive_int
+from .._validation import finite_array, positive_int, random_generator
 from ..errors import ParameterError, ShapeError
 from ._checks import as_batch
 from .bptt import forward
@@ -77,7 +77,7 @@ class StudentRNN:
         if not np.isfinite(gain) or gain <= 0:
             raise ParameterError(f"gain must be a positive finite number, got {gain!r}")
         self.activation = activation
-        rng = np.random.default_rng(seed)
+        rng = random_generator(seed)
         if init == "uniform":
             bound = 1.0 / np.sqrt(n_hidden)
             self.W = rng.uniform(-bound, bound, (n_hidden, n_hidden))

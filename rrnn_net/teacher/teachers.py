@@ -16,7 +16,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from .._validation import as_float_array, check_model, finite_array, positive_int, positive_scalar
+from .._validation import (
+    as_float_array,
+    check_model,
+    finite_array,
+    positive_int,
+    positive_scalar,
+    random_generator,
+)
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN, _psd_factor
 from ._checks import as_batch
@@ -62,7 +69,7 @@ def sample_poles(
     order = positive_int(order, "order")
     if not 0.0 <= min_radius < max_radius <= 1.0:
         raise ParameterError(f"need 0 <= min_radius < max_radius <= 1, got {min_radius}, {max_radius}")
-    rng = np.random.default_rng(rng)
+    rng = random_generator(rng, "rng")
     n_pairs = order // 2
     radius = np.sqrt(rng.uniform(min_radius**2, max_radius**2, n_pairs))
     angle = rng.uniform(0.0, np.pi, n_pairs)

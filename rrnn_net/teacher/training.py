@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import positive_int, positive_scalar
+from .._validation import positive_int, positive_scalar, random_generator
 from ..errors import DivergenceError, NonFiniteError, ParameterError, ShapeError
 from ._checks import as_batch
 from .bptt import ensemble_loss, ensemble_loss_and_gradients, washout_weights
@@ -276,7 +276,7 @@ def _train(
     batch_size = n_sequences if batch_size is None else min(positive_int(batch_size, "batch_size"), n_sequences)
     time_weights = washout_weights(n_steps, washout)
     ensemble_shape = params["W"].shape[:-2]
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     optimiser = Adam(params, lr=lr)
     core_axes = {name: _CORE_AXES[name] for name in params}
     active = np.ones(ensemble_shape, dtype=bool)

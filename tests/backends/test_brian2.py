@@ -11,10 +11,11 @@ from brian2 import NetworkOperation
 from rrnn_net import (
     ParameterError,
 )
-from rrnn_net.backends import MissingTemplateError, run_brian2
+from rrnn_net.backends import MissingTemplateError, run_brian2, run_reference
 from rrnn_net.backends.brian2_circuit import RRNNCircuit
 from rrnn_net.backends.brian2_targets import network_of
 from rrnn_net.backends.brian2_templates import TEMPLATES
+from rrnn_net.graph import validate_graph
 
 TOLERANCE = 1e-9
 FIELDS = ("mean", "predicted_state", "predicted_obs", "prediction_error", "state_prediction_error", "loglik")
@@ -82,3 +83,20 @@ def test_kind_without_template_is_reported(fixed_graph, observations, monkeypatc
 def test_a_kind_is_registered_once():
     with pytest.raises(ValueError, match="already registered"):
         TEMPLATES.node("state")(lambda context, population: None)
+
+
+def test_the_checks_of_an_unchanged_graph_run_once_and_an_edit_is_seen(fixed_graph, observations, monkeypatch):
+    from rrnn_net.backends import layout
+
+    calls = []
+    monkeypatch.setattr(layout, "validate_graph", lambda graph: calls.append(graph) or validate_graph(graph))
+    monkeypatch.setattr(layout, "_last_checked", {})  # what earlier tests left
+    graph = fixed_graph.copy()
+    first = run_brian2(graph, observations[0, :10])
+    again = run_brian2(graph.copy(), observations[1, :10])  # another object with the same content: no new checks
+    assert len(calls) == 1 and not again.extras["rebuilt"]
+    graph.edges["state:1", "state:0"]["weight"] += 0.5  # edited in place: checked again, and it counts
+    edited = run_brian2(graph, observations[0, :10])
+    assert len(calls) == 2 and np.abs(edited.mean - first.mean).max() > 1e-3
+    fresh = run_reference(graph, observations[0, :10])
+    np.testing.assert_allclose(edited.mean, fresh.mean, rtol=0, atol=TOLERANCE)

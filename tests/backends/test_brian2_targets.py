@@ -1,11 +1,7 @@
-"""What only C++ standalone does: re-running its loaded binary, project directories per structure, kept private.
+"""What only C++ standalone does: project directories per structure, kept private (checked before any build).
 
-(Agreement of every target with the numpy filter is the conformance suite.) They run the adaptive graph
-with online noise estimation, the adaptive structure that suite compiles for this target.
-A cold build costs 20–60 s on two cores, hence ``slow``; these still run in
-CI. They use the default project directories, which the conformance suite's
-``cpp_standalone`` runs of the same graph have built already. The checks of
-the project directory run before anything is built, so they are fast.
+The tests that build and re-run a project are in ``test_conformance_cpp_standalone.py``, in the process that
+builds the conformance suite's projects, so they reuse them (a cold build costs 20–60 s on two cores).
 """
 
 from __future__ import annotations
@@ -13,66 +9,11 @@ from __future__ import annotations
 import os
 import stat
 
-import numpy as np
 import pytest
 
-from rrnn_net._files import user_cache_directory
 from rrnn_net.backends import run_brian2
 from rrnn_net.backends.brian2_targets import standalone_directory
 from rrnn_net.errors import UnsafeDirectoryError
-
-from .conformance import continuous_reference
-
-TOLERANCE = 1e-9
-
-
-def reference_filter(graph, y):
-    return continuous_reference(graph, y)
-
-
-def assert_agrees(result, reference):
-    assert np.all(reference.n_psd_repairs == 0)
-    assert np.abs(result.mean - reference.mean).max() <= TOLERANCE
-    assert np.abs(result.cov - reference.cov).max() <= TOLERANCE
-    assert np.abs(result.loglik - reference.loglik).max() <= TOLERANCE
-    assert np.abs(result.predicted_obs - reference.predicted_obs).max() <= TOLERANCE
-
-
-@pytest.mark.slow
-def test_cpp_standalone_agrees_and_reruns_new_observations_without_rebuilding(noise_graph, filter_model,
-                                                                             observations):
-    first = run_brian2(noise_graph, observations, target="cpp_standalone", record="covariance")
-    assert_agrees(first, reference_filter(noise_graph, observations))
-    fresh = filter_model.simulate(400, batch=2, seed=99)[1]
-    fresh[0, 50:60, 2] = np.nan
-    second = run_brian2(noise_graph, fresh, target="cpp_standalone", record="covariance")
-    assert second.extras["rebuilt"] is False
-    assert_agrees(second, reference_filter(noise_graph, fresh))
-    # The runtime device is back in charge afterwards.
-    numpy_run = run_brian2(noise_graph, fresh[:, :40], record="covariance")
-    np.testing.assert_allclose(numpy_run.mean, second.mean[:, :40], rtol=0, atol=TOLERANCE)
-
-
-@pytest.mark.slow
-def test_cpp_standalone_project_directory_follows_the_graph_numbers(noise_graph, observations):
-    edited = noise_graph.copy()
-    edited.nodes["state:3"]["bias"] -= 0.3  # same structure: same code and directory, new data files
-    for graph in (edited, noise_graph):
-        result = run_brian2(graph, observations, target="cpp_standalone", record="covariance")
-        assert result.extras["rebuilt"] is True
-        assert_agrees(result, reference_filter(graph, observations))
-
-
-@pytest.mark.slow
-def test_standalone_projects_and_their_locks_live_in_private_cache_folders(noise_graph, observations):
-    run_brian2(noise_graph, observations, target="cpp_standalone", record="covariance")
-    projects = user_cache_directory() / "standalone"
-    assert not list(projects.glob("*.lock"))  # no lock file beside the projects, where anyone could place one
-    for folder in (user_cache_directory(), projects, *projects.iterdir()):
-        assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and folder.stat().st_uid == os.getuid()
-    built = [project for project in projects.iterdir() if (project / "rrnn_net_project_key.txt").is_file()]
-    assert built and all((project / "rrnn_net_project.lock").is_file() for project in built)
-
 
 KEY = "0123456789abcdef" * 4
 

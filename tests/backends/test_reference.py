@@ -35,3 +35,11 @@ def test_record_must_be_names():
     model = GenerativeRNN.oscillator(3, 2, seed=0)
     with pytest.raises(ParameterError, match="record must be"):
         UKF(model).filter(model.simulate(5, seed=1)[1], record=None)
+
+
+def test_an_option_the_backend_does_not_take_is_a_parameter_error(graph):
+    from rrnn_net.backends import run
+
+    with pytest.raises(ParameterError, match=r"options \['target'\]: not taken by the 'reference' backend, which "
+                                             r"takes \['progress', 'record', 'step'\]"):
+        run(graph, np.zeros((3, 2)), backend="reference", target="x")

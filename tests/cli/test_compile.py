@@ -95,6 +95,18 @@ def test_info_accepts_a_file_re_saved_by_gephi(tmp_path, capsys):
     assert "gain_mode=none" in out and "locality: ok" in out
 
 
+def test_info_completes_a_gephi_export_like_the_file_it_came_from(tmp_path, capsys):
+    text = (GRAPHS / "rrnn_fixed.graphml").read_text(encoding="utf-8")
+    text = re.sub(r'  <key id="g_[^"]*"[^>]*/>\n', "", text)  # Gephi exports no graph-level keys or data
+    text = re.sub(r'    <data key="g_[^"]*">[^<]*</data>\n', "", text)
+    path = tmp_path / "gephi.graphml"
+    path.write_text(text, encoding="utf-8")
+    assert rrnn_net.cli.main(["info", str(path)]) == 1
+    assert "schema_version" in capsys.readouterr().err
+    assert rrnn_net.cli.main(["info", str(path), "--like", str(GRAPHS / "rrnn_fixed.graphml")]) == 0
+    assert "gain_mode=fixed" in capsys.readouterr().out
+
+
 def test_info_reports_a_bad_file_as_an_error(tmp_path, capsys):
     bad = tmp_path / "bad.graphml"
     bad.write_text("<graphml><graph edgedefault='directed'>")
@@ -162,3 +174,25 @@ def test_help_describes_the_commands(capsys):
         with pytest.raises(SystemExit):
             rrnn_net.cli.main([command, "--help"])
         assert "graph" in capsys.readouterr().out
+
+
+def test_version_python_m_and_verbosity_follow_cli_conventions(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    with pytest.raises(SystemExit) as exit_info:
+        rrnn_net.cli.main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"rrnn {rrnn_net.__version__}"
+    completed = subprocess.run([sys.executable, "-m", "rrnn_net", "--help"], capture_output=True, text=True,
+                               timeout=120)
+    assert completed.returncode == 0 and "decode" in completed.stdout
+    model = GenerativeRNN.oscillator(2, 1, seed=0)
+    np.save(tmp_path / "y.npy", model.simulate(5, seed=1)[1][0])
+    model.save(tmp_path / "model.npz")
+    assert rrnn_net.cli.main(["-v", "decode", str(tmp_path / "y.npy"), str(tmp_path / "model.npz")]) == 0
+    assert "rrnn: decoded with the ukf" in capsys.readouterr().err
+    assert rrnn_net.cli.main(["-q", "decode", str(tmp_path / "y.npy"), str(tmp_path / "model.npz"), "--force"]) == 0
+    assert capsys.readouterr().err == ""  # neither progress nor log lines
+    with pytest.raises(SystemExit) as exit_info:
+        rrnn_net.cli.main(["-q", "-v", "info", "x.graphml"])
+    assert exit_info.value.code == 2

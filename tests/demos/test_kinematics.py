@@ -17,7 +17,7 @@ def test_fast_kinematics_demo(tmp_path):
     # Even the small fast models recognise most recordings, and far above chance (0.25).
     assert metrics["rrnn_accuracy_at_100pct"] >= 0.75
     assert metrics["rrnn_accuracy_at_25pct"] > 0.4
-    assert set(metrics["rrnn_accuracy_vs_snr_db"]) == {"20.0", "10.0", "5.0", "0.0", "-5.0"}
+    assert set(metrics["rrnn_accuracy_vs_snr_db"]) == {"20.0", "0.0", "-5.0"}  # the fast run's ends of the range
     # Told the added noise, the Bayesian bank holds up at the strongest noise better than the reservoir.
     assert metrics["rrnn_noise_known_accuracy_vs_snr_db"]["-5.0"] > metrics[
         "reservoir_accumulated_accuracy_vs_snr_db"]["-5.0"]

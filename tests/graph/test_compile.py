@@ -250,6 +250,8 @@ def test_the_old_name_of_the_gain_mode_still_works_with_a_warning(model):
     with pytest.warns(DeprecationWarning, match="gain_mode"):
         G = compile_rrnn(model, gain="fixed", fixed_gain=np.zeros((4, 2)))
     assert G.graph["gain_mode"] == "fixed"
+    with pytest.raises(ParameterError, match="gain_mode='adaptive', gain='fixed'"):  # not: the old name wins
+        compile_rrnn(model, gain="fixed", gain_mode="adaptive")
 
 
 def test_the_default_prior_is_one_the_network_accepts():

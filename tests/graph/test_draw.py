@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from matplotlib.image import imread
 
-from rrnn_net import GenerativeRNN
+from rrnn_net import GenerativeRNN, ParameterError
 from rrnn_net.graph import GraphSchemaError, compile_rrnn, draw
 from rrnn_net.graph.examples import example_graphs
 
@@ -38,3 +38,9 @@ def test_draw_without_suffix_writes_a_png_and_returns_that_path(tmp_path):
     path = draw(example_graphs(["baseline"])["baseline"], tmp_path / "picture", dpi=40)
     assert path == tmp_path / "picture.png" and imread(path).shape[0] > 100
     assert [entry.name for entry in tmp_path.iterdir()] == ["picture.png"]
+
+
+def test_draw_refuses_a_format_matplotlib_cannot_write_before_drawing(tmp_path):
+    with pytest.raises(ParameterError, match=r"x\.xyz: matplotlib writes no '\.xyz' images; use one of .*\.png"):
+        draw(example_graphs(["baseline"])["baseline"], tmp_path / "x.xyz")
+    assert list(tmp_path.iterdir()) == []

@@ -212,6 +212,21 @@ def test_an_entity_declaration_is_refused_in_any_encoding(graphml_text, encoding
         graph_from_bytes(data, "graphml")
 
 
+def test_the_xml_parser_itself_refuses_a_doctype_that_the_text_check_misses(graphml_text, monkeypatch):
+    from rrnn_net.graph import io as graph_io
+
+    class Unsearchable(str):
+        """Decoded text in which the substring check finds nothing, as if it had missed a declaration."""
+
+        def __contains__(self, item: object) -> bool:
+            return False
+
+    monkeypatch.setattr(graph_io, "_xml_text", lambda data: Unsearchable(data.decode()))
+    bomb = graphml_text.replace("<graphml", '<!DOCTYPE g [<!ENTITY a "aa"><!ENTITY b "&a;&a;">]><graphml', 1)
+    with pytest.raises(GraphSchemaError, match=r"not allowed \(<!DOCTYPE g \.\.\.>\)"):
+        graph_from_bytes(bomb.encode(), "graphml")
+
+
 def test_a_utf16_file_with_a_byte_order_mark_loads(graphml_text):
     utf16 = graphml_text.replace('encoding="UTF-8"', 'encoding="UTF-16"', 1).encode("utf-16")
     assert_identical(graph_from_bytes(utf16, "graphml"), graph_from_bytes(graphml_text.encode(), "graphml"))
@@ -357,6 +372,20 @@ def test_a_gephi_export_lacks_the_graph_attributes_and_is_refused():
     exported = TOOL_FILES["gephi"].replace(TINY_GRAPH_KEYS, "").replace(TINY_GRAPH_DATA, "")
     with pytest.raises(GraphSchemaError, match="schema_version must be 1"):
         graph_from_bytes(exported.encode(), "graphml")
+
+
+def test_a_gephi_export_loads_like_the_graph_it_came_from():
+    exported = TOOL_FILES["gephi"].replace(TINY_GRAPH_KEYS, "").replace(TINY_GRAPH_DATA, "")
+    original = graph_from_bytes(TOOL_FILES["gephi"].encode(), "graphml")
+    completed = graph_from_bytes(exported.encode(), "graphml", like=original)
+    assert_identical(completed, original, attribute_order=False)
+    assert_identical(graph_from_bytes(exported.encode(), "graphml", like=dict(original.graph)), original,
+                     attribute_order=False)
+    other = {**original.graph, "tau": 2 * original.graph["tau"]}
+    with pytest.raises(GraphSchemaError, match="tau"):  # the file's own attributes must agree with like's
+        graph_from_bytes(TOOL_FILES["gephi"].encode(), "graphml", like=other)
+    with pytest.raises(GraphSchemaError, match="like must be"):
+        graph_from_bytes(exported.encode(), "graphml", like=["tau"])
 
 
 @pytest.fixture

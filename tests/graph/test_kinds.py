@@ -80,7 +80,7 @@ def test_one_input_variable_has_one_unit():
 def test_schema_tables_derive_from_the_records():
     assert mode_node_kinds("fixed") == {"sensory", "error", "state", "evidence"}
     assert mode_edge_kinds("none") == {"input", "recurrent", "readout"}
-    assert NODE_KINDS["state"].number("tau") == Number("tau", "second", 0.0, strict=True)
+    assert NODE_KINDS["state"].number("tau") == Number("tau", "second", 0.0, strict=True, time_constant=True)
 
 
 def test_numbers_outside_their_range_are_refused():
@@ -93,6 +93,21 @@ def test_numbers_outside_their_range_are_refused():
     broken.nodes["error:0"]["precision"] = -1.0
     with pytest.raises(GraphSchemaError, match="precision must be >= 0"):
         validate_graph(broken)
+
+
+def test_a_number_a_kind_lacks_is_a_key_error_naming_its_numbers():
+    with pytest.raises(KeyError, match=r"'state' has no number 'x'; it has \['bias', 'tau', 'mean0'\]"):
+        NODE_KINDS["state"].number("x")
+
+
+def test_covariance_numbers_need_a_kind_indexed_by_row_and_col():
+    from rrnn_net.errors import ParameterError
+    from rrnn_net.graph.kinds import register_node_kind
+
+    vector = NodeKind("vector_with_covariance", (("index", "n_hidden"),), (Number("cov0", covariance=True),))
+    with pytest.raises(ParameterError, match="covariance numbers need indices \\(row, col\\)"):
+        register_node_kind(vector)
+    assert "vector_with_covariance" not in NODE_KINDS
 
 
 def test_relations_pair_up_indices():

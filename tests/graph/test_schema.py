@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import networkx as nx
@@ -108,6 +109,24 @@ CASES = {
     "extra sensory edge": (_add_edge("state:0", "sensory:0", kind="prediction", weight=1.0), "may not run"),
     "product factor unfed": (lambda G: G.remove_edge("projection:0,1", "quadratic:0,1,2"), "quadratic:0,1,2"),
     "error without sensory input": (lambda G: G.remove_edge("sensory:1", "error:1"), r"'error:1'.*'sensory'"),
+    # Physical ranges (issue 13): impossible numbers that used to validate and run.
+    "state tau zero": (_set(("node", "state:0", "tau"), 0.0), r"node 'state:0': tau must be > 0 \(second\)"),
+    "negative state tau": (_set(("node", "state:0", "tau"), -0.02), r"node 'state:0': tau must be > 0"),
+    "negative precision": (_set(("node", "error:1", "precision"), -1.0), r"node 'error:1': precision must be >= 0"),
+    "negative cov0 variance": (_set(("node", "covariance:1,1", "cov0"), -0.5),
+                               r"node 'covariance:1,1': cov0 = -0.5 is a variance and must be >= 0"),
+    "asymmetric cov0": (_set(("node", "covariance:1,2", "cov0"), 0.3),
+                        r"node 'covariance:1,2': cov0 = 0.3 but node 'covariance:2,1' has 0.0"),
+    "indefinite cov0": (lambda G: [G.nodes[node].update(cov0=10.0) for node in ("covariance:0,1", "covariance:1,0")],
+                        r"cov0 values of the covariance units form no positive semidefinite matrix"),
+    "negative process noise variance": (_set(("node", "covariance:3,3", "process_noise"), -1.0),
+                                        r"node 'covariance:3,3': process_noise = -1.0 is a variance"),
+    "asymmetric process noise": (_set(("node", "covariance:0,2", "process_noise"), 5.0),
+                                 r"node 'covariance:0,2': process_noise = 5.0 but node 'covariance:2,0'"),
+    "step at twice the graph tau": (_set(("graph", "integration_step"), 0.04),
+                                    r"graph: its time constant 0.02 s is too short .* below 2\*tau = 0.04 s"),
+    "step at twice a unit's tau": (_set(("node", "covariance:2,3", "tau"), 0.001),
+                                   r"node 'covariance:2,3': its time constant 0.001 s .* h = 0.0025 s"),
 }
 
 
@@ -122,3 +141,32 @@ def test_each_rule_rejects_with_a_named_culprit(adaptive, case):
 def test_a_multigraph_is_refused():
     with pytest.raises(GraphSchemaError, match="DiGraph"):
         validate_graph(nx.MultiDiGraph())
+
+
+def test_impossible_numbers_are_refused_on_load_with_the_specific_error(adaptive):
+    from rrnn_net.errors import CovarianceError, UnstableSettingError
+    from rrnn_net.graph import GraphCovarianceError, UnstableGraphError
+    from rrnn_net.graph.io import graph_from_bytes, graph_to_bytes
+
+    def edited(change) -> bytes:
+        data = json.loads(graph_to_bytes(adaptive, "json"))
+        change(data)
+        return json.dumps(data).encode()
+
+    def asymmetric(data):
+        next(node for node in data["nodes"] if node["id"] == "covariance:0,1")["cov0"] = -0.25
+
+    with pytest.raises(GraphCovarianceError, match=r"'covariance:0,1': cov0 = -0.25 but") as caught:
+        graph_from_bytes(edited(asymmetric), "json")
+    assert isinstance(caught.value, CovarianceError)
+    with pytest.raises(UnstableGraphError, match="below 2\\*tau") as caught:
+        graph_from_bytes(edited(lambda data: data["graph"].update(integration_step=0.045)), "json")
+    assert isinstance(caught.value, UnstableSettingError)
+
+
+def test_a_units_own_tau_may_differ_from_the_graphs_and_the_shortest_one_bounds_the_step(adaptive):
+    from rrnn_net.graph.schema import shortest_time_constant
+
+    adaptive.nodes["state:2"]["tau"] = 0.004  # an edited circuit: legitimate, reported by consistency()
+    validate_graph(adaptive)
+    assert shortest_time_constant(adaptive) == (0.004, "node 'state:2'")
