@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rrnn_net import GenerativeRNN
+from rrnn_net.filters import NoiseAdaptation
 from rrnn_net.graph import compile_rrnn
 
 #: Prior covariance small enough that Euler on the Riccati equation stays positive definite here.
@@ -47,5 +48,5 @@ def fixed_graph(filter_model, prior):
 
 @pytest.fixture(scope="session")
 def noise_graph(filter_model, prior):
-    """The adaptive graph with online noise estimation (precision and variance-product units)."""
-    return compile_rrnn(filter_model, mean0=prior[0], cov0=prior[1], noise="adaptive")
+    """The adaptive graph with online noise estimation (precision units), quick to adapt (0.5 s memory)."""
+    return compile_rrnn(filter_model, mean0=prior[0], cov0=prior[1], noise=NoiseAdaptation(memory=0.5))

@@ -153,3 +153,4 @@ def test_continuous_estimate_holds_still_while_a_channel_is_missing():
     y[0, 20:40, 1] = np.nan
     result = ContinuousFilter(model, noise="adaptive").filter(y)
     np.testing.assert_allclose(result.noise_variance[0, 21:40, 1], result.noise_variance[0, 20, 1], rtol=1e-12)
+
