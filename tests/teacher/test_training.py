@@ -35,7 +35,7 @@ def test_order_five_spectral_radius_is_recovered_for_most_seeds():
     datasets = [make_dataset(t, seed=s) for s, t in zip(seeds, teachers, strict=True)]
     students = [StudentRNN(1, 5, 1, seed=s) for s in seeds]
     train_ensemble(students, np.stack([d.X_train for d in datasets]), np.stack([d.Y_train for d in datasets]),
-                   epochs=3000, lr=0.01, washout=50, progress=False)
+                   epochs=1000, lr=0.01, washout=50, progress=False)  # 5 of 6 within 0.02 (3000 epochs: 6)
     errors = [abs(np.abs(np.linalg.eigvals(s.W)).max() - np.abs(t.poles).max())
               for s, t in zip(students, teachers, strict=True)]
     assert sum(e < 0.02 for e in errors) > len(errors) / 2, errors
