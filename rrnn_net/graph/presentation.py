@@ -66,6 +66,7 @@ LABEL_SYMBOLS: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
     "projection": (("Z", (0, 1)),),
     "quadratic": (("λ", (0,)), ("Z", (0, 1)), ("Z", (0, 2))),
     "gain_product": (("P", (0, 1)), ("u", (1,))),
+    "precision": (("λ", (0,)),),
     "input": (("u", (0,)),),
     "hidden": (("x", (0,)),),
     "output": (("o", (0,)),),
