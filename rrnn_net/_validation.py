@@ -56,10 +56,10 @@ def as_float_array(value, name: str) -> np.ndarray:
     text = [item for item in items if isinstance(item, (str, bytes))]
     if text:
         example = next((item for item in text if not _is_number_text(item)), text[0])
-        raise ParameterError(f"{name} must be numeric, not text: {_shorten(example)}")
+        raise ParameterError(f"{name} must be numeric, not text: {shorten(example)}")
     complex_items = [item for item in items if isinstance(item, complex)]  # tolist() gives Python complex
-    if complex_items:
-        example = next((item for item in complex_items if item.imag), complex_items[0])
+    if complex_items or array.dtype.kind == "c":  # the dtype too: an empty complex array holds no item to show
+        example = next((item for item in complex_items if item.imag), complex_items[0] if complex_items else "none")
         raise ParameterError(f"{name} must be real numbers, got complex values (e.g. {example}); "
                              "pass .real or abs() explicitly if that is what you mean")
     try:
@@ -76,7 +76,7 @@ def _is_number_text(text: str | bytes) -> bool:
     return True
 
 
-def _shorten(value) -> str:
+def shorten(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -188,6 +188,13 @@ def positive_scalar(value, name: str) -> float:
     return float(array)
 
 
+def choice(value, allowed, name: str) -> str:
+    """``value`` when it is one of the strings ``allowed``; anything else (an array, a number) is refused by name."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ParameterError(f"{name} must be one of {tuple(allowed)}, got {shorten(value)}")
+    return value
+
+
 def positive_int(value, name: str) -> int:
     """An integer >= 1 (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -275,12 +282,12 @@ def steps_per_interval(interval: float, step: float) -> int:
         More than :data:`MAX_STEPS_PER_SAMPLE` steps.
     """
     ratio = interval / step
+    if not ratio < MAX_STEPS_PER_SAMPLE + 0.5:  # also an infinite ratio from a subnormal step
+        raise ParameterError(f"the step {step:g} s gives {ratio:.0f} Euler steps per sampling interval "
+                             f"{interval:g} s; at most {MAX_STEPS_PER_SAMPLE} are allowed")
     steps = round(ratio)
     if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
         raise UnstableSettingError(f"the step {step:g} s must divide the sampling interval {interval:g} s")
-    if steps > MAX_STEPS_PER_SAMPLE:
-        raise ParameterError(f"the step {step:g} s gives {steps} Euler steps per sampling interval "
-                             f"{interval:g} s; at most {MAX_STEPS_PER_SAMPLE} are allowed")
     return steps
 
 

@@ -31,6 +31,7 @@ from ._validation import (
     check_euler_step,
     check_model,
     check_observations,
+    choice,
     finite_array,
     positive_int,
     positive_scalar,
@@ -224,8 +225,7 @@ class InputDrivenRNN:
         tau = positive_scalar(self.tau, "tau")
         sample_interval = positive_scalar(self.sample_interval, "sample_interval")
         substeps = substep_count(self.substeps)
-        if self.activation not in ACTIVATIONS:
-            raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        choice(self.activation, ACTIVATIONS, "activation")
         check_euler_step(sample_interval / substeps, tau)
         for name, value in (("W", W), ("U", U), ("C", C), ("b", b), ("d", d), ("x0", x0)):
             value.setflags(write=False)

@@ -219,9 +219,10 @@ def load_observations(path: str | Path) -> np.ndarray:
 
 def _read_npy(path: Path) -> np.ndarray:
     try:
-        return np.asarray(np.load(path, allow_pickle=False), dtype=np.float64)
+        values = np.load(path, allow_pickle=False)
     except (ValueError, TypeError, EOFError) as exc:  # EOFError: an empty file
         raise DecodeError(f"{path}: not a numeric .npy array ({' '.join(str(exc).split())})") from None
+    return as_float_array(values, f"{path}: observations")
 
 
 def _read_csv(path: Path) -> np.ndarray:

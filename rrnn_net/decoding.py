@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from ._validation import check_observations, positive_scalar
+from ._validation import check_observations, choice, positive_scalar
 from .errors import DecodeError, ParameterError
 from .filters import EKF, NOISE_MODES, UKF, ContinuousFilter, FilterResult, filter_in_chunks
 from .filters.stability import default_prior_variance, graph_riccati_euler_factor, riccati_euler_factor
@@ -135,12 +135,9 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
     if graph is None and not isinstance(source, GenerativeRNN):
         raise ParameterError(f"source must be a GenerativeRNN or a compiled graph, got {type(source).__name__}")
     decoder = decoder or ("brian2" if graph is not None else "ukf")
-    if decoder not in DECODERS:
-        raise ParameterError(f"decoder must be one of {DECODERS}, got {decoder!r}")
-    if gain_mode not in ("adaptive", "fixed"):
-        raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
-    if noise not in NOISE_MODES:
-        raise ParameterError(f"noise must be one of {NOISE_MODES}, got {noise!r}")
+    choice(decoder, DECODERS, "decoder")
+    choice(gain_mode, ("adaptive", "fixed"), "gain_mode")
+    choice(noise, NOISE_MODES, "noise")
     if noise != "fixed" and graph is not None:
         raise DecodeError("a graph estimates the noise online only if compiled so (rrnn compile --noise adaptive); "
                           "it carries its own form")

@@ -28,6 +28,7 @@ from ._files import output_file, read_npz, write_atomically
 from ._validation import (
     check_array_size,
     check_euler_step,
+    choice,
     covariance_matrix,
     finite_array,
     positive_int,
@@ -111,8 +112,7 @@ class GenerativeRNN:
         tau = positive_scalar(self.tau, "tau")
         sample_interval = positive_scalar(self.sample_interval, "sample_interval")
         substeps = substep_count(self.substeps)
-        if self.activation not in ACTIVATIONS:
-            raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        choice(self.activation, ACTIVATIONS, "activation")
         check_euler_step(sample_interval / substeps, tau)
         Q = covariance_matrix(self.Q, "Q", n_hidden, definite=False)
         R = covariance_matrix(self.R, "R", n_obs, definite=True)
@@ -301,6 +301,7 @@ class GenerativeRNN:
         n_hidden = positive_int(n_hidden, "n_hidden")
         n_obs = positive_int(n_obs, "n_obs")
         radius = positive_scalar(spectral_radius, "spectral_radius")
+        check_array_size([(n_hidden, n_hidden), (n_obs, n_hidden)], "GenerativeRNN.random")
         rng = random_generator(seed)
         W = rng.standard_normal((n_hidden, n_hidden))
         W *= radius / np.max(np.abs(np.linalg.eigvals(W)))
@@ -347,6 +348,7 @@ class GenerativeRNN:
         background_radius = float(finite_array(background_radius, "background_radius", ()))
         if background_radius < 0:
             raise ParameterError(f"background_radius must be >= 0, got {background_radius}")
+        check_array_size([(n_hidden, n_hidden)] * 3 + [(n_obs, n_hidden)], "GenerativeRNN.oscillator")
         rng = random_generator(seed)
         basis, _ = np.linalg.qr(rng.standard_normal((n_hidden, n_hidden)))
         u, v = basis[:, 0], basis[:, 1]
@@ -454,6 +456,11 @@ class GenerativeRNN:
         return (f"GenerativeRNN(N={self.n_hidden}, m={self.n_obs}, tau={self.tau:g} s, "
                 f"sample_interval={self.sample_interval:g} s, "
                 f"substeps={self.substeps}, activation={self.activation!r})")
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        # IPython's and Hypothesis's pretty printers would otherwise list every constructor
+        # argument, reading the deprecated ``dt`` property (and warning) on the way.
+        printer.text(repr(self))
 
 
 def _warn_dt(old: str, new: str, stacklevel: int = 3) -> None:

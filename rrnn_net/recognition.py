@@ -27,6 +27,7 @@ from ._validation import (
     check_covariance,
     check_keyword_options,
     check_observations,
+    choice,
     finite_array,
     positive_int,
     positive_scalar,
@@ -276,7 +277,12 @@ class RRNNClassifier:
         if any(model.n_hidden != n_hidden for model in models):
             # The priors and the bank's scores are stacked over classes: one size for all.
             raise ShapeError(f"all class models must have the same n_hidden, got {[m.n_hidden for m in models]}")
-        classifier = cls(n_hidden=n_hidden, sample_interval=models[0].sample_interval, **params)
+        if any(model.sample_interval != models[0].sample_interval for model in models):
+            raise ParameterError("all class models must share one sample_interval, got "
+                                 f"{[model.sample_interval for model in models]}")
+        if taken := sorted({"n_hidden", "sample_interval"} & params.keys()):
+            raise ParameterError(f"from_models takes {' and '.join(taken)} from the models; do not pass it")
+        classifier = cls(n_hidden=n_hidden, sample_interval=models[0].sample_interval).set_params(**params)
         classifier._check_settings()
         classifier.classes_ = classes
         classifier.models_ = list(models)
@@ -442,10 +448,8 @@ class RRNNClassifier:
 
     # ------------------------------------------------------------ helpers
     def _check_settings(self) -> None:
-        if self.decoder not in DECODERS:
-            raise ParameterError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
-        if self.noise not in NOISE_MODES:
-            raise ParameterError(f"noise must be one of {NOISE_MODES}, got {self.noise!r}")
+        choice(self.decoder, DECODERS, "decoder")
+        choice(self.noise, NOISE_MODES, "noise")
         if self.noise != "fixed" and self.decoder == "brian2":
             raise ParameterError("noise='adaptive' runs in the UKF and EKF decoders, not in the Brian2 network (yet)")
         if self.objective not in OBJECTIVES:

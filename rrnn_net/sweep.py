@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._files import write_atomically
+from ._validation import choice
 from .errors import ParameterError, SweepError
 
 __all__ = ["sweep", "SweepError", "SweepResult", "parameter_grid"]
@@ -128,8 +129,7 @@ def sweep(
 
     if not callable(fn):
         raise ParameterError(f"fn must be callable, got {type(fn).__name__}")
-    if scheduler not in SCHEDULERS:
-        raise ParameterError(f"scheduler must be one of {SCHEDULERS}, got {scheduler!r}")
+    choice(scheduler, SCHEDULERS, "scheduler")
     seeds = list(seeds)
     if not seeds or not all(isinstance(seed, int) and not isinstance(seed, bool) for seed in seeds):
         raise ParameterError(f"seeds must be a non-empty list of integers, got {seeds!r}")

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from rrnn_net import GenerativeRNN
+
+# Property tests: CI draws the same examples every run (a red run is reproducible, never flaky);
+# HYPOTHESIS_PROFILE=explore searches afresh with many more examples.
+settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 
 
 def exact_kalman_filter(model: GenerativeRNN, y: np.ndarray, mean0: np.ndarray, cov0: np.ndarray):

@@ -151,3 +151,12 @@ def test_an_empty_npy_file_is_a_decode_error(tmp_path):
     (tmp_path / "empty.npy").write_bytes(b"")
     with pytest.raises(DecodeError, match=r"not a numeric \.npy array"):
         load_observations(tmp_path / "empty.npy")
+
+
+def test_a_complex_npy_recording_is_refused_not_cast(tmp_path):
+    from rrnn_net.datasets import load_observations
+
+    path = tmp_path / "complex.npy"
+    np.save(path, np.zeros((0, 2), dtype=complex))
+    with pytest.raises(ParameterError, match="real numbers"):
+        load_observations(path)

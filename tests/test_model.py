@@ -244,3 +244,20 @@ def test_load_refuses_metadata_missing_or_mistyping_a_setting(tanh_model, tmp_pa
                "not an object": "metadata is a JSON list"}[change]
     with pytest.raises(ParameterError, match=message):
         GenerativeRNN.load(tmp_path / "edited.npz")
+
+
+@pytest.mark.parametrize("factory", [GenerativeRNN.random, GenerativeRNN.oscillator])
+def test_factories_refuse_a_size_beyond_memory_before_allocating(factory):
+    with pytest.raises(OutOfMemoryError, match="needs"):
+        factory(10**7, 2)
+
+
+def test_pretty_printers_show_the_repr_without_touching_the_deprecated_dt():
+    import warnings
+
+    from hypothesis.vendor.pretty import pretty
+
+    model = GenerativeRNN.oscillator(3, 2, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pretty(model) == repr(model)

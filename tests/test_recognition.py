@@ -292,3 +292,13 @@ def test_a_saved_classifier_with_a_lost_or_impossible_setting_is_refused(tmp_pat
     np.savez(tmp_path / "edited.npz", metadata=np.array(json.dumps(metadata)), **arrays)
     with pytest.raises(ParameterError, match=r"edited\.npz is not a (valid )?saved RRNNClassifier: .*" + message):
         RRNNClassifier.load(tmp_path / "edited.npz")
+
+
+def test_from_models_takes_the_sampling_from_the_models_and_refuses_it_as_a_parameter():
+    models = [GenerativeRNN.oscillator(3, 2, seed=s) for s in (0, 1)]
+    with pytest.raises(ParameterError, match="takes sample_interval from the models"):
+        RRNNClassifier.from_models(models, classes=[0, 1], sample_interval=0.01)
+    with pytest.raises(ParameterError, match="share one sample_interval"):
+        RRNNClassifier.from_models([models[0], models[1].replace(sample_interval=0.01)], classes=[0, 1])
+    with pytest.raises(ParameterError, match="invalid parameter"):
+        RRNNClassifier.from_models(models, classes=[0, 1], n_hiden=3)

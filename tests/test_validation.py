@@ -132,3 +132,26 @@ def test_steps_per_sample_are_bounded_so_a_typo_cannot_hang_a_run(small):
     model, _ = small
     with pytest.raises(ParameterError, match=f"gives {10**9} Euler steps .* at most {MAX_STEPS_PER_SAMPLE}"):
         ContinuousFilter(model, step=model.sample_interval / 10**9)
+
+
+# --------------------------------------------- found by the fuzz suite (tests/fuzz)
+@pytest.mark.parametrize("value", [np.array([]), np.array(["fixed"]), 3, None])
+def test_an_option_that_is_not_one_of_its_strings_is_refused_by_name(value):
+    from rrnn_net._validation import choice
+
+    with pytest.raises(ParameterError, match="noise must be one of"):
+        choice(value, ("fixed", "adaptive"), "noise")
+
+
+def test_an_empty_complex_array_is_refused_like_a_full_one():
+    from rrnn_net._validation import as_float_array
+
+    with pytest.raises(ParameterError, match="must be real numbers"):
+        as_float_array(np.array([], dtype=complex), "R")
+
+
+def test_a_subnormal_step_is_refused_as_too_many_steps_not_an_overflow():
+    from rrnn_net._validation import steps_per_interval
+
+    with pytest.raises(ParameterError, match="at most"):
+        steps_per_interval(0.01, 5e-324)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from .._validation import check_keyword_options
+from .._validation import check_keyword_options, choice
 from ..errors import ParameterError
 from .layout import BaselineResult
 from .registry import MissingTemplateError, TemplateRegistry
@@ -74,8 +74,7 @@ def backend_function(name: str) -> Callable:
     ParameterError
         If no backend of that name is registered.
     """
-    if name not in BACKENDS:
-        raise ParameterError(f"backend must be one of {sorted(BACKENDS)}, got {name!r}")
+    choice(name, sorted(BACKENDS), "backend")
     function = BACKENDS[name]
     if isinstance(function, str):
         module, attribute = function.split(":")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..errors import ParameterError
+from .._validation import choice
 from ..filters.result import FilterResult
 from .brian2_circuit import RRNNCircuit
 from .brian2_targets import TARGETS, check_report
@@ -108,8 +108,7 @@ def run_brian2(
     >>> result.mean.shape, result.loglik.shape
     ((20, 3), (20,))
     """
-    if target not in TARGETS:
-        raise ParameterError(f"target must be one of {tuple(TARGETS)}, got {target!r}")
+    choice(target, tuple(TARGETS), "target")
     if progress and report is None:
         report = "stderr"
     check_report(report, target)

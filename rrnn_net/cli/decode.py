@@ -118,6 +118,7 @@ def _decode(args: argparse.Namespace) -> int:
         return _run_baseline(source, observations, out, args)
     # Recorded, to be printed below in the command's own one-line format.
     with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # all of them reach the one-line report below, even under -W error
         decoding = decode(source, observations, args.decoder, prior_variance=args.prior_variance,
                           gain_mode=args.gain_mode, noise=args.noise, target=args.target, progress=not args.quiet)
     for warning in caught:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._validation import check_observations, positive_int
-from ..errors import DivergenceError, ParameterError
+from ..errors import CovarianceError, DivergenceError, ParameterError
 from .result import FilterResult
 
 if TYPE_CHECKING:
@@ -73,6 +73,13 @@ def filter_chunks(decoder: UKF | EKF | ContinuousFilter, observations, *, chunk_
     for start in tqdm(range(0, y.shape[1], chunk_size), desc="decoding", unit="chunk", disable=not progress):
         try:
             result = decoder.filter(y[:, start:start + chunk_size], mean0=mean, cov0=cov, record="covariance")
+        except CovarianceError as exc:
+            if start == 0:
+                raise
+            # The belief carried over from the previous chunk, not the caller's cov0, is at fault.
+            raise DivergenceError(f"{type(decoder).__name__}: the state covariance stopped being positive definite "
+                                  f"before sample {start} ({exc}); a prior far broader than the states (cov0) "
+                                  "or extreme observations exceed float64 arithmetic", sample=start) from None
         except DivergenceError as exc:
             if exc.sample is None or start == 0:
                 raise

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import positive_int, positive_scalar
+from .._validation import positive_int, positive_scalar, shorten
 from ..errors import ParameterError
 from ..model import GenerativeRNN
 from ._common import MaskedInnovation
@@ -104,12 +104,12 @@ def noise_adaptation(noise: str | NoiseAdaptation, model: GenerativeRNN) -> Nois
     """
     if isinstance(noise, NoiseAdaptation):
         settings = noise
+    elif not isinstance(noise, str) or noise not in NOISE_MODES:
+        raise ParameterError(f"noise must be one of {NOISE_MODES} or a NoiseAdaptation, got {shorten(noise)}")
     elif noise == "fixed":
         return None
-    elif noise == "adaptive":
-        settings = NoiseAdaptation()
     else:
-        raise ParameterError(f"noise must be one of {NOISE_MODES} or a NoiseAdaptation, got {noise!r}")
+        settings = NoiseAdaptation()
     if np.any(model.R != np.diag(np.diag(model.R))):
         raise ParameterError("noise='adaptive' estimates one variance per channel: the model's R must be diagonal")
     return settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import as_float_array, choice
 from ..errors import ParameterError
 from ..model import GenerativeRNN, _psd_factor
 from ._common import cholesky_with_repair
@@ -38,15 +38,21 @@ def merwe_weights(n: int, alpha: float, beta: float, kappa: float) -> tuple[np.n
     >>> float(wm.sum())
     1.0
     """
-    lam = alpha**2 * (n + kappa) - n
-    if not n + lam > 0:
-        raise ParameterError(f"sigma-point parameters give n + lambda = {n + lam:g} <= 0 (n={n}, "
-                             f"alpha={alpha}, kappa={kappa}); increase alpha or kappa")
-    mean_weights = np.full(2 * n + 1, 0.5 / (n + lam))
-    cov_weights = mean_weights.copy()
-    mean_weights[0] = lam / (n + lam)
-    cov_weights[0] = lam / (n + lam) + 1.0 - alpha**2 + beta
-    return mean_weights, cov_weights, float(np.sqrt(n + lam))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # extreme settings are refused below
+        alpha, beta, kappa = np.float64(alpha), np.float64(beta), np.float64(kappa)
+        lam = alpha**2 * (n + kappa) - n
+        if not n + lam > 0:
+            raise ParameterError(f"sigma-point parameters give n + lambda = {n + lam:g} <= 0 (n={n}, "
+                                 f"alpha={alpha}, kappa={kappa}); increase alpha or kappa")
+        mean_weights = np.full(2 * n + 1, 0.5 / (n + lam))
+        cov_weights = mean_weights.copy()
+        mean_weights[0] = lam / (n + lam)
+        cov_weights[0] = lam / (n + lam) + 1.0 - alpha**2 + beta
+        spread = np.sqrt(n + lam)
+    if not (np.isfinite(mean_weights).all() and np.isfinite(cov_weights).all() and np.isfinite(spread)):
+        raise ParameterError(f"sigma-point parameters alpha={alpha:g}, beta={beta:g}, kappa={kappa:g} give "
+                             "non-finite weights; use values of order one")
+    return mean_weights, cov_weights, float(spread)
 
 
 def _sigma_points(mean: np.ndarray, upper_factor: np.ndarray, spread: float) -> np.ndarray:
@@ -135,8 +141,7 @@ class UKF(DiscreteFilter):
         noise: str | NoiseAdaptation = "fixed",
     ) -> None:
         super().__init__(model, noise=noise)
-        if variant not in VARIANTS:
-            raise ParameterError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        choice(variant, VARIANTS, "variant")
         if variant == "augmented" and not redraw:
             raise ParameterError("redraw=False only applies to the additive variant")
         self.variant = variant

@@ -18,7 +18,7 @@ from itertools import product
 import networkx as nx
 import numpy as np
 
-from .._validation import check_covariance, check_model, finite_array
+from .._validation import check_covariance, check_model, choice, finite_array
 from ..errors import ParameterError
 from ..filters.gain import GAIN_AVERAGE_DEFAULTS, average_filter_gain
 from ..filters.noise import NoiseAdaptation, noise_adaptation
@@ -102,8 +102,7 @@ def compile_rrnn(
         warnings.warn("compile_rrnn(gain=...) is deprecated; use gain_mode=...", DeprecationWarning, stacklevel=2)
         gain_mode = gain
     gain_mode = "adaptive" if gain_mode is None else gain_mode
-    if gain_mode not in ("adaptive", "fixed"):
-        raise ParameterError(f"gain_mode must be 'adaptive' or 'fixed', got {gain_mode!r}")
+    choice(gain_mode, ("adaptive", "fixed"), "gain_mode")
     _require_diagonal_observation_noise(model)
     adaptation = noise_adaptation(noise, model)
     if adaptation is not None and gain_mode != "adaptive":

@@ -127,7 +127,7 @@ def _is_int(value) -> bool:
 def _check_float(value, where: str, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise GraphSchemaError(f"{where}: attribute {name!r} must be a number, got {type(value).__name__} "
-                               f"{_shorten(value)}")
+                               f"{shorten(value)}")
     if not math.isfinite(value):
         raise GraphSchemaError(f"{where}: attribute {name!r} must be finite, got {value!r}")
 
@@ -135,16 +135,16 @@ def _check_float(value, where: str, name: str) -> None:
 def _check_int(value, where: str, name: str) -> None:
     if not _is_int(value):
         raise GraphSchemaError(f"{where}: attribute {name!r} must be an integer, got {type(value).__name__} "
-                               f"{_shorten(value)}")
+                               f"{shorten(value)}")
 
 
 def _check_word(value, where: str, name: str, vocabulary: str) -> None:
     allowed = {"node kind": NODE_KINDS, "edge kind": EDGE_KINDS}.get(vocabulary) or STRING_VOCABULARY[vocabulary]
     if not isinstance(value, str) or value not in allowed:
-        raise GraphSchemaError(f"{where}: {name} must be one of {sorted(allowed)}, got {_shorten(value)}")
+        raise GraphSchemaError(f"{where}: {name} must be one of {sorted(allowed)}, got {shorten(value)}")
 
 
-def _shorten(value) -> str:
+def shorten(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -153,7 +153,7 @@ def _shorten(value) -> str:
 def _check_graph_attributes(graph: Mapping) -> tuple[str, str]:
     version = graph.get("schema_version")
     if not _is_int(version) or version != SCHEMA_VERSION:
-        raise GraphSchemaError(f"graph: schema_version must be {SCHEMA_VERSION}, got {_shorten(version)}")
+        raise GraphSchemaError(f"graph: schema_version must be {SCHEMA_VERSION}, got {shorten(version)}")
     _check_word(graph.get("graph_type"), "graph", "graph_type", "graph_type")
     graph_type = graph["graph_type"]
     required = GRAPH_ATTRIBUTES[graph_type]
@@ -165,7 +165,7 @@ def _check_graph_attributes(graph: Mapping) -> tuple[str, str]:
         if name in required:
             continue
         if not isinstance(name, str) or not _PROVENANCE_KEY.fullmatch(name):
-            raise GraphSchemaError(f"graph: unknown attribute {_shorten(name)}")
+            raise GraphSchemaError(f"graph: unknown attribute {shorten(name)}")
         _check_float(value, "graph", name)
     if graph["gain_mode"] not in _GAIN_MODES[graph_type]:
         raise GraphSchemaError(f"graph: gain_mode {graph['gain_mode']!r} does not fit graph_type {graph_type!r}")
@@ -188,7 +188,7 @@ def _check_graph_value(value, name: str, kind: type) -> None:
 
 # ------------------------------------------------------------------ nodes
 def _check_node(node, attributes: Mapping, gain_mode: str, sizes: Mapping[str, int]) -> None:
-    where = f"node {_shorten(node)}"
+    where = f"node {shorten(node)}"
     _check_word(attributes.get("kind"), where, "kind", "node kind")
     kind = NODE_KINDS[attributes["kind"]]
     if gain_mode not in kind.modes:
@@ -220,12 +220,12 @@ def _check_nodes(G: nx.DiGraph, gain_mode: str, sizes: Mapping[str, int]) -> dic
         _check_node(node, attributes, gain_mode, sizes)
         key = (attributes["kind"], index_key(attributes))
         if key in seen:
-            raise GraphSchemaError(f"duplicated indices: nodes {_shorten(seen[key])} and {_shorten(node)} are both "
+            raise GraphSchemaError(f"duplicated indices: nodes {shorten(seen[key])} and {shorten(node)} are both "
                                    f"{key[0]} {key[1]}")
         seen[key] = node
         expected = node_id(attributes["kind"], *key[1])
         if node != expected:
-            raise GraphSchemaError(f"node {_shorten(node)}: id must be {expected!r} for its kind and indices")
+            raise GraphSchemaError(f"node {shorten(node)}: id must be {expected!r} for its kind and indices")
     counts = Counter(kind for kind, _ in seen)
     for kind_name in sorted(mode_node_kinds(gain_mode)):
         expected = math.prod(sizes[size] for _, size in NODE_KINDS[kind_name].indices)
@@ -263,7 +263,7 @@ def shortest_time_constant(G: nx.DiGraph) -> tuple[float, str]:
     for node, attributes in G.nodes(data=True):
         for name in names[attributes["kind"]]:
             if attributes[name] < shortest:
-                shortest, where = attributes[name], f"node {_shorten(node)}"
+                shortest, where = attributes[name], f"node {shorten(node)}"
     return shortest, where
 
 
@@ -302,13 +302,13 @@ def _check_covariance_matrix(matrix: np.ndarray, ids: np.ndarray, name: str, kin
     asymmetry = np.abs(matrix - matrix.T)
     if asymmetry.max() > 1e-10 * scale:
         row, col = np.unravel_index(np.argmax(asymmetry), matrix.shape)
-        raise GraphCovarianceError(f"node {_shorten(ids[row, col])}: {name} = {float(matrix[row, col])!r} but node "
-                                   f"{_shorten(ids[col, row])} has {float(matrix[col, row])!r}; a covariance is "
+        raise GraphCovarianceError(f"node {shorten(ids[row, col])}: {name} = {float(matrix[row, col])!r} but node "
+                                   f"{shorten(ids[col, row])} has {float(matrix[col, row])!r}; a covariance is "
                                    "symmetric")
     diagonal = np.diag(matrix)
     if diagonal.min() < 0:
         index = int(np.argmin(diagonal))
-        raise GraphCovarianceError(f"node {_shorten(ids[index, index])}: {name} = {float(diagonal[index])!r} is a "
+        raise GraphCovarianceError(f"node {shorten(ids[index, index])}: {name} = {float(diagonal[index])!r} is a "
                                    "variance and must be >= 0")
     eigenvalues, eigenvectors = np.linalg.eigh(matrix)
     if eigenvalues[0] < -1e-12 * scale:
@@ -316,7 +316,7 @@ def _check_covariance_matrix(matrix: np.ndarray, ids: np.ndarray, name: str, kin
         index = int(np.argmax(np.abs(eigenvectors[:, 0])))
         raise GraphCovarianceError(f"graph: the {name} values of the {kind} units form no positive semidefinite "
                                    f"matrix (smallest eigenvalue {eigenvalues[0]:.3g}, whose direction weighs row "
-                                   f"{index} most: nodes {_shorten(ids[index, 0])} .. {_shorten(ids[index, -1])})")
+                                   f"{index} most: nodes {shorten(ids[index, 0])} .. {shorten(ids[index, -1])})")
 
 
 # ------------------------------------------------------------------ edges
@@ -325,7 +325,7 @@ _EDGE_ATTRIBUTES = frozenset({"kind", "weight", "port"})
 
 def _edge_class(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: str) -> EdgeKind:
     """Check what every edge of one (kind, source kind, target kind, port) class shares; return its kind."""
-    where = f"edge {_shorten(source)} -> {_shorten(target)}"
+    where = f"edge {shorten(source)} -> {shorten(target)}"
     _check_word(attributes.get("kind"), where, "kind", "edge kind")
     kind = EDGE_KINDS[attributes["kind"]]
     if gain_mode not in kind.modes:
@@ -351,15 +351,15 @@ def _check_edge(source, target, attributes: Mapping, kind: EdgeKind, source_node
     weight = attributes.get("weight")
     # The common case in one test; anything else gets the full check and its message.
     if not (type(weight) is float and math.isfinite(weight)):
-        where = f"edge {_shorten(source)} -> {_shorten(target)}"
+        where = f"edge {shorten(source)} -> {shorten(target)}"
         if "weight" not in attributes:
             raise GraphSchemaError(f"{where}: attribute 'weight' is missing")
         _check_float(weight, where, "weight")
     if not attributes.keys() <= _EDGE_ATTRIBUTES:
         unknown = sorted(map(str, set(attributes) - _EDGE_ATTRIBUTES))
-        raise GraphSchemaError(f"edge {_shorten(source)} -> {_shorten(target)}: unknown attribute(s) {unknown}")
+        raise GraphSchemaError(f"edge {shorten(source)} -> {shorten(target)}: unknown attribute(s) {unknown}")
     if not kind.relation(source_node, target_node, attributes.get("port")):
-        raise GraphSchemaError(f"edge {_shorten(source)} -> {_shorten(target)}: a {kind.name!r} edge does not "
+        raise GraphSchemaError(f"edge {shorten(source)} -> {shorten(target)}: a {kind.name!r} edge does not "
                                "connect matching indices")
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_euler_step, positive_int, positive_scalar, random_generator
+from .._validation import check_euler_step, choice, positive_int, positive_scalar, random_generator
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN
 from .multistep import fit_generative_rnn
@@ -262,8 +262,7 @@ class _Settings:
         if not (isinstance(fraction, (int, float, np.floating)) and 0.0 < fraction < 1.0):
             raise ParameterError(f"validation_fraction must lie in (0, 1), got {fraction!r}")
         for name, allowed in (("objective", OBJECTIVES), ("tying", tuple(TYINGS)), ("filter", FILTERS)):
-            if values[name] not in allowed:
-                raise ParameterError(f"{name} must be one of {allowed}, got {values[name]!r}")
+            choice(values[name], allowed, name)
         check_euler_step(values["sample_interval"] / values["substeps"], values["tau"])
         return cls(**values)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import finite_array, positive_int, random_generator
+from .._validation import choice, finite_array, positive_int, random_generator
 from ..errors import ParameterError, ShapeError
 from ._checks import as_batch
 from .bptt import forward
@@ -70,10 +70,8 @@ class StudentRNN:
         n_input = positive_int(n_input, "n_input")
         n_hidden = positive_int(n_hidden, "n_hidden")
         n_output = positive_int(n_output, "n_output")
-        if activation not in ACTIVATIONS:
-            raise ParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-        if init not in INITIALISATIONS:
-            raise ParameterError(f"init must be one of {INITIALISATIONS}, got {init!r}")
+        choice(activation, ACTIVATIONS, "activation")
+        choice(init, INITIALISATIONS, "init")
         if not np.isfinite(gain) or gain <= 0:
             raise ParameterError(f"gain must be a positive finite number, got {gain!r}")
         self.activation = activation

@@ -137,3 +137,20 @@ def test_ukf_rejects_bad_settings(tanh_model):
         UKF(tanh_model, variant="augmented", redraw=False)
     with pytest.raises(TypeError, match="GenerativeRNN"):
         UKF("not a model")
+
+
+@pytest.mark.parametrize("alpha", [1e200, 1e-200])
+def test_sigma_point_settings_that_overflow_are_refused(alpha):
+    with pytest.raises(ParameterError, match="sigma-point parameters"):
+        merwe_weights(3, alpha, 2.0, 0.0)
+
+
+def test_a_covariance_broken_inside_a_chunked_run_is_reported_as_divergence_at_its_sample():
+    from rrnn_net import DivergenceError
+    from rrnn_net.filters import filter_in_chunks
+
+    model = GenerativeRNN.oscillator(3, 2, observation_noise=0.05, seed=0)
+    _, y = model.simulate(8, seed=1)
+    # A prior 1e300 times broader than the states: float64 cannot keep the EKF's covariance definite.
+    with pytest.raises(DivergenceError, match=r"before sample [1-9]"):
+        filter_in_chunks(EKF(model), y, n_chunks=8, cov0=1e300 * np.eye(3))
