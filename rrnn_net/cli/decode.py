@@ -145,9 +145,10 @@ def _check_baseline_options(args: argparse.Namespace) -> None:
 
 def _run_baseline(graph: nx.DiGraph, inputs: np.ndarray, out: Path, args: argparse.Namespace) -> int:
     """Run a baseline graph on its inputs; write time, states (T, N), outputs (T, n_output) and metadata."""
-    from ..backends import run_brian2  # Brian2 is slow to import
+    from ..backends import BaselineResult, run_brian2  # Brian2 is slow to import
 
     result = run_brian2(graph, inputs, target=args.target, report=None if args.quiet else "stderr")
+    assert isinstance(result, BaselineResult)  # what a baseline graph gives
     sample_interval = graph.graph["sample_interval"]
     metadata = {"format": "rrnn_net.decode", "version": 1, "decoder": "brian2", "graph_type": "baseline",
                 "source": str(args.source), "observations": str(args.observations),
