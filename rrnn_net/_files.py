@@ -157,11 +157,11 @@ def check_outputs(outputs: Iterable[str | Path], *, inputs: Iterable[str | Path]
     OutputConflictError
         An output is an input, an existing folder, or (without ``force``) an existing file.
     """
-    inputs = [Path(source) for source in inputs]
+    sources = [Path(source) for source in inputs]
     for output in map(Path, outputs):
         if not output.exists():
             continue
-        for source in inputs:
+        for source in sources:
             if source.exists() and os.path.samefile(output, source):
                 raise OutputConflictError(f"{output} is an input of this command ({source}); it is never "
                                           "overwritten: choose another output name")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import (
     CovarianceError,
@@ -22,8 +24,12 @@ from .errors import (
     UnstableSettingError,
 )
 
+#: What :func:`numpy.random.default_rng` takes as a seed (and so :func:`random_generator`).
+SeedLike: TypeAlias = (int | Sequence[int] | np.random.SeedSequence | np.random.BitGenerator | np.random.Generator
+                       | None)
 
-def as_float_array(value, name: str) -> np.ndarray:
+
+def as_float_array(value: object, name: str) -> np.ndarray:
     """``value`` as a new float64 array; text and complex numbers are refused, not converted.
 
     numpy would read ``"0.1"`` as 0.1 and drop an imaginary part with only a
@@ -59,8 +65,8 @@ def as_float_array(value, name: str) -> np.ndarray:
         raise ParameterError(f"{name} must be numeric, not text: {shorten(example)}")
     complex_items = [item for item in items if isinstance(item, complex)]  # tolist() gives Python complex
     if complex_items or array.dtype.kind == "c":  # the dtype too: an empty complex array holds no item to show
-        example = next((item for item in complex_items if item.imag), complex_items[0] if complex_items else "none")
-        raise ParameterError(f"{name} must be real numbers, got complex values (e.g. {example}); "
+        number = next((item for item in complex_items if item.imag), complex_items[0] if complex_items else "none")
+        raise ParameterError(f"{name} must be real numbers, got complex values (e.g. {number}); "
                              "pass .real or abs() explicitly if that is what you mean")
     try:
         return np.array(array, dtype=np.float64)
@@ -76,12 +82,12 @@ def _is_number_text(text: str | bytes) -> bool:
     return True
 
 
-def shorten(value) -> str:
+def shorten(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def finite_array(value, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+def finite_array(value: object, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """A float64 array with only finite entries and, optionally, a given shape."""
     array = as_float_array(value, name)
     if shape is not None and array.shape != shape:
@@ -92,7 +98,7 @@ def finite_array(value, name: str, shape: tuple[int, ...] | None = None) -> np.n
 
 
 def check_observations(
-    values,
+    values: ArrayLike,
     n_channels: int | None = None,
     *,
     name: str = "observations",
@@ -176,7 +182,7 @@ def check_observations(
     return array, not one_trial
 
 
-def positive_scalar(value, name: str) -> float:
+def positive_scalar(value: object, name: str) -> float:
     """A finite float strictly greater than zero."""
     array = as_float_array(value, name)
     if array.ndim != 0:
@@ -188,14 +194,14 @@ def positive_scalar(value, name: str) -> float:
     return float(array)
 
 
-def choice(value, allowed, name: str) -> str:
+def choice(value: object, allowed: Collection[str], name: str) -> str:
     """``value`` when it is one of the strings ``allowed``; anything else (an array, a number) is refused by name."""
     if not isinstance(value, str) or value not in allowed:
         raise ParameterError(f"{name} must be one of {tuple(allowed)}, got {shorten(value)}")
     return value
 
 
-def positive_int(value, name: str) -> int:
+def positive_int(value: object, name: str) -> int:
     """An integer >= 1 (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ParameterError(f"{name} must be a positive integer, got {value!r}")
@@ -204,7 +210,7 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
-def covariance_matrix(value, name: str, size: int, *, definite: bool) -> np.ndarray:
+def covariance_matrix(value: object, name: str, size: int, *, definite: bool) -> np.ndarray:
     """Expand a scalar, vector (diagonal) or matrix into a checked ``size`` x ``size`` covariance.
 
     Parameters
@@ -263,7 +269,7 @@ def check_euler_step(step: float, tau: float) -> None:
 MAX_STEPS_PER_SAMPLE = 10_000
 
 
-def substep_count(value, name: str = "substeps") -> int:
+def substep_count(value: object, name: str = "substeps") -> int:
     """An integer number of Euler steps per sample, 1 .. :data:`MAX_STEPS_PER_SAMPLE`."""
     steps = positive_int(value, name)
     if steps > MAX_STEPS_PER_SAMPLE:
@@ -291,7 +297,7 @@ def steps_per_interval(interval: float, step: float) -> int:
     return steps
 
 
-def random_generator(seed, name: str = "seed") -> np.random.Generator:
+def random_generator(seed: SeedLike, name: str = "seed") -> np.random.Generator:
     """``numpy.random.default_rng(seed)``, with a seed numpy refuses reported as :class:`ParameterError`.
 
     Parameters
@@ -312,7 +318,8 @@ def random_generator(seed, name: str = "seed") -> np.random.Generator:
         raise ParameterError(f"{name} must be None, an integer >= 0 or a numpy Generator, got {seed!r}") from None
 
 
-def check_keyword_options(options, function, *, name: str, what: str, positional: int = 0, taken=()) -> dict:
+def check_keyword_options(options: object, function: Callable[..., Any], *, name: str, what: str,
+                          positional: int = 0, taken: Iterable[str] = ()) -> dict[str, Any]:
     """``options`` as a dict, refused unless every key is a keyword argument of ``function``.
 
     Parameters
@@ -355,7 +362,7 @@ def check_keyword_options(options, function, *, name: str, what: str, positional
     return dict(options)
 
 
-def check_array_size(shapes, what: str) -> None:
+def check_array_size(shapes: Iterable[tuple[int, ...]], what: str) -> None:
     """Refuse float64 arrays of ``shapes`` that would not fit in this machine's memory, before allocating them.
 
     Raises
@@ -383,7 +390,7 @@ def _format_bytes(n_bytes: int) -> str:
     return f"{n_bytes / 1024**power:.3g} {units[power]}"
 
 
-def check_model(model, name: str = "model") -> None:
+def check_model(model: object, name: str = "model") -> None:
     """Raise :class:`~rrnn_net.errors.ModelTypeError` unless ``model`` is a GenerativeRNN."""
     from .model import GenerativeRNN  # model.py imports this module
 
@@ -391,7 +398,7 @@ def check_model(model, name: str = "model") -> None:
         raise ModelTypeError(f"{name} must be a GenerativeRNN, got {type(model).__name__}")
 
 
-def recorded_outputs(record, allowed) -> frozenset[str]:
+def recorded_outputs(record: str | Iterable[str], allowed: Collection[str]) -> frozenset[str]:
     """The names in ``record`` (one name or an iterable of names), each one of ``allowed``.
 
     Every decoder and backend takes its optional outputs this way

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize
 
 from ._validation import (
@@ -47,7 +48,7 @@ __all__ = ["open_loop", "OpenLoopDecoder", "InputDrivenRNN", "ReservoirClassifie
 
 
 # ----------------------------------------------------------------- open loop
-def open_loop(model: GenerativeRNN, x0, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+def open_loop(model: GenerativeRNN, x0: ArrayLike, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Noise-free states and observations of the model run free from ``x0``.
 
     Parameters
@@ -99,7 +100,7 @@ class OpenLoopDecoder:
         check_model(model)
         self.model = model
 
-    def filter(self, observations, *, mean0=None) -> FilterResult:
+    def filter(self, observations: ArrayLike, *, mean0: ArrayLike | None = None) -> FilterResult:
         """Run the model free over the length of ``observations`` and score it.
 
         Parameters
@@ -167,7 +168,7 @@ def hold_missing(inputs: np.ndarray) -> np.ndarray:
     return np.where(np.logical_or.accumulate(observed, axis=1), held, 0.0)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class InputDrivenRNN:
     """Continuous-time leaky RNN driven by an input: τ dx/dt = −x + W φ(x) + U u + b, o = C φ(x) + d.
 
@@ -200,32 +201,46 @@ class InputDrivenRNN:
     W: np.ndarray
     U: np.ndarray
     C: np.ndarray
-    b: np.ndarray | None = None
-    d: np.ndarray | None = None
-    tau: float = 0.05
-    sample_interval: float = 0.01
-    substeps: int = 1
-    x0: np.ndarray | None = None
-    activation: str = "tanh"
+    b: np.ndarray
+    d: np.ndarray
+    tau: float
+    sample_interval: float
+    substeps: int
+    x0: np.ndarray
+    activation: str
 
-    def __post_init__(self) -> None:
-        W = finite_array(self.W, "W")
+    # A written __init__ rather than the dataclass's: the arguments are array-likes and optional values, the
+    # attributes the validated arrays and numbers, and the two need different types.
+    def __init__(
+        self,
+        W: ArrayLike,
+        U: ArrayLike,
+        C: ArrayLike,
+        b: ArrayLike | None = None,
+        d: ArrayLike | None = None,
+        tau: float = 0.05,
+        sample_interval: float = 0.01,
+        substeps: int = 1,
+        x0: ArrayLike | None = None,
+        activation: str = "tanh",
+    ) -> None:
+        W = finite_array(W, "W")
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
             raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
         n = W.shape[0]
-        U = finite_array(self.U, "U")
+        U = finite_array(U, "U")
         if U.ndim != 2 or U.shape[0] != n or U.shape[1] == 0:
             raise ShapeError(f"U must have shape ({n}, k) with k >= 1, got {U.shape}")
-        C = finite_array(self.C, "C")
+        C = finite_array(C, "C")
         if C.ndim != 2 or C.shape[1] != n or C.shape[0] == 0:
             raise ShapeError(f"C must have shape (q, {n}) with q >= 1, got {C.shape}")
-        b = np.zeros(n) if self.b is None else finite_array(self.b, "b", (n,))
-        d = np.zeros(C.shape[0]) if self.d is None else finite_array(self.d, "d", (C.shape[0],))
-        x0 = np.zeros(n) if self.x0 is None else finite_array(self.x0, "x0", (n,))
-        tau = positive_scalar(self.tau, "tau")
-        sample_interval = positive_scalar(self.sample_interval, "sample_interval")
-        substeps = substep_count(self.substeps)
-        choice(self.activation, ACTIVATIONS, "activation")
+        b = np.zeros(n) if b is None else finite_array(b, "b", (n,))
+        d = np.zeros(C.shape[0]) if d is None else finite_array(d, "d", (C.shape[0],))
+        x0 = np.zeros(n) if x0 is None else finite_array(x0, "x0", (n,))
+        tau = positive_scalar(tau, "tau")
+        sample_interval = positive_scalar(sample_interval, "sample_interval")
+        substeps = substep_count(substeps)
+        choice(activation, ACTIVATIONS, "activation")
         check_euler_step(sample_interval / substeps, tau)
         for name, value in (("W", W), ("U", U), ("C", C), ("b", b), ("d", d), ("x0", x0)):
             value.setflags(write=False)
@@ -233,6 +248,7 @@ class InputDrivenRNN:
         object.__setattr__(self, "tau", tau)
         object.__setattr__(self, "sample_interval", sample_interval)
         object.__setattr__(self, "substeps", substeps)
+        object.__setattr__(self, "activation", activation)
 
     @property
     def n_hidden(self) -> int:
@@ -290,7 +306,7 @@ class InputDrivenRNN:
                    substeps=substeps,
                    activation=activation)
 
-    def run(self, inputs, *, x0=None) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, inputs: ArrayLike, *, x0: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Drive the network with ``inputs``.
 
         Parameters
@@ -322,11 +338,11 @@ class InputDrivenRNN:
         outputs = self.rate(states) @ self.C.T + self.d
         return (states, outputs) if batched else (states[0], outputs[0])
 
-    def predict(self, inputs, *, x0=None) -> np.ndarray:
+    def predict(self, inputs: ArrayLike, *, x0: ArrayLike | None = None) -> np.ndarray:
         """Outputs o_k only: (B, T, q) or (T, q)."""
         return self.run(inputs, x0=x0)[1]
 
-    def _initial_state(self, x0, batch: int) -> np.ndarray:
+    def _initial_state(self, x0: ArrayLike | None, batch: int) -> np.ndarray:
         if x0 is None:
             return np.broadcast_to(self.x0, (batch, self.n_hidden)).copy()
         x0 = finite_array(x0, "x0")
@@ -334,7 +350,8 @@ class InputDrivenRNN:
             raise ShapeError(f"x0 must have shape ({self.n_hidden},) or ({batch}, {self.n_hidden}), got {x0.shape}")
         return np.broadcast_to(x0, (batch, self.n_hidden)).copy()
 
-    def fit_readout(self, inputs, targets, *, ridge: float = 1e-6, washout: int = 0) -> InputDrivenRNN:
+    def fit_readout(self, inputs: ArrayLike, targets: ArrayLike, *, ridge: float = 1e-6,
+                    washout: int = 0) -> InputDrivenRNN:
         """A copy with C, d fitted by ridge regression of ``targets`` on the rates φ(x(t_k)).
 
         Parameters
@@ -445,7 +462,7 @@ class ReservoirClassifier:
         self.washout = washout
         self.seed = seed
 
-    def fit(self, observations, labels) -> ReservoirClassifier:
+    def fit(self, observations: ArrayLike, labels: ArrayLike) -> ReservoirClassifier:
         """Fit on observations (B, T, m) with one label per trial (B,)."""
         u, _ = check_observations(observations)
         labels = np.asarray(labels)
@@ -480,7 +497,7 @@ class ReservoirClassifier:
         self.inverse_temperature_ = float(np.exp(best.x))
         return self
 
-    def predict_proba(self, observations, *, accumulate: bool = False) -> np.ndarray:
+    def predict_proba(self, observations: ArrayLike, *, accumulate: bool = False) -> np.ndarray:
         """Online class probabilities after each sample: (B, T, K), or (T, K) for (T, m) input.
 
         ``accumulate=True`` multiplies the instantaneous probabilities over
@@ -497,7 +514,7 @@ class ReservoirClassifier:
             log_proba = log_proba - _logsumexp(log_proba)[..., None]
         return np.exp(log_proba)
 
-    def predict(self, observations) -> np.ndarray:
+    def predict(self, observations: ArrayLike) -> np.ndarray:
         """The most probable class after the last sample: (B,), or a scalar for (T, m) input."""
         return self.classes_[np.argmax(self.predict_proba(observations)[..., -1, :], axis=-1)]
 

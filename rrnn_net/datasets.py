@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import as_float_array, check_observations, positive_int, positive_scalar, random_generator
 from .errors import DecodeError, ParameterError, RRNNError, ShapeError
@@ -123,14 +125,14 @@ def load_basic_motions() -> Recordings:
     return load_aeon_recordings("BasicMotions")
 
 
-def _pad_to_array(X) -> np.ndarray:
+def _pad_to_array(X: np.ndarray | Iterable[ArrayLike]) -> np.ndarray:
     """aeon returns an array for equal lengths and a list of (channels, length) arrays otherwise."""
     if isinstance(X, np.ndarray):
         return X.astype(np.float64)
     return pad_sequences(X)
 
 
-def pad_sequences(series) -> np.ndarray:
+def pad_sequences(series: Iterable[ArrayLike]) -> np.ndarray:
     """Stack sequences of unequal length, aeon's list format, into one array padded with NaN.
 
     Parameters
@@ -161,7 +163,7 @@ def pad_sequences(series) -> np.ndarray:
     return padded
 
 
-def to_batch_first(X: np.ndarray) -> np.ndarray:
+def to_batch_first(X: ArrayLike) -> np.ndarray:
     """(n_samples, n_channels, n_timepoints) -> (n_samples, n_timepoints, n_channels)."""
     X = check_observations(X, name="X", two_d=None, channels_first=True)[0]
     return np.ascontiguousarray(np.swapaxes(X, 1, 2))
@@ -323,7 +325,7 @@ def chaotic_model(
 
 
 def largest_lyapunov_exponent(
-    model: GenerativeRNN, x0: np.ndarray, *, n_steps: int = 2000, transient: int = 500, separation: float = 1e-8
+    model: GenerativeRNN, x0: ArrayLike, *, n_steps: int = 2000, transient: int = 500, separation: float = 1e-8
 ) -> float:
     """Largest finite-time Lyapunov exponent (s⁻¹) of the noise-free model from ``x0`` (Benettin's method).
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import check_observations, choice, positive_scalar
 from .errors import DecodeError, ParameterError
@@ -65,7 +66,7 @@ class Decoding:
     sample_interval: float
 
 
-def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None = None, *,
+def decode(source: GenerativeRNN | nx.DiGraph, observations: ArrayLike, decoder: str | None = None, *,
            prior_variance: float | None = None, gain_mode: str = "adaptive", noise: str = "fixed",
            target: str = "numpy", progress: bool = False) -> Decoding:
     """Decode observations with the recognizing RNN of a model, or with a compiled rRNN graph.
@@ -169,17 +170,17 @@ def decode(source: GenerativeRNN | nx.DiGraph, observations, decoder: str | None
                                       cov0=cov0, progress=progress)
         logger.info("decoded with the %s (prior N(0, %g·I), noise %s)", decoder, variance, noise)
         return Decoding(result, decoder, variance, None, sample_interval)
-    variance = None
+    network_variance = None
     if graph is None:
-        graph, variance = _compile_network(source, gain_mode, prior_variance, noise)
+        graph, network_variance = _compile_network(source, gain_mode, prior_variance, noise)
     gain_mode = graph.graph["gain_mode"]
     if gain_mode == "adaptive":
         step = graph.graph["integration_step"]
-        _require_euler_stable(graph_riccati_euler_factor(graph, step), step, variance)
+        _require_euler_stable(float(graph_riccati_euler_factor(graph, step)), step, network_variance)
     result = _run_network(graph, observations, target, progress)
     logger.info("decoded with the %s-gain network in Brian2 (%s prior)", gain_mode,
-                "the graph's" if variance is None else f"N(0, {variance:g}·I)")
-    return Decoding(result, decoder, variance, gain_mode, sample_interval)
+                "the graph's" if network_variance is None else f"N(0, {network_variance:g}·I)")
+    return Decoding(result, decoder, network_variance, gain_mode, sample_interval)
 
 
 def _check_graph(graph: nx.DiGraph, decoder: str, prior_variance: float | None) -> None:
@@ -225,6 +226,7 @@ def _run_network(graph: nx.DiGraph, observations: np.ndarray, target: str, progr
     adaptive = graph.graph["gain_mode"] == "adaptive"
     result = run_brian2(graph, observations, target=target, record="covariance" if adaptive else (),
                         report="stderr" if progress else None)
+    assert isinstance(result, FilterResult)  # what an rRNN graph gives (decode checked the graph type)
     if adaptive:
         factor = float(np.max(graph_riccati_euler_factor(graph, graph.graph["integration_step"], result.mean,
                                                          result.cov)))

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import InitVar, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._files import output_file, read_npz, write_atomically
 from ._validation import (
@@ -44,7 +46,7 @@ ACTIVATIONS = ("tanh", "linear")
 _FORMAT_VERSION = 2  # 2: sample_interval (version 1 called it dt)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class GenerativeRNN:
     """Continuous-time leaky RNN used as a generative model of a multichannel signal.
 
@@ -85,43 +87,62 @@ class GenerativeRNN:
 
     W: np.ndarray
     M: np.ndarray
-    b: np.ndarray | None = None
-    c: np.ndarray | None = None
-    tau: float = 0.05
-    sample_interval: float | None = None  # None: 0.01 s (or dt); tells a given sample_interval from the default
-    Q: np.ndarray | float = 0.01
-    R: np.ndarray | float = 0.01
-    substeps: int = 1
-    activation: str = "tanh"
-    dt: InitVar[float | None] = None  # version 0.1's name of sample_interval (see the dt property below)
+    b: np.ndarray
+    c: np.ndarray
+    tau: float
+    sample_interval: float
+    Q: np.ndarray
+    R: np.ndarray
+    substeps: int
+    activation: str
+    # Derived on construction for the hot paths (see __init__); not parameters of the model.
+    _recurrent_t: np.ndarray = field(init=False, repr=False)
+    _readout_t: np.ndarray = field(init=False, repr=False)
+    _step_recurrent_t: np.ndarray = field(init=False, repr=False)
+    _step_bias: np.ndarray = field(init=False, repr=False)
+    _step_retain: float = field(init=False, repr=False)
 
-    def __post_init__(self, dt: float | None) -> None:
-        # stacklevel 5: past __post_init__ and the generated __init__, to the caller.
-        object.__setattr__(self, "sample_interval",
-                           _sample_interval(self.sample_interval, dt, 0.01, "GenerativeRNN", stacklevel=5))
-        W = finite_array(self.W, "W")
+    # A written __init__ rather than the dataclass's: the arguments are array-likes and optional values, the
+    # attributes the validated arrays and numbers, and the two need different types.
+    def __init__(
+        self,
+        W: ArrayLike,
+        M: ArrayLike,
+        b: ArrayLike | None = None,
+        c: ArrayLike | None = None,
+        tau: float = 0.05,
+        sample_interval: float | None = None,  # None: 0.01 s (or dt); tells a given sample_interval from the default
+        Q: ArrayLike = 0.01,
+        R: ArrayLike = 0.01,
+        substeps: int = 1,
+        activation: str = "tanh",
+        dt: float | None = None,  # version 0.1's name of sample_interval (see the dt property below)
+    ) -> None:
+        sample_interval = _sample_interval(sample_interval, dt, 0.01, "GenerativeRNN")
+        W = finite_array(W, "W")
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
             raise ShapeError(f"W must be a non-empty square (N, N) matrix, got shape {W.shape}")
         n_hidden = W.shape[0]
-        M = finite_array(self.M, "M")
+        M = finite_array(M, "M")
         if M.ndim != 2 or M.shape[1] != n_hidden or M.shape[0] == 0:
             raise ShapeError(f"M must have shape (m, {n_hidden}) with m >= 1, got {M.shape}")
         n_obs = M.shape[0]
-        b = np.zeros(n_hidden) if self.b is None else finite_array(self.b, "b", (n_hidden,))
-        c = np.zeros(n_obs) if self.c is None else finite_array(self.c, "c", (n_obs,))
-        tau = positive_scalar(self.tau, "tau")
-        sample_interval = positive_scalar(self.sample_interval, "sample_interval")
-        substeps = substep_count(self.substeps)
-        choice(self.activation, ACTIVATIONS, "activation")
+        b = np.zeros(n_hidden) if b is None else finite_array(b, "b", (n_hidden,))
+        c = np.zeros(n_obs) if c is None else finite_array(c, "c", (n_obs,))
+        tau = positive_scalar(tau, "tau")
+        sample_interval = positive_scalar(sample_interval, "sample_interval")
+        substeps = substep_count(substeps)
+        choice(activation, ACTIVATIONS, "activation")
         check_euler_step(sample_interval / substeps, tau)
-        Q = covariance_matrix(self.Q, "Q", n_hidden, definite=False)
-        R = covariance_matrix(self.R, "R", n_obs, definite=True)
+        Q = covariance_matrix(Q, "Q", n_hidden, definite=False)
+        R = covariance_matrix(R, "R", n_obs, definite=True)
         for name, value in (("W", W), ("M", M), ("b", b), ("c", c), ("Q", Q), ("R", R)):
             value.setflags(write=False)
             object.__setattr__(self, name, value)
         object.__setattr__(self, "tau", tau)
         object.__setattr__(self, "sample_interval", sample_interval)
         object.__setattr__(self, "substeps", substeps)
+        object.__setattr__(self, "activation", activation)
         # Contiguous transposes: `rates @ W.T` on a strided view is ~2x slower in BLAS.
         object.__setattr__(self, "_recurrent_t", np.ascontiguousarray(W.T))
         object.__setattr__(self, "_readout_t", np.ascontiguousarray(M.T))
@@ -147,12 +168,18 @@ class GenerativeRNN:
         """Euler integration step h = Δ / substeps in seconds."""
         return self.sample_interval / self.substeps
 
+    @property
+    def dt(self) -> float:
+        """Deprecated name of :attr:`sample_interval`."""
+        _warn_dt("GenerativeRNN.dt", "sample_interval")
+        return self.sample_interval
+
     # ------------------------------------------------------------- functions
-    def rate(self, x: np.ndarray) -> np.ndarray:
+    def rate(self, x: ArrayLike) -> np.ndarray:
         """phi(x), elementwise; shape of ``x``."""
         return np.tanh(x) if self.activation == "tanh" else np.asarray(x, dtype=np.float64)
 
-    def rate_derivative(self, x: np.ndarray) -> np.ndarray:
+    def rate_derivative(self, x: ArrayLike) -> np.ndarray:
         """phi'(x), elementwise; shape of ``x``."""
         if self.activation == "tanh":
             return 1.0 - np.tanh(x) ** 2
@@ -210,7 +237,7 @@ class GenerativeRNN:
         n_steps: int,
         *,
         batch: int = 1,
-        x0: np.ndarray | None = None,
+        x0: ArrayLike | None = None,
         seed: int | np.random.Generator | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw trajectories and noisy observations from the model.
@@ -258,7 +285,7 @@ class GenerativeRNN:
         observations += rng.standard_normal(observations.shape) @ observation_factor.T
         return states, observations
 
-    def run_open_loop(self, x0: np.ndarray, n_steps: int) -> np.ndarray:
+    def run_open_loop(self, x0: ArrayLike, n_steps: int) -> np.ndarray:
         """Noise-free trajectory from ``x0`` (B, N) or (N,): the generator run without input.
 
         Returns states at t_1 .. t_T with shape (B, T, N), or (T, N) for a 1-D ``x0``.
@@ -368,7 +395,7 @@ class GenerativeRNN:
                    R=observation_noise)
 
     # ----------------------------------------------------------------- I/O
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Parameters as plain Python lists and numbers (JSON-serialisable)."""
         return {
             "W": self.W.tolist(), "M": self.M.tolist(), "b": self.b.tolist(), "c": self.c.tolist(),
@@ -420,7 +447,7 @@ class GenerativeRNN:
         """
         data = read_npz(path, "GenerativeRNN")
         try:
-            arrays = {name: data[name] for name in ("W", "M", "b", "c", "Q", "R")}
+            W, M, b, c, Q, R = (data[name] for name in ("W", "M", "b", "c", "Q", "R"))
             metadata = json.loads(str(data["metadata"]))
         except (KeyError, ValueError) as exc:
             raise ParameterError(f"{path} is not a saved GenerativeRNN: {exc}") from None
@@ -436,16 +463,16 @@ class GenerativeRNN:
         if missing:
             raise ParameterError(f"{path} is not a complete saved GenerativeRNN: its metadata lacks {missing}")
         try:
-            return cls(**arrays, tau=metadata["tau"], sample_interval=metadata[interval_name],
+            return cls(W=W, M=M, b=b, c=c, Q=Q, R=R, tau=metadata["tau"], sample_interval=metadata[interval_name],
                        substeps=metadata["substeps"], activation=metadata["activation"])
         except ParameterError as exc:
             raise type(exc)(f"{path}: {exc}") from None
 
-    def replace(self, **changes) -> GenerativeRNN:
+    def replace(self, **changes: Any) -> GenerativeRNN:
         """A copy with some parameters changed (validated like a new model)."""
-        params = {"W": self.W, "M": self.M, "b": self.b, "c": self.c, "tau": self.tau,
-                  "sample_interval": self.sample_interval,
-                  "Q": self.Q, "R": self.R, "substeps": self.substeps, "activation": self.activation}
+        params: dict[str, Any] = {"W": self.W, "M": self.M, "b": self.b, "c": self.c, "tau": self.tau,
+                                  "sample_interval": self.sample_interval, "Q": self.Q, "R": self.R,
+                                  "substeps": self.substeps, "activation": self.activation}
         unknown = set(changes) - set(params)
         if unknown:
             raise ParameterError(f"unknown GenerativeRNN parameters: {sorted(unknown)}")
@@ -457,7 +484,7 @@ class GenerativeRNN:
                 f"sample_interval={self.sample_interval:g} s, "
                 f"substeps={self.substeps}, activation={self.activation!r})")
 
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         # IPython's and Hypothesis's pretty printers would otherwise list every constructor
         # argument, reading the deprecated ``dt`` property (and warning) on the way.
         printer.text(repr(self))
@@ -469,10 +496,10 @@ def _warn_dt(old: str, new: str, stacklevel: int = 3) -> None:
 
 
 def _sample_interval(sample_interval: float | None, dt: float | None, default: float, where: str,
-                     stacklevel: int = 4) -> float:
+                     stacklevel: int = 3) -> float:
     """The sampling interval of ``where``: ``sample_interval``, else the deprecated ``dt``, else ``default``.
 
-    ``stacklevel`` points the deprecation warning at the caller of ``where`` (4: a function calling this one).
+    ``stacklevel`` points the deprecation warning at the caller of ``where`` (3: where calls this function).
     """
     if dt is None:
         return default if sample_interval is None else sample_interval
@@ -481,17 +508,6 @@ def _sample_interval(sample_interval: float | None, dt: float | None, default: f
                              f"deprecated name dt=... (got sample_interval={sample_interval!r}, dt={dt!r})")
     _warn_dt(f"{where}(dt=...)", "sample_interval=...", stacklevel=stacklevel + 1)
     return dt
-
-
-def _deprecated_dt(self: GenerativeRNN) -> float:
-    """Deprecated name of :attr:`sample_interval`."""
-    _warn_dt("GenerativeRNN.dt", "sample_interval")
-    return self.sample_interval
-
-
-# Set after the dataclass is built: its generated __init__ keeps the InitVar's default (None), while the
-# attribute now reads the sample interval.
-GenerativeRNN.dt = property(_deprecated_dt)
 
 
 def _psd_factor(matrix: np.ndarray) -> np.ndarray:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Number
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._files import output_file, read_npz, write_atomically
 from ._validation import (
@@ -34,7 +36,7 @@ from ._validation import (
 )
 from .datasets import pad_sequences
 from .errors import ParameterError, RRNNError, ShapeError
-from .filters import EKF, NOISE_MODES, UKF
+from .filters import EKF, NOISE_MODES, UKF, FilterResult
 from .model import GenerativeRNN
 
 __all__ = ["RRNNClassifier", "NotFittedError", "softmax_posterior"]
@@ -147,7 +149,7 @@ class RRNNClassifier:
 
     def __init__(
         self,
-        n_hidden: int = 8,
+        n_hidden: int | Sequence[int] = 8,
         *,
         sample_interval: float = 0.1,
         tau: float | None = None,
@@ -181,12 +183,12 @@ class RRNNClassifier:
         self.progress = progress
 
     # ------------------------------------------------------ sklearn protocol
-    def get_params(self, deep: bool = True) -> dict:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters (scikit-learn protocol)."""
         return {name: getattr(self, name) for name in inspect.signature(type(self).__init__).parameters
                 if name != "self"}
 
-    def set_params(self, **params) -> RRNNClassifier:
+    def set_params(self, **params: Any) -> RRNNClassifier:
         """Set constructor parameters (scikit-learn protocol)."""
         valid = self.get_params()
         for name, value in params.items():
@@ -200,7 +202,7 @@ class RRNNClassifier:
         return f"RRNNClassifier({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # ------------------------------------------------------------ fitting
-    def fit(self, X, y) -> RRNNClassifier:
+    def fit(self, X: ArrayLike, y: ArrayLike) -> RRNNClassifier:
         """Learn channel standardisation and one generative model (and prior) per class.
 
         Parameters
@@ -256,8 +258,10 @@ class RRNNClassifier:
         return self
 
     @classmethod
-    def from_models(cls, models: list[GenerativeRNN], classes, *, channel_mean=None, channel_std=None,
-                    mean0=None, cov0=None, evidence_scale: float = 1.0, **params) -> RRNNClassifier:
+    def from_models(cls, models: list[GenerativeRNN] | tuple[GenerativeRNN, ...], classes: ArrayLike, *,
+                    channel_mean: ArrayLike | None = None, channel_std: ArrayLike | None = None,
+                    mean0: ArrayLike | None = None, cov0: ArrayLike | None = None, evidence_scale: float = 1.0,
+                    **params: Any) -> RRNNClassifier:
         """A classifier from known generative models (no fitting).
 
         Standardisation is the identity by default (``channel_mean`` and
@@ -307,7 +311,7 @@ class RRNNClassifier:
         return classifier
 
     # ---------------------------------------------------------- prediction
-    def log_evidence_online(self, X) -> np.ndarray:
+    def log_evidence_online(self, X: ArrayLike) -> np.ndarray:
         """Accumulated log evidence ℓ_k(t) of every class model, shape (n_samples, n_timepoints, n_classes).
 
         For a list of unequal-length sequences, n_timepoints is the longest
@@ -320,25 +324,25 @@ class RRNNClassifier:
         increments = [self._score(index, sequences) for index in range(len(self.models_))]
         return np.cumsum(np.stack(increments, axis=-1), axis=1)
 
-    def predict_proba_online(self, X) -> np.ndarray:
+    def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
         """Posterior softmax(β ℓ(t)) over classes after each sample, shape (n_samples, n_timepoints, n_classes)."""
         evidence = self.log_evidence_online(X)
         return softmax_posterior(self.evidence_scale_ * evidence)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Posterior over classes at the end of each sequence, shape (n_samples, n_classes)."""
         return self.predict_proba_online(X)[:, -1]
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Most probable class at the end of each sequence, shape (n_samples,)."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=-1)]
 
-    def score(self, X, y) -> float:
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy at the end of the sequences (scikit-learn protocol)."""
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
-    def decision_time(self, X, threshold: float = 0.9) -> np.ndarray:
+    def decision_time(self, X: ArrayLike, threshold: float = 0.9) -> np.ndarray:
         """Samples observed until the posterior of some class first reaches ``threshold``.
 
         Returns
@@ -354,7 +358,7 @@ class RRNNClassifier:
         first[~confident.any(axis=1)] = np.nan
         return first
 
-    def with_added_noise(self, variance) -> RRNNClassifier:
+    def with_added_noise(self, variance: ArrayLike) -> RRNNClassifier:
         """A copy whose class models expect extra white observation noise of ``variance``.
 
         Each model's R becomes R + diag(variance / channel_std²): the Bayesian
@@ -507,7 +511,7 @@ _FIT_BANK_KEYWORDS = ("sample_interval", "tau", "objective", "tying", "evidence_
                       "validation_fraction", "filter", "seed", "progress")
 
 
-def _check_labels(labels, n: int, name: str) -> np.ndarray:
+def _check_labels(labels: object, n: int, name: str) -> np.ndarray:
     """Labels as a 1-D array of ``n``: all numbers or all text, never None or a mix numpy would turn into text."""
     if labels is None:
         raise ParameterError(f"{name} must hold one label per sequence ({n}), got None")
@@ -522,23 +526,24 @@ def _check_labels(labels, n: int, name: str) -> np.ndarray:
     return array
 
 
-def _channel_std(value, n_obs: int) -> np.ndarray:
+def _channel_std(value: ArrayLike, n_obs: int) -> np.ndarray:
     std = finite_array(value, "channel_std", (n_obs,))
     if np.any(std <= 0):
         raise ParameterError(f"channel_std must be positive (it divides the data), got {std.tolist()}")
     return std
 
 
-def _saved_model(data, index: int, scalars) -> GenerativeRNN:
+def _saved_model(data: Mapping[str, np.ndarray], index: int, scalars: Mapping[str, Any]) -> GenerativeRNN:
     """Class model ``index`` of a saved classifier; every setting must be in the file (none takes a default)."""
     scalars = {_RENAMED.get(name, name): value for name, value in scalars.items()}
     missing = sorted(set(_MODEL_SCALARS) - set(scalars))
     if missing:
         raise ParameterError(f"class model {index} lacks {missing}")
-    return GenerativeRNN(**{name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}, **scalars)
+    arrays: dict[str, Any] = {name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}
+    return GenerativeRNN(**arrays, **scalars)
 
 
-def _check_X(X, n_channels: int | None = None) -> np.ndarray:
+def _check_X(X: ArrayLike, n_channels: int | None = None) -> np.ndarray:
     """X as one (n_samples, n_channels, n_timepoints) array; a list of unequal-length sequences is NaN-padded."""
     if isinstance(X, (list, tuple)) and X and all(np.ndim(series) == 2 for series in X):
         X = pad_sequences(X)
@@ -565,6 +570,7 @@ def _brian2_increments(model: GenerativeRNN, sequences: np.ndarray) -> np.ndarra
 
     graph = compile_rrnn(model, gain_mode="fixed")
     result = run_brian2(graph, sequences)
+    assert isinstance(result, FilterResult)  # what an rRNN graph gives
     observed = ~np.isnan(sequences)
     log_norm = -0.5 * np.log(2 * np.pi * np.diag(model.R))
     return result.loglik + observed @ log_norm

@@ -25,10 +25,14 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ._files import write_atomically
 from ._validation import choice
 from .errors import ParameterError, SweepError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["sweep", "SweepError", "SweepResult", "parameter_grid"]
 
@@ -47,7 +51,7 @@ def parameter_grid(grid: Mapping[str, Iterable]) -> list[dict]:
     """
     if not isinstance(grid, Mapping) or not grid:
         raise ParameterError("grid must be a non-empty mapping {parameter name: list of values}")
-    axes = {}
+    axes: dict[str, tuple[Any, ...]] = {}
     for name, values in grid.items():
         if name == "seed":
             raise ParameterError("'seed' is reserved; pass seeds=... instead")
@@ -88,7 +92,7 @@ def sweep(
     grid: Mapping[str, Iterable],
     *,
     seeds: Sequence[int] = (0,),
-    client=None,
+    client: Client | None = None,
     scheduler: str = "threads",
 ) -> SweepResult:
     """Run ``fn`` over a parameter grid × seeds as Dask tasks and collect tidy records.
@@ -139,7 +143,8 @@ def sweep(
         outcomes = client.gather(client.compute(tasks))
     else:
         outcomes = dask.compute(*tasks, scheduler=scheduler)
-    records, failures = [], []
+    records: list[dict] = []
+    failures: list[tuple[dict, int, BaseException]] = []
     for (params, seed), outcome in zip(runs, outcomes, strict=True):
         if isinstance(outcome, _Failure):
             failures.append((params, seed, outcome.error))
@@ -168,7 +173,7 @@ def _run_one(fn: Callable[..., Mapping], params: dict, seed: int) -> Mapping | _
         return _Failure(error)
 
 
-def _record(params: dict, seed: int, metrics) -> dict:
+def _record(params: dict, seed: int, metrics: object) -> dict:
     if not isinstance(metrics, Mapping):
         raise ParameterError(f"the swept function must return a mapping of metrics, got {type(metrics).__name__} "
                              f"at {_point(params, seed)}")

@@ -33,11 +33,21 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+from numpy.typing import ArrayLike
 
 from .._validation import check_keyword_options, choice
 from ..errors import ParameterError
 from .layout import BaselineResult
 from .registry import MissingTemplateError, TemplateRegistry
+
+if TYPE_CHECKING:  # for type checkers; at run time these come from __getattr__ below
+    from ..filters.result import FilterResult
+    from .brian2_circuit import RRNNCircuit
+    from .brian2_run import run_brian2
+    from .reference import run_reference
 
 __all__ = [
     "BACKENDS",
@@ -82,7 +92,8 @@ def backend_function(name: str) -> Callable:
     return function
 
 
-def run(graph, observations, *, backend: str = "brian2", **options):
+def run(graph: nx.DiGraph, observations: ArrayLike, *, backend: str = "brian2",
+        **options: Any) -> FilterResult | BaselineResult:
     """Run a compiled graph on ``backend`` and return what the numpy decoders return.
 
     Parameters
@@ -125,7 +136,7 @@ def run(graph, observations, *, backend: str = "brian2", **options):
     return function(graph, observations, **options)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # The backends' own entry points, imported on first use.
     if name == "run_brian2":
         return backend_function("brian2")

@@ -49,7 +49,7 @@ def _producers(synapses: Iterable[Synapses], computed: Iterable[ComputedVariable
     result = []
     for connection in synapses:
         for updater in connection.summed_updaters.values():
-            reads = []
+            reads: list[tuple[Group, str]] = []
             for name in sorted(get_identifiers(str(updater.expression))):
                 for suffix, owner in (("_pre", connection.source), ("_post", connection.target)):
                     if name.endswith(suffix):
@@ -57,8 +57,8 @@ def _producers(synapses: Iterable[Synapses], computed: Iterable[ComputedVariable
             result.append(_Producer(updater, updater.target, updater.target_varname.removesuffix("_post"),
                                     tuple(reads)))
     for item in computed:
-        reads = tuple((item.group, name) for name in sorted(get_identifiers(item.expression)))
-        result.append(_Producer(item.runner, item.group, item.variable, reads))
+        result.append(_Producer(item.runner, item.group, item.variable,
+                                tuple((item.group, name) for name in sorted(get_identifiers(item.expression)))))
     return result
 
 

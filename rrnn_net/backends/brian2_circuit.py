@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
 from brian2 import BrianObject, Clock, NeuronGroup, Quantity, StateMonitor, Synapses, TimedArray, second
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
 from brian2.devices.device import RuntimeDevice, get_device
+from numpy.typing import ArrayLike
 
 from .._validation import finite_array, positive_int
 from ..errors import CircuitError, ParameterError, ShapeError
@@ -135,8 +137,9 @@ class RRNNCircuit(BrianObject):
 
     add_to_magic_network = True
 
-    def __init__(self, graph: nx.DiGraph, *, name: str = "rrnn", observations=None, batch: int = 1,
-                 clock: Clock | None = None, dt=None, record: str | Iterable[str] = ()) -> None:
+    def __init__(self, graph: nx.DiGraph, *, name: str = "rrnn", observations: ArrayLike | None = None,
+                 batch: int = 1, clock: Clock | None = None, dt: float | Quantity | None = None,
+                 record: str | Iterable[str] = ()) -> None:
         if not isinstance(name, str) or not name.isidentifier():
             raise ParameterError(f"name must be a Python identifier (it prefixes Brian2 object names), got {name!r}")
         validate_graph(graph)
@@ -252,7 +255,7 @@ class RRNNCircuit(BrianObject):
         return self._sample_clock
 
     # ------------------------------------------------------------ wiring
-    def drive(self, source: NeuronGroup, variable: str, weights=None) -> Synapses:
+    def drive(self, source: NeuronGroup, variable: str, weights: ArrayLike | None = None) -> Synapses:
         """Feed ``variable`` of the user's group ``source`` into the sensory input, in the right schedule slot.
 
         The sensory value of neuron j is Σ_i w_ij · ``variable``_i (in the
@@ -365,7 +368,8 @@ class RRNNCircuit(BrianObject):
         if self._inputs is None:
             return ()
         values, gates = self._inputs.columns(self.layout.populations[INPUT_KIND[self._graph_type]])
-        arrays = (TimedArray(values, dt=self.sample_interval, name=f"{self.name}_observation_values"),)
+        arrays: tuple[TimedArray, ...] = (TimedArray(values, dt=self.sample_interval,
+                                                     name=f"{self.name}_observation_values"),)
         if self._graph_type == "rrnn":
             arrays += (TimedArray(gates, dt=self.sample_interval, name=f"{self.name}_gate_values"),)
         return arrays
@@ -440,7 +444,7 @@ class RRNNCircuit(BrianObject):
                                f"{inputs.n_samples + 1}: run it once for circuit.duration")
         return result(self.layout, recordings, inputs, {"step": self.step, **(extras or {})})
 
-    def before_run(self, run_namespace) -> None:
+    def before_run(self, run_namespace: dict[str, Any] | None) -> None:
         """Check that the clock's step still suits the graph (a shared clock may have changed since the build)."""
         if float(self.clock.dt_) != self.step:
             raise CircuitError(f"the circuit was built for dt = {self.step:g} s, its clock now has dt = "
@@ -448,7 +452,7 @@ class RRNNCircuit(BrianObject):
         super().before_run(run_namespace)
 
 
-def _integration_clock(clock: Clock | None, dt, name: str) -> Clock:
+def _integration_clock(clock: Clock | None, dt: float | Quantity | None, name: str) -> Clock:
     if clock is not None and dt is not None:
         raise ParameterError("give clock or dt, not both")
     if (clock is None and dt is None) or getattr(clock, "_is_proxy", False):
@@ -457,6 +461,7 @@ def _integration_clock(clock: Clock | None, dt, name: str) -> Clock:
         if not isinstance(clock, Clock):
             raise ParameterError(f"clock must be a brian2.Clock, got {type(clock).__name__}")
         return clock
+    assert dt is not None  # without dt, returned above
     if isinstance(dt, Quantity):
         if not dt.has_same_dimensions(second):
             raise ParameterError(f"dt must be a time, got {dt}")

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import networkx as nx
+from numpy.typing import ArrayLike
 
 from .._validation import choice
 from ..filters.result import FilterResult
 from .brian2_circuit import RRNNCircuit
-from .brian2_targets import TARGETS, check_report
+from .brian2_targets import TARGETS, Report, check_report
 from .layout import BaselineResult, checked_graph, result, sampled_inputs
 
 __all__ = ["run_brian2"]
@@ -21,12 +22,12 @@ logger = logging.getLogger(__name__)
 
 def run_brian2(
     graph: nx.DiGraph,
-    observations,
+    observations: ArrayLike,
     *,
     step: float | None = None,
     target: str = "numpy",
     record: str | Iterable[str] = (),
-    report=None,
+    report: Report = None,
     build_dir: str | Path | None = None,
     progress: bool = False,
 ) -> FilterResult | BaselineResult:

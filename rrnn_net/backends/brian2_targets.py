@@ -30,9 +30,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import brian2
-from brian2 import Network, get_device, set_device
+import numpy as np
+from brian2 import Network, TimedArray, get_device, set_device
 from brian2.devices.cpp_standalone.device import cpp_standalone_device
 from brian2.devices.device import reset_device
 from brian2.utils.filelock import FileLock
@@ -58,6 +60,8 @@ __all__ = [
 #: Progress reports every target accepts; runtime targets also take a callable. Brian2 would compile any
 #: other string into the standalone binary as C++ code, so none is passed on.
 REPORT_STREAMS = ("text", "stdout", "stderr")
+#: A progress report: None, one of :data:`REPORT_STREAMS`, or ``report(elapsed, completed, start, duration)``.
+Report: TypeAlias = str | Callable[[float, float, float, float], object] | None
 
 
 @dataclass
@@ -83,7 +87,7 @@ class TargetRun:
     rebuilt: bool
 
 
-def check_report(report, target: str) -> None:
+def check_report(report: object, target: str) -> None:
     """Raise :class:`ParameterError` unless ``report`` is None, a stream name or (runtime targets) a callable."""
     if report is None or (isinstance(report, str) and report in REPORT_STREAMS):
         return
@@ -116,7 +120,7 @@ _runtime_loaded: _Loaded | None = None
 
 
 def run_runtime(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: SampledInputs, *, key: str,
-                target: str, report, build_dir: Path | None) -> TargetRun:
+                target: str, report: Report, build_dir: Path | None) -> TargetRun:
     """Build with the numpy generator (or reuse the last network of the same ``key``), run on ``target``.
 
     ``build_dir`` (Cython only) replaces the extension cache directory for this run.
@@ -125,16 +129,16 @@ def run_runtime(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: S
     start = time.perf_counter()
     loaded = _runtime_loaded
     rebuilt = loaded is None or loaded.key != key
-    if rebuilt:
+    if loaded is not None and not rebuilt:
+        loaded.network.restore(_STORED)
+        loaded.circuit.reload(layout, inputs, numbers=layout.numbers_digest != loaded.numbers)
+    else:
         _runtime_loaded = None
         with preferences({"codegen.target": "numpy"}):
             circuit = build()
             loaded = _Loaded(key, network_of(circuit), circuit, layout.numbers_digest)
         loaded.network.store(_STORED)
         _runtime_loaded = loaded
-    else:
-        loaded.network.restore(_STORED)
-        loaded.circuit.reload(layout, inputs, numbers=layout.numbers_digest != loaded.numbers)
     run_prefs: dict[str, object] = {"codegen.target": target}
     if build_dir is not None:
         # Compiled extensions are loaded from there: as for standalone, only from a folder of the user's own.
@@ -186,7 +190,7 @@ def standalone_directory(structure_key: str, build_dir: Path | None) -> Path:
 
 
 def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, structure_key: str, key: str,
-                   report, build_dir: Path | None) -> TargetRun:
+                   report: Report, build_dir: Path | None) -> TargetRun:
     """Run on C++ standalone, reusing the loaded binary when ``key`` is unchanged.
 
     The project directory may be shared by processes (the default one is named
@@ -232,6 +236,7 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
             project = _StandaloneProject(key, directory, _build_project(build, directory, report))
             write_atomically(stamp, key)
             _loaded = project
+        assert project is not None  # built above, or the loaded one reused
         built_at = time.perf_counter()
         # The binary's stdout carries the progress report; without one it goes to a file.
         cpp_standalone_device.run(directory=str(directory), with_output=report is not None,
@@ -240,12 +245,12 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
     return TargetRun(recordings, built_at - start, cpp_standalone_device._last_run_time, rebuilt)
 
 
-def built_inputs(circuit: RRNNCircuit, inputs: SampledInputs) -> dict:
+def built_inputs(circuit: RRNNCircuit, inputs: SampledInputs) -> dict[TimedArray, np.ndarray]:
     """``run_args`` mapping each input TimedArray of ``circuit`` to this run's values."""
     return dict(zip(circuit.input_arrays, circuit.input_values(inputs), strict=True))
 
 
-def _build_project(build: Callable[[], RRNNCircuit], directory: Path, report) -> RRNNCircuit:
+def _build_project(build: Callable[[], RRNNCircuit], directory: Path, report: Report) -> RRNNCircuit:
     """Generate and compile a standalone project without running it; the runtime device is restored after."""
     cpp_standalone_device.reinit()
     set_device(cpp_standalone_device, build_on_run=False)
@@ -258,7 +263,7 @@ def _build_project(build: Callable[[], RRNNCircuit], directory: Path, report) ->
     return circuit
 
 
-def digest(*parts) -> str:
+def digest(*parts: object) -> str:
     """Stable hex digest of ``parts`` (their ``repr``) and the Brian2 version."""
     return hashlib.sha256(repr((brian2.__version__, *parts)).encode()).hexdigest()
 
@@ -284,8 +289,8 @@ class Target:
 
 
 def _runtime(target: str) -> Callable[..., TargetRun]:
-    def run(build, layout: GraphLayout, inputs: SampledInputs, options: tuple, report,
-            build_dir: Path | None) -> TargetRun:
+    def run(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: SampledInputs, options: tuple,
+            report: Report, build_dir: Path | None) -> TargetRun:
         # The report is not part of the generated code on runtime targets.
         key = digest(layout.code_structure(), inputs.observations.shape, options[:-1])
         return run_runtime(build, layout, inputs, key=key, target=target, report=report, build_dir=build_dir)
@@ -293,8 +298,8 @@ def _runtime(target: str) -> Callable[..., TargetRun]:
     return run
 
 
-def _standalone(build, layout: GraphLayout, inputs: SampledInputs, options: tuple, report,
-                build_dir: Path | None) -> TargetRun:
+def _standalone(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: SampledInputs, options: tuple,
+                report: Report, build_dir: Path | None) -> TargetRun:
     """Standalone run keyed by what its code depends on (structure, input shape, options) and by the numbers."""
     structure = (layout.code_structure(), inputs.observations.shape, *options)
     key = digest(structure, layout.numbers_digest)

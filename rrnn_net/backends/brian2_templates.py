@@ -44,10 +44,12 @@ SLOPE_EQUATIONS = {"tanh": "slope = 1 - rate**2 : 1 (constant over dt)", "linear
 def summed_synapses(context: BuildContext, projection: Projection) -> Synapses:
     """Synapses delivering the messages of the edge kind's record: ``[w *] <source variable>_pre``, summed."""
     edge = EDGE_KINDS[projection.kind]
-    messages = [Message(spec.target, f"w * {spec.source}_pre" if spec.weighted else f"{spec.source}_pre",
-                        message_unit(projection.kind, projection.source.kind, spec.source) if spec.weighted
-                        else NODE_KINDS[projection.source.kind].variables[spec.source].unit)
-                for spec in edge_messages(projection.target.kind, projection.kind, projection.port)]
+    messages = []
+    for spec in edge_messages(projection.target.kind, projection.kind, projection.port):
+        assert spec.target is not None  # edge_messages resolves every target
+        messages.append(Message(spec.target, f"w * {spec.source}_pre" if spec.weighted else f"{spec.source}_pre",
+                                message_unit(projection.kind, projection.source.kind, spec.source) if spec.weighted
+                                else NODE_KINDS[projection.source.kind].variables[spec.source].unit))
     return context.synapses(projection, messages, edge.weight_unit)
 
 

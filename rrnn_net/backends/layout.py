@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import (
     check_euler_step,
@@ -223,7 +224,7 @@ class CheckedGraph:
 _last_checked: dict[tuple, CheckedGraph] = {}
 
 
-def checked_graph(graph: nx.DiGraph, step: float | None, record) -> CheckedGraph:
+def checked_graph(graph: nx.DiGraph, step: float | None, record: str | Iterable[str]) -> CheckedGraph:
     """:func:`~rrnn_net.graph.schema.validate_graph`, the step and stability checks and the layouts, once per content.
 
     The result for the last graph content seen is remembered: a call with a
@@ -326,11 +327,12 @@ class SampledInputs:
 
     def columns(self, population: Population) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`channels` as (T, n_units * B) tables, column p * B + b (the neuron order)."""
-        return tuple(np.ascontiguousarray(np.transpose(table, (1, 2, 0))).reshape(self.n_samples, -1)
-                     for table in self.channels(population))
+        values, gates = (np.ascontiguousarray(np.transpose(table, (1, 2, 0))).reshape(self.n_samples, -1)
+                         for table in self.channels(population))
+        return values, gates
 
 
-def sampled_inputs(graph: nx.DiGraph, observations) -> SampledInputs:
+def sampled_inputs(graph: nx.DiGraph, observations: ArrayLike) -> SampledInputs:
     """Check observations (T, m) or (B, T, m) against the graph's input size.
 
     Raises

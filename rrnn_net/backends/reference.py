@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from typing import Literal, TypeAlias
 
 import networkx as nx
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 from tqdm.auto import tqdm
 
@@ -60,6 +62,11 @@ __all__ = ["TEMPLATES", "Evaluator", "Values", "evaluate", "run_reference"]
 Values = dict[str, np.ndarray]
 #: Node template: ``template(population, activation) -> {variable or "d<state>": function(values) -> array}``.
 NodeTemplate = Callable[[Population, str], Mapping[str, Callable[[Values], np.ndarray]]]
+# What a node template returns: its variables' (and "d<state>" derivatives') functions of the values.
+_Rules: TypeAlias = dict[str, Callable[[Values], np.ndarray]]
+# An input variable before any message of the step has arrived (read-only: messages rebind, never add in place).
+_NO_MESSAGES = np.zeros(())
+_NO_MESSAGES.setflags(write=False)
 
 
 class _Messages:
@@ -68,8 +75,9 @@ class _Messages:
     def __init__(self, projection: Projection) -> None:
         shape = (projection.target.n_units, projection.source.n_units)
         self.projection = projection
-        self.parts = []
+        self.parts: list[tuple[str, str, sparse.csr_matrix]] = []
         for spec in edge_messages(projection.target.kind, projection.kind, projection.port):
+            assert spec.target is not None  # edge_messages resolves every target
             weights = projection.weight if spec.weighted else np.ones_like(projection.weight)
             matrix = sparse.csr_matrix((weights, (projection.post, projection.pre)), shape=shape)
             self.parts.append((spec.source, spec.target, matrix.T.tocsr()))
@@ -87,18 +95,20 @@ def _summed_messages(projection: Projection) -> _Messages:
 
 TEMPLATES = TemplateRegistry("reference", default_edge=_summed_messages)
 
-_RATES = {"tanh": (np.tanh, lambda rate: 1.0 - rate**2), "linear": (lambda v: v, np.ones_like)}
+# Per activation: φ, and φ' written with the rate φ(μ) itself.
+_RATES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+    "tanh": (np.tanh, lambda rate: 1.0 - rate**2), "linear": (lambda v: v, np.ones_like)}
 
 
 # ------------------------------------------------------------------ nodes
 @TEMPLATES.node("sensory")
-def _sensory(population: Population, activation: str):
+def _sensory(population: Population, activation: str) -> _Rules:
     """y_j and its gate g_j: the sample the backend placed in ``input_observation`` / ``input_gate``."""
     return {"observation": lambda v: v["input_observation"], "gate": lambda v: v["input_gate"]}
 
 
 @TEMPLATES.node("error")
-def _error(population: Population, activation: str):
+def _error(population: Population, activation: str) -> _Rules:
     """ŷ_j = c_j − Σ(−M_jk ρ_k); ε_j = g_j (y_j − ŷ_j); ξ_j = λ_j ε_j (own λ + a precision unit's); ξ_j ε_j."""
     return {
         "predicted": lambda v: v["offset"] - v["I_prediction"],
@@ -109,7 +119,7 @@ def _error(population: Population, activation: str):
 
 
 @TEMPLATES.node("state")
-def _state(population: Population, activation: str):
+def _state(population: Population, activation: str) -> _Rules:
     """ρ = φ(μ), φ'(μ), u = φ'(μ) e; dμ/dt = (b − μ + Σ W ρ)/τ + gain terms; the correction integrates the latter."""
     rate, slope = _RATES[activation]
     return {
@@ -122,19 +132,19 @@ def _state(population: Population, activation: str):
 
 
 @TEMPLATES.node("evidence")
-def _evidence(population: Population, activation: str):
+def _evidence(population: Population, activation: str) -> _Rules:
     """dℓ/dt = Σ −½ ξ_j ε_j [+ Σ −½ g_j log(2π r̂_j)/Δ]."""
     return {"devidence": lambda v: v["I_surprise"] + v["I_normaliser"]}
 
 
 @TEMPLATES.node("covariance")
-def _covariance(population: Population, activation: str):
+def _covariance(population: Population, activation: str) -> _Rules:
     """dP_ik/dt = Q_ik − 2 P_ik/τ + drift + quadratic."""
     return {"dcov": lambda v: v["process_noise"] - 2.0 * v["cov"] / v["tau"] + v["I_drift"] + v["I_quadratic"]}
 
 
 @TEMPLATES.node("precision")
-def _precision(population: Population, activation: str):
+def _precision(population: Population, activation: str) -> _Rules:
     """α, β of the channel's noise belief; λ = α/(βΔ), r̂ = β/α, g √(λΔ), g log(2π r̂)/Δ (see the Brian2 template)."""
     return {
         "precision": lambda v: v["alpha"] / (v["beta"] * v["interval"]),
@@ -148,7 +158,7 @@ def _precision(population: Population, activation: str):
 
 
 @TEMPLATES.node("scaled_covariance", "projection", "quadratic", "gain_product")
-def _product(population: Population, activation: str):
+def _product(population: Population, activation: str) -> _Rules:
     """gain × (A + AB) × (B + AB), the factors fed through ports 1, 2 and 3."""
     def product(v: Values) -> np.ndarray:
         both = v.get("factor_ab", 0.0)  # only kinds with a port-3 input declare it
@@ -158,13 +168,13 @@ def _product(population: Population, activation: str):
 
 
 @TEMPLATES.node("input")
-def _input(population: Population, activation: str):
+def _input(population: Population, activation: str) -> _Rules:
     """u_j: the sample the backend placed in ``input_observation``."""
     return {"observation": lambda v: v["input_observation"]}
 
 
 @TEMPLATES.node("hidden")
-def _hidden(population: Population, activation: str):
+def _hidden(population: Population, activation: str) -> _Rules:
     """φ(x); τ dx/dt = −x + W φ(x) + U u + b."""
     rate, _ = _RATES[activation]
     return {"rate": lambda v: rate(v["x"]),
@@ -172,13 +182,17 @@ def _hidden(population: Population, activation: str):
 
 
 @TEMPLATES.node("output")
-def _output(population: Population, activation: str):
+def _output(population: Population, activation: str) -> _Rules:
     """o_q = d_q + Σ C_qk φ(x_k)."""
     return {"output": lambda v: v["offset"] + v["I_readout"]}
 
 
 # ------------------------------------------------------------------ schedule
-def _schedule(layout: GraphLayout, messages: list[_Messages]) -> list[tuple[str, str | _Messages]]:
+# One step of the schedule: compute a kind's provided variable, or deliver a projection's messages.
+_ScheduleStep: TypeAlias = tuple[Literal["compute"], str, str] | tuple[Literal["deliver"], _Messages]
+
+
+def _schedule(layout: GraphLayout, messages: list[_Messages]) -> list[_ScheduleStep]:
     """Provided variables and message deliveries in an order where each follows what it reads.
 
     A provided variable follows the deliveries of the in-edge kinds its record
@@ -189,11 +203,11 @@ def _schedule(layout: GraphLayout, messages: list[_Messages]) -> list[tuple[str,
     into: dict[tuple[str, str], list[_Messages]] = {}
     for item in messages:
         into.setdefault((item.projection.target.kind, item.projection.kind), []).append(item)
-    order: list = []
-    done: set = set()
+    order: list[_ScheduleStep] = []
+    done: set[object] = set()
 
     def compute(kind: str, variable: str) -> None:
-        key = ("compute", kind, variable)
+        key: tuple[Literal["compute"], str, str] = ("compute", kind, variable)
         if key in done:
             return
         done.add(key)
@@ -227,7 +241,7 @@ def _schedule(layout: GraphLayout, messages: list[_Messages]) -> list[tuple[str,
 
 
 # ------------------------------------------------------------------ run
-def run_reference(graph: nx.DiGraph, observations, *, step: float | None = None,
+def run_reference(graph: nx.DiGraph, observations: ArrayLike, *, step: float | None = None,
                   record: str | Iterable[str] = (), progress: bool = False) -> FilterResult | BaselineResult:
     """Run a compiled graph as a numpy Euler evaluation, kind by kind, from the records.
 
@@ -304,7 +318,7 @@ class Evaluator:
         values[self.input_kind]["input_gate"] = gate
         for kind, names in self._inputs.items():
             for name in names:
-                values[kind][name] = 0.0
+                values[kind][name] = _NO_MESSAGES
         for item in self.order:
             if item[0] == "deliver":
                 item[1].deliver(values)
@@ -318,7 +332,7 @@ class Evaluator:
                 for kind in self.layout.populations for state in NODE_KINDS[kind].state}
 
 
-def evaluate(graph: nx.DiGraph, observation, states: Mapping[str, Mapping[str, np.ndarray]] | None = None
+def evaluate(graph: nx.DiGraph, observation: ArrayLike, states: Mapping[str, Mapping[str, np.ndarray]] | None = None
              ) -> dict[str, dict[str, np.ndarray]]:
     """Every variable of every unit, and every state derivative, at one instant: the graph's right-hand side.
 
@@ -372,7 +386,7 @@ def evaluate(graph: nx.DiGraph, observation, states: Mapping[str, Mapping[str, n
     values, gates = inputs.channels(evaluator.layout.populations[evaluator.input_kind])
     evaluator.compute(values[:, 0], gates[:, 0])
     derivatives = evaluator.derivatives()
-    result = {}
+    result: dict[str, dict[str, np.ndarray]] = {}
     for kind, variables in evaluator.values.items():
         n_units = evaluator.layout.populations[kind].n_units
         result[kind] = {name: np.broadcast_to(value, (1, n_units))[0].copy() for name, value in variables.items()}
@@ -386,7 +400,8 @@ def _simulate(layout: GraphLayout, inputs: SampledInputs, step: float, steps_per
     """Euler steps of the whole layout; recordings at the sample times t_0..t_T as (B, T+1, n_units)."""
     evaluator = Evaluator(layout)
     observations, gates = inputs.channels(layout.populations[evaluator.input_kind])  # (B, T, n_units) each
-    recordings = {kind: {name: [] for name in NODE_KINDS[kind].recorded} for kind in kinds}
+    recordings: dict[str, dict[str, list[np.ndarray]]] = {kind: {name: [] for name in NODE_KINDS[kind].recorded}
+                                                          for kind in kinds}
     n_steps = inputs.n_samples * steps_per_sample + 1
     # Overflow only happens when Euler diverges; the result check reports that as a DivergenceError.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -396,7 +411,8 @@ def _simulate(layout: GraphLayout, inputs: SampledInputs, step: float, steps_per
             for kind, recorded in recordings.items()}
 
 
-def _integrate(evaluator: Evaluator, observations: np.ndarray, gates: np.ndarray, recordings: dict, n_steps: int,
+def _integrate(evaluator: Evaluator, observations: np.ndarray, gates: np.ndarray,
+               recordings: dict[str, dict[str, list[np.ndarray]]], n_steps: int,
                steps_per_sample: int, step: float, inputs: SampledInputs, progress: bool) -> None:
     """The Euler loop; records at every sample time t_0..t_T (the state is not advanced past t_T)."""
     values, layout = evaluator.values, evaluator.layout

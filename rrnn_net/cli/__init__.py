@@ -81,9 +81,12 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     logger = logging.getLogger("rrnn_net")
     logger.setLevel(level)
     # One handler however often main() runs in a process, on today's stderr (a caller may have replaced it).
-    for handler in [handler for handler in logger.handlers if getattr(handler, "_rrnn_cli", False)]:
+    for handler in [handler for handler in logger.handlers if isinstance(handler, _CommandHandler)]:
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CommandHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("rrnn: %(message)s"))
-    handler._rrnn_cli = True
     logger.addHandler(handler)
+
+
+class _CommandHandler(logging.StreamHandler):
+    """The stderr handler :func:`main` installs: a class of its own, so that the next run finds and replaces it."""

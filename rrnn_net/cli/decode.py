@@ -118,7 +118,8 @@ def _decode(args: argparse.Namespace) -> int:
         return _run_baseline(source, observations, out, args)
     # Recorded, to be printed below in the command's own one-line format.
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # all of them reach the one-line report below, even under -W error
+        # The decoding's own warnings reach the one-line report below, even under -W error.
+        warnings.simplefilter("always", RuntimeWarning)
         decoding = decode(source, observations, args.decoder, prior_variance=args.prior_variance,
                           gain_mode=args.gain_mode, noise=args.noise, target=args.target, progress=not args.quiet)
     for warning in caught:
@@ -146,9 +147,10 @@ def _check_baseline_options(args: argparse.Namespace) -> None:
 
 def _run_baseline(graph: nx.DiGraph, inputs: np.ndarray, out: Path, args: argparse.Namespace) -> int:
     """Run a baseline graph on its inputs; write time, states (T, N), outputs (T, n_output) and metadata."""
-    from ..backends import run_brian2  # Brian2 is slow to import
+    from ..backends import BaselineResult, run_brian2  # Brian2 is slow to import
 
     result = run_brian2(graph, inputs, target=args.target, report=None if args.quiet else "stderr")
+    assert isinstance(result, BaselineResult)  # what a baseline graph gives
     sample_interval = graph.graph["sample_interval"]
     metadata = {"format": "rrnn_net.decode", "version": 1, "decoder": "brian2", "graph_type": "baseline",
                 "source": str(args.source), "observations": str(args.observations),

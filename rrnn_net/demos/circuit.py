@@ -38,6 +38,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import networkx as nx
@@ -57,7 +58,7 @@ from brian2 import (
 )
 from brian2 import seed as brian2_seed
 
-from ..backends import run_brian2
+from ..backends import BaselineResult, run_brian2
 from ..backends.brian2_build import preferences
 from ..backends.brian2_circuit import RRNNCircuit
 from ..filters import ContinuousFilter, FilterResult
@@ -65,6 +66,10 @@ from ..filters.stability import euler_safe_prior_variance
 from ..graph import compile_rrnn
 from ..model import GenerativeRNN
 from .plotting import COLORS, figure, save, write_metrics
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 BASELINE_RATE_HZ = 100.0  # r₀, an encoding neuron's rate at y = 0
 GAIN_HZ = 60.0  # g, rate per unit of y: the observations stay within ±1.5, so rates stay positive
@@ -76,7 +81,7 @@ DOWNSTREAM_TAU_S = 0.01  # their membrane time constant
 CALIBRATION_BLOCK_S = 0.2  # blocks of 40 τ_s: their means carry the low-frequency noise (variance 2.5 % low)
 CORRELATION_BIN_S = 0.025  # bins of the downstream rates compared with ε
 WINDOW_S = 1.0  # time shown in the time-course figures
-TALK_FONTS = {"font.size": 14, "axes.titlesize": 15, "axes.labelsize": 14, "legend.fontsize": 12,
+TALK_FONTS: dict[RcKeyType, Any] = {"font.size": 14, "axes.titlesize": 15, "axes.labelsize": 14, "legend.fontsize": 12,
               "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 16}
 _RATE = "clip(baseline + gain * stimulus(t, {column}), 0 * Hz, inf * Hz)"  # an encoder's rate r₀ + g·y, r ≥ 0
 SPIKING_COLORS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4")  # one per population size, fewest neurons first
@@ -96,7 +101,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
             for n in sizes}
     runs = run_circuits(model, graph, told, observations, sizes, seed=seed + 3)
     numpy_filter = ContinuousFilter(model).filter(observations, cov0=prior)
-    reference = run_brian2(graph, observations)
+    reference = _rrnn_result(run_brian2(graph, observations))
 
     settled = slice(n_samples // 4, None)
     r_variance = float(np.mean(np.diag(model.R)))
@@ -341,10 +346,10 @@ def run_circuits(model: GenerativeRNN, graph: nx.DiGraph, told: dict[int, nx.DiG
         Network(*objects).run(rate.duration, namespace={})  # every group resolves its own names
         seconds = time.perf_counter() - start
     return CircuitRuns(
-        rate=rate.result(),
-        expected=expected.result(),
-        spiking={n: circuit.result() for n, circuit in spiking.items()},
-        told={n: circuit.result() for n, circuit in told_circuits.items()},
+        rate=_rrnn_result(rate.result()),
+        expected=_rrnn_result(expected.result()),
+        spiking={n: _rrnn_result(circuit.result()) for n, circuit in spiking.items()},
+        told={n: _rrnn_result(circuit.result()) for n, circuit in told_circuits.items()},
         encoder_spikes={n: (np.asarray(monitor.t / second), np.asarray(monitor.i)) for n, monitor in rasters.items()},
         decoded={n: (np.asarray(monitor.t / second), np.asarray(monitor.decoded[0])) for n, monitor in decoded.items()},
         downstream_spikes=(np.asarray(cell_spikes.t / second), np.asarray(cell_spikes.i)),
@@ -357,6 +362,12 @@ def run_circuits(model: GenerativeRNN, graph: nx.DiGraph, told: dict[int, nx.DiG
 
 
 # ------------------------------------------------------------------ metrics
+def _rrnn_result(result: FilterResult | BaselineResult) -> FilterResult:
+    """The result of a run of the demo's rRNN graphs (which never give a baseline's)."""
+    assert isinstance(result, FilterResult)
+    return result
+
+
 def _rmse(result: FilterResult, states: np.ndarray, settled: slice) -> float:
     """State RMSE over trials, time after settling and units."""
     return float(np.sqrt(np.mean((result.mean[:, settled] - states[:, settled]) ** 2)))
@@ -430,7 +441,7 @@ def _downstream_metrics(runs: CircuitRuns, sample_interval: float, settled: slic
 
 
 # ------------------------------------------------------------------ figures
-def _talk_figure(*args, **kwargs):
+def _talk_figure(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
     """:func:`~rrnn_net.demos.plotting.figure` with :data:`TALK_FONTS` on the axis labels too.
 
     Matplotlib sizes an axis label when it creates the axes, inside the demo

@@ -20,12 +20,14 @@ Writes ``decoding.png``, ``decoding_vs_snr.png`` and ``metrics.json``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..filters import EKF, UKF
+from ..filters import EKF, UKF, FilterResult
 from ..model import GenerativeRNN
 from .metrics import time_to_tolerance
 from .plotting import COLORS, figure, save, write_metrics
@@ -63,7 +65,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     rmse_curves = {name: _rmse_over_time(result.mean, states) for name, result in estimates.items()}
     rmse_curves["open_loop"] = _rmse_over_time(open_loop, states)
     settled = slice(n_steps // 4, None)
-    metrics = {
+    metrics: dict[str, Any] = {
         "seed": seed,
         "fast": fast,
         "n_hidden": n_hidden,
@@ -94,7 +96,8 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     return metrics
 
 
-def _rmse_vs_snr(model, states, observations, wrong_start, open_loop, settled, snr_db, seed) -> dict:
+def _rmse_vs_snr(model: GenerativeRNN, states: np.ndarray, observations: np.ndarray, wrong_start: np.ndarray,
+                 open_loop: np.ndarray, settled: slice, snr_db: Sequence[float], seed: int) -> dict:
     """State RMSE after settling vs the SNR of added white noise: model's R, online estimate, told, open loop.
 
     One noise draw serves every SNR (scaled per channel), so the curves differ by the noise level only. A
@@ -112,6 +115,7 @@ def _rmse_vs_snr(model, states, observations, wrong_start, open_loop, settled, s
                  "ukf_noise_known": np.concatenate(told), "open_loop": np.tile(open_loop, (n_levels, 1, 1))}
     truth = np.tile(states, (n_levels, 1, 1))
     true_variance = np.diag(model.R) + noise_std**2
+    assert adaptive.noise_variance is not None  # estimated with noise="adaptive"
     estimated = adaptive.noise_variance[:, settled].reshape(n_levels, len(states), -1, noise_std.shape[-1])
     ratio = np.mean(estimated / true_variance[:, None, None], axis=(2, 3))  # (S, B): per trial
     keys = [str(snr) for snr in snr_db]
@@ -133,7 +137,8 @@ def _rmse_over_time(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean((estimate - truth) ** 2, axis=(0, 2)))
 
 
-def _plot(path, time_axis, states, observations, ukf, open_loop, rmse_curves, spread) -> None:
+def _plot(path: Path, time_axis: np.ndarray, states: np.ndarray, observations: np.ndarray, ukf: FilterResult,
+          open_loop: np.ndarray, rmse_curves: dict[str, np.ndarray], spread: float) -> None:
     fig, axes = figure(3, 1, figsize=(9, 9), sharex=True)
     trial = 0
     for unit, shade in zip((0, 1), (1.0, 0.55), strict=True):

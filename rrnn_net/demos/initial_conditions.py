@@ -37,13 +37,14 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from dask.diagnostics import ProgressBar
 
 from .._files import write_atomically
 from ..backends import run_brian2
-from ..filters import EKF, UKF, average_filter_gain
+from ..filters import EKF, UKF, FilterResult, average_filter_gain
 from ..filters.stability import EULER_SAFETY, euler_safe_prior_variance, riccati_euler_factor
 from ..graph import compile_rrnn
 from ..model import GenerativeRNN
@@ -117,8 +118,9 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     result.to_json(out_dir / "sweep_records.json")
     result.to_csv(out_dir / "sweep_records.csv")
     time_in_tau = np.arange(1, problem.n_steps + 1) * problem.model.sample_interval / problem.model.tau
-    write_atomically(out_dir / "rmse_curves.npz", lambda handle: np.savez(
-        handle, time_in_tau=time_in_tau, distance=result.column("distance"), seed=result.column("seed"), **curves))
+    arrays: dict[str, Any] = {"time_in_tau": time_in_tau, "distance": result.column("distance"),
+                              "seed": result.column("seed"), **curves}
+    write_atomically(out_dir / "rmse_curves.npz", lambda handle: np.savez(handle, **arrays))
 
     metrics = _metrics(problem, result.records, seed=seed, fast=fast)
     example = decode_from_wrong_start(problem, max(distances), seeds[0])
@@ -172,9 +174,12 @@ def decode_from_wrong_start(problem: StartProblem, distance: float, seed: int) -
     }
     adaptive = run_brian2(compile_rrnn(model, gain_mode="adaptive", mean0=wrong_start, cov0=cov0), observations,
                           record="covariance")
+    fixed = run_brian2(compile_rrnn(model, gain_mode="fixed", mean0=wrong_start, fixed_gain=problem.fixed_gain),
+                       observations)
+    assert isinstance(adaptive, FilterResult) and isinstance(fixed, FilterResult)  # what rRNN graphs give
+    assert adaptive.cov is not None  # recorded
     estimates["brian2_adaptive"] = adaptive.mean
-    fixed = compile_rrnn(model, gain_mode="fixed", mean0=wrong_start, fixed_gain=problem.fixed_gain)
-    estimates["brian2_fixed"] = run_brian2(fixed, observations).mean
+    estimates["brian2_fixed"] = fixed.mean
     estimates["open_loop"] = model.run_open_loop(np.broadcast_to(wrong_start, (problem.n_trials, n)),
                                                  problem.n_steps)
     # Read back from the network's own recorded μ and P: did forward Euler stay stable over the whole run?
@@ -184,7 +189,7 @@ def decode_from_wrong_start(problem: StartProblem, distance: float, seed: int) -
 def _sweep_task(distance: float, seed: int, *, problem: StartProblem) -> dict:
     """One sweep run: times to tolerance and settled RMSE per decoder, plus the RMSE curves (as lists)."""
     start_run = decode_from_wrong_start(problem, distance, seed)
-    record = {"max_euler_factor": start_run.max_euler_factor}
+    record: dict[str, Any] = {"max_euler_factor": start_run.max_euler_factor}
     settled = slice(2 * problem.n_steps // 3, None)
     for name, estimate in start_run.estimates.items():
         curve = rmse_over_time(estimate, start_run.states) / problem.state_sd

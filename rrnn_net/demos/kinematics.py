@@ -60,6 +60,10 @@ _STYLE = {"rrnn": ("-", COLORS["ukf"]), "rrnn_noise_known": ("--", COLORS["ukf"]
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     """Run the demo; returns the metrics written to ``out_dir/metrics.json``."""
     data = load_basic_motions()
+    assert data.sample_rate_hz is not None  # BasicMotions is sampled at 10 Hz
+    snr_levels: tuple[float, ...]
+    missing_fractions: tuple[float, ...]
+    options: dict[str, int] | None
     if fast:
         n_hidden, noise_seeds, snr_levels, missing_fractions = 6, [seed], FAST_SNR_DB, FAST_MISSING_FRACTIONS
         options = {"evidence_steps": 40, "conditional_steps": 20, "init_epochs": 30}
@@ -145,8 +149,8 @@ def _accuracy_over_time(proba: np.ndarray, classes: np.ndarray, labels: np.ndarr
     return np.mean(classes[np.argmax(proba, axis=-1)] == labels[:, None], axis=0)
 
 
-def _end_accuracies(rrnn, reservoir, X, labels, *, informed: RRNNClassifier | None = None,
-                    adaptive: RRNNClassifier | None = None) -> dict:
+def _end_accuracies(rrnn: RRNNClassifier, reservoir: ReservoirClassifier, X: np.ndarray, labels: np.ndarray, *,
+                    informed: RRNNClassifier | None = None, adaptive: RRNNClassifier | None = None) -> dict:
     accuracies = {name: float(_accuracy_over_time(proba, rrnn.classes_, labels)[-1])
                   for name, proba in _online_posteriors(rrnn, reservoir, X).items()}
     if informed is not None:
@@ -161,7 +165,8 @@ def _mean_decision_time(samples: np.ndarray, sample_rate_hz: float) -> float | N
     return float(decided.mean() / sample_rate_hz) if decided.size else None
 
 
-def _plot_examples(path, time_axis, online, classes, labels) -> None:
+def _plot_examples(path: Path, time_axis: np.ndarray, online: dict[str, np.ndarray], classes: np.ndarray,
+                   labels: np.ndarray) -> None:
     fig, axes = figure(2, 2, figsize=(11, 7), sharex=True, sharey=True)
     colours = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]
     for ax, label in zip(axes.flat, classes, strict=False):
@@ -182,7 +187,7 @@ def _plot_examples(path, time_axis, online, classes, labels) -> None:
     save(fig, path, rect=(0, 0.09, 1, 1))
 
 
-def _plot_accuracy_over_time(path, time_axis, curves, n_classes) -> None:
+def _plot_accuracy_over_time(path: Path, time_axis: np.ndarray, curves: dict[str, np.ndarray], n_classes: int) -> None:
     fig, ax = figure(figsize=(8, 4.8))
     for name, curve in curves.items():
         style, colour = _STYLE[name]
@@ -196,7 +201,7 @@ def _plot_accuracy_over_time(path, time_axis, curves, n_classes) -> None:
     save(fig, path)
 
 
-def _plot_robustness(path, metrics, n_classes) -> None:
+def _plot_robustness(path: Path, metrics: dict, n_classes: int) -> None:
     fig, (noise_ax, missing_ax) = figure(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [3, 2]})
     for name in _METHODS:
         values = metrics.get(f"{name}_accuracy_vs_snr_db")

@@ -26,13 +26,17 @@ heat maps, connection class × scale) and ``metrics.json``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
-from matplotlib.colors import LogNorm
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
 
 from ..backends.reference import run_reference
 from ..errors import DivergenceError, UnstableSettingError
+from ..filters import FilterResult
 from ..filters.stability import euler_safe_prior_variance
 from ..graph import EDGE_KINDS, compile_rrnn, consistency, lesion
 from ..model import GenerativeRNN
@@ -59,7 +63,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     intact = _score(graphs, observations, states)
     present = {kind for *_, kind in graphs[0].edges(data="kind")}
     kinds = [kind for kind in EDGE_KINDS if kind in present]
-    lesions = {}
+    lesions: dict[str, dict[str, dict[str, Any]]] = {}
     for kind in kinds:
         lesions[kind] = {}
         for scale in scales:
@@ -93,8 +97,12 @@ def _score(graphs: list[nx.DiGraph], observations: np.ndarray, states: list[np.n
 
     ``observations`` holds the trials of every model in turn, ``states[i]`` the hidden states of model i's.
     """
+    results: list[FilterResult] = []
     try:
-        results = [run_reference(G, observations) for G in graphs]
+        for G in graphs:
+            result = run_reference(G, observations)
+            assert isinstance(result, FilterResult)  # what an rRNN graph gives
+            results.append(result)
     except DivergenceError:
         return {"rmse": None, "evidence_accuracy": None, "status": "diverged"}
     except UnstableSettingError:
@@ -141,12 +149,12 @@ def _plot(path: Path, metrics: dict) -> None:
     save(fig, path)
 
 
-def _heat_map(fig, ax, values: np.ndarray, cells: list[list[dict]], colour_map: str, norm, text: str, label: str,
-              limits: tuple[float, float] | None = None) -> None:
+def _heat_map(fig: Figure, ax: Axes, values: np.ndarray, cells: list[list[dict]], colour_map: str,
+              norm: Normalize | None, text: str, label: str, limits: tuple[float, float] | None = None) -> None:
     """One annotated heat map (rows = connection classes, columns = scales) with its colour bar."""
     ax.set_facecolor(_FAILED_COLOUR)  # failed cells are NaN and show the background
     image = ax.imshow(np.ma.masked_invalid(values), cmap=colour_map, norm=norm, aspect="auto",
-                      **({"vmin": limits[0], "vmax": limits[1]} if limits else {}))
+                      vmin=limits[0] if limits else None, vmax=limits[1] if limits else None)
     for (row, col), value in np.ndenumerate(values):
         if np.isfinite(value):
             red, green, blue, _ = image.cmap(image.norm(value))
@@ -156,7 +164,9 @@ def _heat_map(fig, ax, values: np.ndarray, cells: list[list[dict]], colour_map: 
             ax.text(col, row, cells[row][col]["status"], ha="center", va="center", fontsize=8, color="0.25")
     bar = fig.colorbar(image, ax=ax, label=label, fraction=0.08, pad=0.03)
     if isinstance(norm, LogNorm):  # ratios as "×2" at 1-2-5 steps, not as powers of ten
-        ticks = [tick for tick in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if norm.vmin <= tick <= norm.vmax]
+        low, high = norm.vmin, norm.vmax
+        assert low is not None and high is not None  # the caller's norm has both limits
+        ticks = [tick for tick in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if low <= tick <= high]
         bar.set_ticks(ticks, labels=[f"×{tick:g}" for tick in ticks])
         bar.minorticks_off()
     ax.spines[:].set_visible(False)

@@ -81,6 +81,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
                      "network_adaptive_noise": ContinuousFilter(model, noise="adaptive").filter(y).mean,
                      "reservoir": reservoir.predict(y)}
         spread = states[:, WASHOUT:].std()
+        assert adaptive.noise_variance is not None  # estimated with noise="adaptive"
         estimated = adaptive.noise_variance[:, WASHOUT:].mean(axis=(1, 2))  # per trial
         record = {"rrnn_adaptive_noise_estimated_sd": float(np.sqrt(estimated.mean())),
                   "rrnn_adaptive_noise_median_trial_estimated_sd": float(np.sqrt(np.median(estimated)))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -12,7 +13,11 @@ import matplotlib.pyplot as plt
 
 from .._files import write_atomically
 
-STYLE = {
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {
     "figure.dpi": 110,
     "savefig.dpi": 150,
     "font.size": 11,
@@ -27,13 +32,13 @@ COLORS = {"truth": "black", "ukf": "#1f77b4", "ekf": "#2ca02c", "continuous": "#
           "open_loop": "#d62728", "baseline": "#ff7f0e", "brian2": "#8c564b", "observation": "0.6"}
 
 
-def figure(*args, **kwargs):
+def figure(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
     """``plt.subplots`` under the demo style."""
     with plt.rc_context(STYLE):
         return plt.subplots(*args, **kwargs)
 
 
-def save(fig, path: Path, *, rect: tuple[float, float, float, float] = (0, 0, 1, 1)) -> Path:
+def save(fig: Figure, path: Path, *, rect: tuple[float, float, float, float] = (0, 0, 1, 1)) -> Path:
     """Save ``fig`` as PNG (through a temporary file renamed into place) and close it.
 
     ``rect`` keeps room for figure-level legends.

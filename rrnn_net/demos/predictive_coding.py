@@ -31,6 +31,7 @@ and ``metrics.json``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -100,7 +101,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
 def switching_models(*, seed: int, fast: bool) -> tuple[GenerativeRNN, GenerativeRNN]:
     """A slow and a fast oscillator with the same seed, hence the same readout M and background weights."""
     n_hidden, n_obs = (6, 3) if fast else (8, 4)
-    settings = {"sample_interval": 0.005, "substeps": 4, "observation_noise": 0.02, "seed": seed}
+    settings: dict[str, Any] = {"sample_interval": 0.005, "substeps": 4, "observation_noise": 0.02, "seed": seed}
     return (GenerativeRNN.oscillator(n_hidden, n_obs, frequency=8.0, **settings),
             GenerativeRNN.oscillator(n_hidden, n_obs, frequency=12.0, **settings))
 
@@ -116,7 +117,9 @@ def dominant_frequency(model: GenerativeRNN, duration: float = 5.0) -> float:
 def _run_network(model: GenerativeRNN, observations: np.ndarray, prior_variance: float) -> FilterResult:
     """The model's adaptive-gain rRNN compiled and run in Brian2 (numpy target) from the prior N(0, c·I)."""
     graph = compile_rrnn(model, gain_mode="adaptive", cov0=prior_variance * np.eye(model.n_hidden))
-    return run_brian2(graph, observations)
+    result = run_brian2(graph, observations)
+    assert isinstance(result, FilterResult)  # what an rRNN graph gives
+    return result
 
 
 def surprise_per_unit(network: FilterResult, model: GenerativeRNN) -> np.ndarray:
@@ -182,7 +185,7 @@ def _posterior_metrics(posteriors: dict, active: np.ndarray, sample_interval: fl
     settle = round(SETTLE_S / sample_interval)
     scored = np.ones(active.size, dtype=bool)
     scored[:settle] = scored[switch_step:switch_step + settle] = False
-    metrics = {}
+    metrics: dict[str, float | None] = {}
     for name, prob_fast in posteriors.items():
         correct = (prob_fast > 0.5) == (active == 1)
         latency = crossover_latency(prob_fast, switch_step, sample_interval)

@@ -29,6 +29,7 @@ import csv
 import io
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from ..errors import ParameterError
 from ..teacher import (
     IIRTeacher,
     StudentRNN,
+    TeacherDataset,
     lyapunov_exponents,
     make_dataset,
     match_spectra,
@@ -138,10 +140,10 @@ def run_condition(condition: Condition, config: StudyConfig, progress: bool | No
     teachers = _teachers(condition.order, config)
     datasets = [make_dataset(teacher, n_sequences=config.n_sequences, n_steps=config.n_steps,
                              washout=config.washout, test_fraction=config.test_fraction,
-                             seed=[config.base_seed, condition.order, seed, 1])
+                             seed=np.random.default_rng([config.base_seed, condition.order, seed, 1]))
                 for seed, teacher in enumerate(teachers)]
     students = [StudentRNN(1, condition.n_hidden, 1, activation=condition.activation, init=config.init,
-                           seed=[config.base_seed, seed, 2]) for seed in range(config.n_seeds)]
+                           seed=np.random.default_rng([config.base_seed, seed, 2])) for seed in range(config.n_seeds)]
     X = np.stack([d.X_train for d in datasets])
     Y = np.stack([d.Y_train for d in datasets])
     history = train_ensemble(
@@ -151,6 +153,9 @@ def run_condition(condition: Condition, config: StudyConfig, progress: bool | No
     )
     variance = np.array([d.Y_train[:, d.mask].var() for d in datasets])
     test_variance = np.array([d.Y_test[:, d.mask].var() for d in datasets])
+    # An ensemble trained with test data: every record is per student.
+    assert history.diverged is not None and history.test_loss is not None
+    assert isinstance(history.final_loss, np.ndarray)
     rows = []
     for seed, (teacher, student, data) in enumerate(zip(teachers, students, datasets, strict=True)):
         row = {"order": condition.order, "size": condition.size, "n_hidden": condition.n_hidden,
@@ -163,7 +168,7 @@ def run_condition(condition: Condition, config: StudyConfig, progress: bool | No
     return rows, curves
 
 
-def _score(teacher: IIRTeacher, student: StudentRNN, data, config: StudyConfig) -> dict:
+def _score(teacher: IIRTeacher, student: StudentRNN, data: TeacherDataset, config: StudyConfig) -> dict:
     """Spectral and transfer-function scores of one trained student against its teacher."""
     eigenvalues = np.linalg.eigvals(student.W)
     match = match_spectra(teacher.poles, eigenvalues)
@@ -307,7 +312,7 @@ def write_outputs(rows: list[dict], summary: list[dict], curves: dict, config: S
     return [write_atomically(out / "metrics.json", json.dumps(metrics, indent=1)), *tables, *figures]
 
 
-def _write_csv(path: Path, rows: list[dict], columns) -> Path:
+def _write_csv(path: Path, rows: list[dict], columns: Sequence[str]) -> Path:
     """Write ``rows`` as a CSV table with ``columns`` (other keys ignored)."""
     table = io.StringIO(newline="")
     writer = csv.DictWriter(table, fieldnames=columns, extrasaction="ignore")
@@ -316,7 +321,8 @@ def _write_csv(path: Path, rows: list[dict], columns) -> Path:
     return write_atomically(path, table.getvalue())
 
 
-def _figures(rows, summary, curves, config: StudyConfig, out: Path) -> list[Path]:
+def _figures(rows: list[dict], summary: list[dict], curves: dict[str, dict], config: StudyConfig,
+             out: Path) -> list[Path]:
     headline = config.headline
     runs = [r for r in rows if (r["order"], r["size"], r["activation"])
             == (headline.order, headline.size, headline.activation) and not r["diverged"]]

@@ -16,6 +16,7 @@ the adaptive form, O(N²) for the fixed-gain form and the baseline.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -38,7 +39,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     """Run the demo; returns the metrics written to ``out_dir/metrics.json``."""
     model = GenerativeRNN.oscillator(N_HIDDEN, N_OBS, seed=seed)
     graphs = _compile_all(model, seed=seed, fast=fast)
-    metrics = {
+    metrics: dict[str, Any] = {
         "seed": seed,
         "fast": fast,
         "model": {"n_hidden": model.n_hidden, "n_obs": model.n_obs, "tau_s": model.tau,

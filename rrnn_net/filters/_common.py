@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.linalg import lapack
 
 from .._validation import check_covariance, finite_array
@@ -12,7 +13,8 @@ from ..model import GenerativeRNN
 _LOG_2PI = np.log(2.0 * np.pi)
 
 
-def initial_belief(model: GenerativeRNN, batch: int, mean0, cov0) -> tuple[np.ndarray, np.ndarray]:
+def initial_belief(model: GenerativeRNN, batch: int, mean0: ArrayLike | None,
+                   cov0: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
     """Prior mean (B, N) and covariance (B, N, N) at t = 0; defaults N(0, I)."""
     n = model.n_hidden
     if mean0 is None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_model, check_observations, recorded_outputs
 from ..model import GenerativeRNN
@@ -15,6 +17,10 @@ from .noise import NoiseAdaptation, NoiseBelief, noise_adaptation
 from .result import FilterResult, SmootherResult
 
 __all__ = ["DiscreteFilter", "MeasurementMoments"]
+
+#: What a filter's :meth:`~DiscreteFilter.predict` passes on to its measurement step besides the moments (its
+#: propagated sigma points, the EKF's Jacobian, ...).
+PredictionState: TypeAlias = tuple[np.ndarray, ...]
 
 
 @dataclass
@@ -40,7 +46,8 @@ class DiscreteFilter(ABC):
         self.noise = noise_adaptation(noise, model)
 
     @abstractmethod
-    def predict(self, mean: np.ndarray, cov: np.ndarray, repairs: np.ndarray):
+    def predict(self, mean: np.ndarray, cov: np.ndarray,
+                repairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, PredictionState]:
         """Return (μ̂ (B, n), P̂ (B, n, n), state) for one sampling interval.
 
         ``state`` is whatever :meth:`measurement_moments` needs besides the
@@ -48,11 +55,12 @@ class DiscreteFilter(ABC):
         """
 
     @abstractmethod
-    def measurement_moments(self, predicted_mean, predicted_cov, state, repairs) -> MeasurementMoments:
+    def measurement_moments(self, predicted_mean: np.ndarray, predicted_cov: np.ndarray, state: PredictionState,
+                            repairs: np.ndarray) -> MeasurementMoments:
         """Return the predicted observation and its moments given the prediction."""
 
     @abstractmethod
-    def transition_cross_cov(self, mean_prior: np.ndarray, state) -> np.ndarray:
+    def transition_cross_cov(self, mean_prior: np.ndarray, state: PredictionState) -> np.ndarray:
         """Cov(x_{k−1}, x_k | y_<k), shape (B, n, n), from the state :meth:`predict` returned.
 
         The smoother's gain is this cross-covariance times P̂_k⁻¹.
@@ -60,10 +68,10 @@ class DiscreteFilter(ABC):
 
     def filter(
         self,
-        observations,
+        observations: ArrayLike,
         *,
-        mean0=None,
-        cov0=None,
+        mean0: ArrayLike | None = None,
+        cov0: ArrayLike | None = None,
         record: str | Iterable[str] = (),
     ) -> FilterResult:
         """Filter a batch of observation sequences.
@@ -90,7 +98,10 @@ class DiscreteFilter(ABC):
                                            keep_innovation_cov="innovation_covariance" in kept, smoothing=False)
         return result if batched else result.unbatched()
 
-    def _forward(self, observations, mean0, cov0, *, keep_cov: bool, keep_innovation_cov: bool, smoothing: bool):
+    def _forward(
+        self, observations: ArrayLike, mean0: ArrayLike | None, cov0: ArrayLike | None, *, keep_cov: bool,
+        keep_innovation_cov: bool, smoothing: bool,
+    ) -> tuple[FilterResult, bool, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
         """The filter's time loop; with ``smoothing`` also the predictions and cross-covariances the RTS pass needs.
 
         Returns the batched FilterResult, whether the input was batched, and
@@ -134,6 +145,7 @@ class DiscreteFilter(ABC):
                         mask.cross_cov(moments.cross_cov), mask.innovation_cov(moments.innovation_cov), error,
                         repairs)
                 else:
+                    assert noise_variances is not None  # allocated with the belief
                     gain, loglik[:, k], S, noise_variances[:, k] = belief.update(
                         mask, moments.innovation_cov, mask.cross_cov(moments.cross_cov), error, repairs)
             correction[:, k] = (gain @ error[..., None])[..., 0]
@@ -145,9 +157,9 @@ class DiscreteFilter(ABC):
             predicted_state[:, k] = mean_prior
             predicted_obs[:, k] = moments.predicted_obs
             means[:, k] = mean
-            if keep_cov:
+            if covs is not None:
                 covs[:, k] = cov
-            if keep_innovation_cov:
+            if innovation_covs is not None:
                 innovation_covs[:, k] = S if belief is not None else moments.innovation_cov
 
         result = FilterResult(
@@ -165,7 +177,8 @@ class DiscreteFilter(ABC):
         smoothing_terms = (*prior, predicted_covs, cross_covs) if smoothing else None
         return result, batched, smoothing_terms
 
-    def smooth(self, observations, *, mean0=None, cov0=None) -> SmootherResult:
+    def smooth(self, observations: ArrayLike, *, mean0: ArrayLike | None = None,
+               cov0: ArrayLike | None = None) -> SmootherResult:
         """Rauch–Tung–Striebel smoothing: the state given *all* observations, after one forward filter pass.
 
         With filtered (μ_k, P_k), predicted (μ̂_{k+1}, P̂_{k+1}) and the
@@ -189,8 +202,10 @@ class DiscreteFilter(ABC):
             Smoothed means and covariances at the sample times, the smoothed
             state at t = 0, lag-one covariances, and the forward FilterResult.
         """
-        filtered, batched, (mean_start, cov_start, predicted_covs, cross_covs) = self._forward(
+        filtered, batched, smoothing_terms = self._forward(
             observations, mean0, cov0, keep_cov=False, keep_innovation_cov=False, smoothing=True)
+        assert smoothing_terms is not None and filtered.cov is not None  # both kept when smoothing
+        mean_start, cov_start, predicted_covs, cross_covs = smoothing_terms
         means = filtered.mean.copy()
         covs = filtered.cov.copy()
         lag_one = np.empty_like(covs)

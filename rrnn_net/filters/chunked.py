@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_observations, positive_int
 from ..errors import CovarianceError, DivergenceError, ParameterError
@@ -37,7 +38,8 @@ __all__ = ["filter_chunks", "filter_in_chunks"]
 _STEP_FIELDS = ("predicted_state", "predicted_obs", "prediction_error", "state_prediction_error", "mean", "loglik")
 
 
-def filter_chunks(decoder: UKF | EKF | ContinuousFilter, observations, *, chunk_size: int, mean0=None, cov0=None,
+def filter_chunks(decoder: UKF | EKF | ContinuousFilter, observations: ArrayLike, *, chunk_size: int,
+                  mean0: ArrayLike | None = None, cov0: ArrayLike | None = None,
                   progress: bool = False) -> Iterator[tuple[int, FilterResult]]:
     """Filter consecutive time chunks, each from the previous chunk's last belief; yield them one by one.
 
@@ -87,12 +89,14 @@ def filter_chunks(decoder: UKF | EKF | ContinuousFilter, observations, *, chunk_
             sample = start + exc.sample
             raise DivergenceError(str(exc).replace(f"sample {exc.sample}", f"sample {sample}", 1),
                                   sample=sample) from None
+        assert result.cov is not None  # recorded above
         mean, cov = result.mean[:, -1], result.cov[:, -1]
         yield start, result
 
 
-def filter_in_chunks(decoder: UKF | EKF | ContinuousFilter, observations, *, n_chunks: int = 20, mean0=None,
-                     cov0=None, progress: bool = False) -> FilterResult:
+def filter_in_chunks(decoder: UKF | EKF | ContinuousFilter, observations: ArrayLike, *, n_chunks: int = 20,
+                     mean0: ArrayLike | None = None, cov0: ArrayLike | None = None,
+                     progress: bool = False) -> FilterResult:
     """``decoder.filter(observations, ...)`` run as ``n_chunks`` time chunks, with an optional progress bar.
 
     Parameters
@@ -119,5 +123,5 @@ def filter_in_chunks(decoder: UKF | EKF | ContinuousFilter, observations, *, n_c
                                                      progress=progress)]
     combined = FilterResult(**{name: np.concatenate([getattr(r, name) for r in results], axis=1)
                                for name in _STEP_FIELDS},
-                            n_psd_repairs=np.sum([r.n_psd_repairs for r in results], axis=0))
+                            n_psd_repairs=np.sum([np.asarray(r.n_psd_repairs) for r in results], axis=0))
     return combined if batched else combined.unbatched()

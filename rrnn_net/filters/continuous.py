@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import (
     check_euler_step,
@@ -51,7 +52,9 @@ class ContinuousRHS:
         restricted = np.where(both, self.observation_rate_cov, np.eye(n_obs))
         return np.where(both, np.linalg.inv(restricted), 0.0)
 
-    def __call__(self, mean, cov, y, observed, precision):
+    def __call__(
+        self, mean: np.ndarray, cov: np.ndarray, y: np.ndarray, observed: np.ndarray, precision: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Evaluate the right-hand side.
 
         Parameters
@@ -166,7 +169,8 @@ class ContinuousFilter:
         self.repair_covariance = bool(repair_covariance)
         self.noise = noise_adaptation(noise, model)
 
-    def filter(self, observations, *, mean0=None, cov0=None, record: str | Iterable[str] = ()) -> FilterResult:
+    def filter(self, observations: ArrayLike, *, mean0: ArrayLike | None = None, cov0: ArrayLike | None = None,
+               record: str | Iterable[str] = ()) -> FilterResult:
         """Run the filter over observations (T, m) or (B, T, m); NaN = missing. See :class:`FilterResult`.
 
         The prior is N(``mean0``, ``cov0``), by default N(0, c·I) with c from
@@ -205,6 +209,7 @@ class ContinuousFilter:
                 for substep in range(self.steps_per_sample):
                     if belief is not None:
                         precision = belief.precision(observed)
+                    assert precision is not None  # the model's, or the noise belief's of this substep
                     d_mean, d_cov, d_evidence, feedback, y_hat = self.rhs(mean, cov, sample, observed, precision)
                     if belief is not None:
                         error = np.where(observed, sample - y_hat, 0.0)
@@ -220,13 +225,14 @@ class ContinuousFilter:
                     feedback_integral += h * feedback
             _check_integration(mean, cov, evidence, y[:, k], k)
             if belief is not None:
+                assert noise_variance is not None  # allocated with the belief
                 noise_variance[:, k] = belief.noise
             if self.repair_covariance:
                 cov, _ = cholesky_with_repair(cov, repairs)
             correction[:, k] = feedback_integral
             means[:, k] = mean
             loglik[:, k] = evidence
-            if keep_cov:
+            if covs is not None:
                 covs[:, k] = cov
 
         result = FilterResult(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import DiscreteFilter, MeasurementMoments
+from .base import DiscreteFilter, MeasurementMoments, PredictionState
 
 __all__ = ["EKF"]
 
@@ -31,7 +31,8 @@ class EKF(DiscreteFilter):
     (20, 4)
     """
 
-    def predict(self, mean, cov, repairs):
+    def predict(self, mean: np.ndarray, cov: np.ndarray,
+                repairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, PredictionState]:
         model = self.model
         h = model.step
         eye = np.eye(model.n_hidden)
@@ -46,11 +47,12 @@ class EKF(DiscreteFilter):
         # Cov(x_{k−1}, x_k) of the linearised map: the process noise of each substep is independent of x_{k−1}.
         return mean, cov, (start_cov, jacobian)
 
-    def transition_cross_cov(self, mean_prior, state):
+    def transition_cross_cov(self, mean_prior: np.ndarray, state: PredictionState) -> np.ndarray:
         start_cov, jacobian = state
         return start_cov @ jacobian.mT
 
-    def measurement_moments(self, mean_prior, cov_prior, state, repairs):
+    def measurement_moments(self, mean_prior: np.ndarray, cov_prior: np.ndarray, state: PredictionState,
+                            repairs: np.ndarray) -> MeasurementMoments:
         model = self.model
         jacobian = model.observation_jacobian(mean_prior)
         cross_cov = cov_prior @ jacobian.mT

@@ -61,6 +61,7 @@ def average_filter_gain(
     precision = continuous.rhs.precision
     gain_sum = np.zeros((model.n_hidden, model.n_obs))
     for start, result in filter_chunks(continuous, observations, chunk_size=_GAIN_CHUNK):
+        assert result.cov is not None  # filter_chunks records it
         kept = slice(max(burn_in - start, 0), None)
         obs_jacobian = model.M * model.rate_derivative(result.mean[:, kept])[..., None, :]
         gain_sum += np.einsum("btik,btjk->ij", result.cov[:, kept], obs_jacobian) @ precision

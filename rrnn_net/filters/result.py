@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class FilterResult:
     innovation_cov: np.ndarray | None = None
     n_psd_repairs: np.ndarray | int = 0
     noise_variance: np.ndarray | None = None
-    extras: dict = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_loglik(self) -> np.ndarray | float:
@@ -108,8 +109,11 @@ class SmootherResult:
         return _unbatched(self)
 
 
-def _unbatched(result):
-    values = {}
+_Result = TypeVar("_Result", FilterResult, SmootherResult)
+
+
+def _unbatched(result: _Result) -> _Result:
+    values: dict[str, Any] = {}
     for item in fields(result):
         value = getattr(result, item.name)
         if isinstance(value, (np.ndarray, FilterResult)):

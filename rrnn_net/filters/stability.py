@@ -19,9 +19,16 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..model import GenerativeRNN
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "EULER_SAFETY",
@@ -83,7 +90,7 @@ def default_prior_variance(model: GenerativeRNN, *, step: float | None = None) -
     return min(1.0, euler_safe_prior_variance(model, step=step))
 
 
-def riccati_euler_factor(model: GenerativeRNN, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+def riccati_euler_factor(model: GenerativeRNN, mean: ArrayLike, cov: ArrayLike) -> np.ndarray:
     """h·λ_max(P Gᵀ R_c⁻¹ G) at beliefs with means (..., N) and covariances (..., N, N); shape (...).
 
     Values of 1 or more mean that forward Euler at the model's step h no
@@ -96,8 +103,8 @@ def riccati_euler_factor(model: GenerativeRNN, mean: np.ndarray, cov: np.ndarray
     return model.step * np.linalg.eigvalsh(symmetric)[..., -1]
 
 
-def graph_riccati_euler_factor(graph, step: float, mean: np.ndarray | None = None,
-                               cov: np.ndarray | None = None) -> float | np.ndarray:
+def graph_riccati_euler_factor(graph: nx.DiGraph, step: float, mean: ArrayLike | None = None,
+                               cov: ArrayLike | None = None) -> float | np.ndarray:
     """h·λ_max(P Gᵀ Λ G) of an adaptive rRNN graph, at its initial belief or at beliefs recorded in a run.
 
     Read from the graph's units and edges alone, as its covariance
@@ -151,7 +158,7 @@ def graph_riccati_euler_factor(graph, step: float, mean: np.ndarray | None = Non
     return float(factor) if initial else factor
 
 
-def graph_observation_model(graph) -> tuple[np.ndarray, np.ndarray]:
+def graph_observation_model(graph: nx.DiGraph) -> tuple[np.ndarray, np.ndarray]:
     """The M (m, N) and λ (m,) of the quadratic term P Gᵀ Λ G P as an adaptive graph's covariance units compute it.
 
     That term runs through the scaled-covariance, projection and quadratic
@@ -224,6 +231,6 @@ def graph_observation_model(graph) -> tuple[np.ndarray, np.ndarray]:
     return readout, precision
 
 
-def _indices(attributes) -> tuple[int, ...]:
+def _indices(attributes: Mapping[str, Any]) -> tuple[int, ...]:
     """A product unit's indices: (row, col), or (obs, row, col) of a quadratic unit."""
     return tuple(attributes[name] for name in ("obs", "row", "col") if name in attributes)

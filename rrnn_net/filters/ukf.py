@@ -8,7 +8,7 @@ from .._validation import as_float_array, choice
 from ..errors import ParameterError
 from ..model import GenerativeRNN, _psd_factor
 from ._common import cholesky_with_repair
-from .base import DiscreteFilter, MeasurementMoments
+from .base import DiscreteFilter, MeasurementMoments, PredictionState
 from .noise import NoiseAdaptation
 
 __all__ = ["UKF", "merwe_weights"]
@@ -181,7 +181,8 @@ class UKF(DiscreteFilter):
         return process, observation
 
     # ----------------------------------------------------------- additive
-    def _predict_additive(self, mean, cov, repairs):
+    def _predict_additive(self, mean: np.ndarray, cov: np.ndarray,
+                         repairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, PredictionState]:
         model = self.model
         cov, factor = cholesky_with_repair(cov, repairs, upper=True)
         points = model.transition(_sigma_points(mean, factor, self.spread))
@@ -190,7 +191,8 @@ class UKF(DiscreteFilter):
         cov_prior = _weighted_cov(self.cov_weights, deviations, deviations) + self._process_cov
         return mean_prior, cov_prior, (points, factor)
 
-    def _moments_additive(self, mean_prior, cov_prior, state, repairs):
+    def _moments_additive(self, mean_prior: np.ndarray, cov_prior: np.ndarray, state: PredictionState,
+                         repairs: np.ndarray) -> MeasurementMoments:
         points, _ = state
         if not self.redraw:
             obs_points = self.model.observe(points)
@@ -211,7 +213,8 @@ class UKF(DiscreteFilter):
         return MeasurementMoments(predicted_obs, innovation_cov, cross_cov)
 
     # ---------------------------------------------------------- augmented
-    def _predict_augmented(self, mean, cov, repairs):
+    def _predict_augmented(self, mean: np.ndarray, cov: np.ndarray,
+                          repairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, PredictionState]:
         model = self.model
         n = model.n_hidden
         cov, factor = cholesky_with_repair(cov, repairs, upper=True)
@@ -228,7 +231,8 @@ class UKF(DiscreteFilter):
         cov_prior = _weighted_cov(self.cov_weights, deviations, deviations)
         return mean_prior, cov_prior, (points, factor, deviations)
 
-    def _moments_augmented(self, mean_prior, cov_prior, state, repairs):
+    def _moments_augmented(self, mean_prior: np.ndarray, cov_prior: np.ndarray, state: PredictionState,
+                          repairs: np.ndarray) -> MeasurementMoments:
         points, _, deviations = state
         obs_points = self.model.observe(points) + self._observation_noise
         predicted_obs = self.mean_weights @ obs_points
@@ -237,17 +241,19 @@ class UKF(DiscreteFilter):
         cross_cov = _weighted_cov(self.cov_weights, deviations, obs_deviations)
         return MeasurementMoments(predicted_obs, innovation_cov, cross_cov)
 
-    def predict(self, mean, cov, repairs):
+    def predict(self, mean: np.ndarray, cov: np.ndarray,
+                repairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, PredictionState]:
         if self.variant == "additive":
             return self._predict_additive(mean, cov, repairs)
         return self._predict_augmented(mean, cov, repairs)
 
-    def measurement_moments(self, mean_prior, cov_prior, state, repairs):
+    def measurement_moments(self, mean_prior: np.ndarray, cov_prior: np.ndarray, state: PredictionState,
+                            repairs: np.ndarray) -> MeasurementMoments:
         if self.variant == "additive":
             return self._moments_additive(mean_prior, cov_prior, state, repairs)
         return self._moments_augmented(mean_prior, cov_prior, state, repairs)
 
-    def transition_cross_cov(self, mean_prior, state):
+    def transition_cross_cov(self, mean_prior: np.ndarray, state: PredictionState) -> np.ndarray:
         # The state parts of the points before propagation sit at μ ± s·U_j (U the upper factor of P, the
         # same weight w for all of them; noise-only augmented points have a zero state offset), so
         # C = Σ_i w_i (x_i − μ)(x'_i − μ̂)ᵀ = w s Uᵀ (X'⁺ − X'⁻) over the propagated points X'.
@@ -262,7 +268,7 @@ class UKF(DiscreteFilter):
                 f"kappa={self.kappa:g}, redraw={self.redraw})")
 
 
-def _finite_scalar(value, name: str) -> float:
+def _finite_scalar(value: object, name: str) -> float:
     array = as_float_array(value, name)
     if array.ndim != 0 or not np.isfinite(array):
         raise ParameterError(f"{name} must be a finite scalar, got {value!r}")

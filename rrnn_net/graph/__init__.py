@@ -13,6 +13,8 @@ Examples
 True
 """
 
+from typing import TYPE_CHECKING
+
 from .compile import compile_baseline, compile_rrnn
 from .consistency import Consistency, consistency
 from .inspect import GraphSummary, summarize, to_matrices, to_model
@@ -29,8 +31,11 @@ from .schema import (
     validate_graph,
 )
 
+if TYPE_CHECKING:  # for type checkers; at run time draw comes from __getattr__ below
+    from .drawing import draw
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> object:
     # draw needs matplotlib, which is slow to import and not needed to compile, validate or run a graph.
     if name == "draw":
         from .drawing import draw

@@ -14,9 +14,11 @@ import warnings
 from collections.abc import Iterator
 from functools import partial
 from itertools import product
+from typing import Any, Protocol, cast
 
 import networkx as nx
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_covariance, check_model, choice, finite_array
 from ..errors import ParameterError
@@ -32,14 +34,27 @@ __all__ = ["compile_baseline", "compile_rrnn"]
 Edge = tuple[str, str, dict]
 
 
+class _BaselineNetwork(Protocol):
+    """What :func:`compile_baseline` reads from a network object (``b``, ``d``, ``tau``, ... are optional)."""
+
+    @property
+    def W(self) -> ArrayLike: ...
+
+    @property
+    def U(self) -> ArrayLike: ...
+
+    @property
+    def C(self) -> ArrayLike: ...
+
+
 # ------------------------------------------------------------------- rRNN
 def compile_rrnn(
     model: GenerativeRNN,
     *,
     gain_mode: str | None = None,
-    mean0: np.ndarray | None = None,
-    cov0: np.ndarray | None = None,
-    fixed_gain: np.ndarray | None = None,
+    mean0: ArrayLike | None = None,
+    cov0: ArrayLike | None = None,
+    fixed_gain: ArrayLike | None = None,
     noise: str | NoiseAdaptation = "fixed",
     gain: str | None = None,
 ) -> nx.DiGraph:
@@ -109,12 +124,14 @@ def compile_rrnn(
         raise ParameterError("noise='adaptive' needs gain_mode='adaptive': a fixed gain already holds the model's R")
     n, m = model.n_hidden, model.n_obs
     provenance = {"provenance_mean0_given": int(mean0 is not None)}
-    mean0 = np.zeros(n) if mean0 is None else finite_array(mean0, "mean0", (n,))
+    prior_mean = np.zeros(n) if mean0 is None else finite_array(mean0, "mean0", (n,))
+    prior_cov: np.ndarray | None = None  # the covariance units' start, adaptive mode only
+    gain_matrix: np.ndarray | None = None  # K, fixed mode only
     if gain_mode == "adaptive":
         if fixed_gain is not None:
             raise ParameterError("fixed_gain is only used with gain_mode='fixed'")
         provenance["provenance_cov0_given"] = int(cov0 is not None)
-        cov0 = _prior_covariance(cov0, model)
+        prior_cov = _prior_covariance(cov0, model)
     else:
         if cov0 is not None:
             raise ParameterError("cov0 is only used with gain_mode='adaptive' (a fixed-gain graph has no covariance)")
@@ -123,15 +140,15 @@ def compile_rrnn(
             fixed_gain = average_filter_gain(model)
             provenance.update({f"provenance_gain_average_{key}": value
                                for key, value in GAIN_AVERAGE_DEFAULTS.items()})
-        fixed_gain = finite_array(fixed_gain, "fixed_gain", (n, m))
+        gain_matrix = finite_array(fixed_gain, "fixed_gain", (n, m))
 
     G = nx.DiGraph()
     G.graph.update(_rrnn_graph_attributes(model, gain_mode))
     G.graph.update(provenance)
-    G.add_nodes_from(_filter_nodes(model, mean0, adaptive_noise=adaptation is not None))
-    G.add_edges_from(_filter_edges(model, gain_mode, fixed_gain))
-    if gain_mode == "adaptive":
-        G.add_nodes_from(_covariance_nodes(model, cov0, adaptive_noise=adaptation is not None))
+    G.add_nodes_from(_filter_nodes(model, prior_mean, adaptive_noise=adaptation is not None))
+    G.add_edges_from(_filter_edges(model, gain_matrix))
+    if prior_cov is not None:
+        G.add_nodes_from(_covariance_nodes(model, prior_cov, adaptive_noise=adaptation is not None))
         G.add_edges_from(_covariance_edges(model, adaptive_noise=adaptation is not None))
     if adaptation is not None:
         G.graph["provenance_noise_memory"] = adaptation.memory
@@ -148,16 +165,16 @@ def _require_diagonal_observation_noise(model: GenerativeRNN) -> None:
                              "per prediction-error unit); decorrelate the channels first")
 
 
-def _prior_covariance(cov0, model: GenerativeRNN) -> np.ndarray:
+def _prior_covariance(cov0: ArrayLike | None, model: GenerativeRNN) -> np.ndarray:
     n = model.n_hidden
     if cov0 is None:
         return default_prior_variance(model) * np.eye(n)
-    cov0 = finite_array(cov0, "cov0", (n, n))
-    check_covariance(cov0, "cov0", definite=True)
-    return cov0
+    prior_cov = finite_array(cov0, "cov0", (n, n))
+    check_covariance(prior_cov, "cov0", definite=True)
+    return prior_cov
 
 
-def _rrnn_graph_attributes(model: GenerativeRNN, gain_mode: str) -> dict:
+def _rrnn_graph_attributes(model: GenerativeRNN, gain_mode: str) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION, "graph_type": "rrnn", "gain_mode": gain_mode,
         "activation": model.activation, "sample_interval": float(model.sample_interval),
@@ -176,13 +193,13 @@ def _filter_nodes(model: GenerativeRNN, mean0: np.ndarray, *, adaptive_noise: bo
     n, m, tau = model.n_hidden, model.n_obs, float(model.tau)
     # With online noise estimation the precision arrives from the channel's precision unit.
     precision = [0.0] * m if adaptive_noise else _observation_precision(model).tolist()
-    offset, bias, mean0 = model.c.tolist(), model.b.tolist(), mean0.tolist()
+    offset, bias, means = model.c.tolist(), model.b.tolist(), mean0.tolist()
     for j in range(m):
         yield node_id("sensory", j), {"kind": "sensory", "index": j}
     for j in range(m):
         yield node_id("error", j), {"kind": "error", "index": j, "offset": offset[j], "precision": precision[j]}
     for i in range(n):
-        yield node_id("state", i), {"kind": "state", "index": i, "bias": bias[i], "tau": tau, "mean0": mean0[i]}
+        yield node_id("state", i), {"kind": "state", "index": i, "bias": bias[i], "tau": tau, "mean0": means[i]}
     yield node_id("evidence"), {"kind": "evidence"}
 
 
@@ -193,7 +210,8 @@ def _edge(source: str, target: str, kind: str, weight: float, port: int | None =
     return source, target, attributes
 
 
-def _filter_edges(model: GenerativeRNN, gain_mode: str, fixed_gain: np.ndarray | None) -> Iterator[Edge]:
+def _filter_edges(model: GenerativeRNN, fixed_gain: np.ndarray | None) -> Iterator[Edge]:
+    """The edges of the sensory, error, state and evidence units; ``fixed_gain`` K, or None for the adaptive gain."""
     n, m = model.n_hidden, model.n_obs
     W, M = model.W.tolist(), model.M.tolist()
     state, error = partial(node_id, "state"), partial(node_id, "error")
@@ -203,7 +221,7 @@ def _filter_edges(model: GenerativeRNN, gain_mode: str, fixed_gain: np.ndarray |
         yield _edge(state(k), error(j), "prediction", -M[j][k])
     for i, k in product(range(n), range(n)):
         yield _edge(state(k), state(i), "recurrent", W[i][k])
-    if gain_mode == "adaptive":
+    if fixed_gain is None:
         for j, k in product(range(m), range(n)):
             yield _edge(error(j), state(k), "feedback", M[j][k])
     else:
@@ -217,13 +235,13 @@ def _filter_edges(model: GenerativeRNN, gain_mode: str, fixed_gain: np.ndarray |
 def _covariance_nodes(model: GenerativeRNN, cov0: np.ndarray, *,
                       adaptive_noise: bool) -> Iterator[tuple[str, dict]]:
     n, m, tau = model.n_hidden, model.n_obs, float(model.tau)
-    Q, cov0 = model.Q.tolist(), cov0.tolist()
+    Q, prior_cov = model.Q.tolist(), cov0.tolist()
     # With online noise estimation λ_j reaches the quadratic term as the factors' √(λ_j Δ) twice: the gain is 1/Δ.
     precision = [1.0 / model.sample_interval] * m if adaptive_noise else _observation_precision(model).tolist()
     pairs = list(product(range(n), range(n)))
     for i, k in pairs:
         yield node_id("covariance", i, k), {"kind": "covariance", "row": i, "col": k, "process_noise": Q[i][k],
-                                            "tau": tau, "cov0": cov0[i][k]}
+                                            "tau": tau, "cov0": prior_cov[i][k]}
     for i, k in pairs:
         yield node_id("scaled_covariance", i, k), {"kind": "scaled_covariance", "row": i, "col": k, "gain": 1.0}
     for j, k in product(range(m), range(n)):
@@ -308,16 +326,16 @@ def _drift_edges(model: GenerativeRNN) -> Iterator[Edge]:
 
 # --------------------------------------------------------------- baseline
 def compile_baseline(
-    W,
-    U: np.ndarray | None = None,
-    C: np.ndarray | None = None,
-    b: np.ndarray | None = None,
-    d: np.ndarray | None = None,
+    W: ArrayLike | _BaselineNetwork,
+    U: ArrayLike | None = None,
+    C: ArrayLike | None = None,
+    b: ArrayLike | None = None,
+    d: ArrayLike | None = None,
     *,
     tau: float | None = None,
     sample_interval: float | None = None,
     substeps: int = 1,
-    x0: np.ndarray | None = None,
+    x0: ArrayLike | None = None,
     activation: str = "tanh",
 ) -> nx.DiGraph:
     """Compile a conventional input-driven RNN into a graph of ``input``, ``hidden`` and ``output`` units.
@@ -362,12 +380,13 @@ def compile_baseline(
         explicit = (U, C, b, d, tau, sample_interval, x0)
         if any(value is not None for value in explicit) or substeps != 1 or activation != "tanh":
             raise ParameterError("pass either a network object or its arrays to compile_baseline, not both")
-        network = W
+        network = cast(_BaselineNetwork, W)  # one without U or C fails here, with an AttributeError
         W, U, C = network.W, network.U, network.C
         b, d, x0 = (getattr(network, name, None) for name in ("b", "d", "x0"))
         tau, sample_interval = getattr(network, "tau", None), getattr(network, "sample_interval", None)
         substeps, activation = getattr(network, "substeps", 1), getattr(network, "activation", "tanh")
-    params = _baseline_parameters(W, U, C, b, d, tau, sample_interval, substeps, x0, activation)
+    # W is the recurrent weights now (any other object is refused by the validation).
+    params = _baseline_parameters(cast(ArrayLike, W), U, C, b, d, tau, sample_interval, substeps, x0, activation)
     G = nx.DiGraph()
     G.graph.update(_baseline_graph_attributes(params))
     G.add_nodes_from(_baseline_nodes(params))
@@ -375,7 +394,9 @@ def compile_baseline(
     return G
 
 
-def _baseline_parameters(W, U, C, b, d, tau, sample_interval, substeps, x0, activation) -> dict:
+def _baseline_parameters(W: ArrayLike, U: ArrayLike | None, C: ArrayLike | None, b: ArrayLike | None,
+                         d: ArrayLike | None, tau: float | None, sample_interval: float | None, substeps: int,
+                         x0: ArrayLike | None, activation: str) -> dict[str, Any]:
     """The baseline's arrays, validated once, by :class:`~rrnn_net.baseline.InputDrivenRNN`."""
     if U is None or C is None or tau is None or sample_interval is None:
         raise ParameterError("compile_baseline needs W, U, C, tau and sample_interval")
@@ -387,7 +408,7 @@ def _baseline_parameters(W, U, C, b, d, tau, sample_interval, substeps, x0, acti
     return {**{name: getattr(network, name) for name in names}, "x0_given": int(x0 is not None)}
 
 
-def _baseline_graph_attributes(params: dict) -> dict:
+def _baseline_graph_attributes(params: dict[str, Any]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION, "graph_type": "baseline", "gain_mode": "none",
         "activation": params["activation"], "sample_interval": params["sample_interval"],

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -33,13 +34,19 @@ __all__ = ["draw"]
 # places the rRNN's and the baseline's kinds. Kinds it does not place (an extension's) are left out.
 _WIRING_COLOUR = "#5F5F5F"
 
+# A point in data units; where each core unit is drawn, by node id.
+_Point = tuple[float, float]
+_Positions = dict[str, _Point]
+
 
 def _colour(kind: str) -> str:
     return NODE_KINDS[kind].draw.colour
 
 
 def _edge_colour(kind: str) -> str:
-    return EDGE_KINDS[kind].draw.colour
+    style = EDGE_KINDS[kind].draw
+    assert style is not None, f"{kind!r} edges are not drawn one by one"
+    return style.colour
 
 
 def _is_block(kind: str) -> bool:
@@ -157,7 +164,7 @@ def draw(G: nx.DiGraph, path: str | Path, *, collapse_above: int = 30, max_drawn
                                                                 facecolor="white", bbox_inches="tight"))
 
 
-def _default_title(G: nx.DiGraph, kinds: dict) -> str:
+def _default_title(G: nx.DiGraph, kinds: dict[str, str]) -> str:
     graph = G.graph
     n_product = sum(1 for kind in kinds.values() if NODE_KINDS[kind].product)
     if graph["graph_type"] == "baseline":
@@ -171,8 +178,8 @@ def _default_title(G: nx.DiGraph, kinds: dict) -> str:
 
 
 # --------------------------------------------------------------- the core
-def _core_positions(G: nx.DiGraph, kinds: dict) -> dict:
-    positions = {}
+def _core_positions(G: nx.DiGraph, kinds: dict[str, str]) -> _Positions:
+    positions: _Positions = {}
     for kind, height in _CORE_ROWS[G.graph["graph_type"]]:
         members = sorted((node for node, node_kind in kinds.items() if node_kind == kind),
                          key=lambda node: G.nodes[node]["index"])
@@ -187,7 +194,7 @@ def _row_heights(G: nx.DiGraph) -> dict[str, float]:
     return dict(_CORE_ROWS[G.graph["graph_type"]])
 
 
-def _draw_core_nodes(ax, positions: dict, kinds: dict, collapsed: bool) -> None:
+def _draw_core_nodes(ax: Axes, positions: _Positions, kinds: dict[str, str], collapsed: bool) -> None:
     per_kind = Counter(kinds[node] for node in positions)
     for node, (x, y) in positions.items():
         kind = kinds[node]
@@ -206,7 +213,8 @@ def _draw_core_nodes(ax, positions: dict, kinds: dict, collapsed: bool) -> None:
                         color=_colour(kind), fontweight="bold", annotation_clip=False)
 
 
-def _draw_core_edges(ax, G: nx.DiGraph, positions: dict, kinds: dict, max_drawn_edges: int) -> None:
+def _draw_core_edges(ax: Axes, G: nx.DiGraph, positions: _Positions, kinds: dict[str, str],
+                     max_drawn_edges: int) -> None:
     edges = [(s, t, d) for s, t, d in G.edges(data=True)
              if _is_core_edge(d["kind"]) and s in positions and t in positions]
     counts = Counter(data["kind"] for _, _, data in edges)
@@ -216,20 +224,22 @@ def _draw_core_edges(ax, G: nx.DiGraph, positions: dict, kinds: dict, max_drawn_
         if counts[kind] > max_drawn_edges:
             continue
         strength = abs(data["weight"]) / scale[kind] if scale[kind] else 0.0
-        style = {"color": _edge_colour(kind), "alpha": 0.2 + 0.7 * strength, "lw": 0.4 + 2.2 * strength}
+        colour, alpha, width = _edge_colour(kind), 0.2 + 0.7 * strength, 0.4 + 2.2 * strength
         if source == target:
             x, y = positions[source]
-            ax.add_patch(Circle((x, y + 0.38), 0.13, fill=False, edgecolor=style["color"], alpha=style["alpha"],
-                                linewidth=style["lw"], zorder=2))
+            ax.add_patch(Circle((x, y + 0.38), 0.13, fill=False, edgecolor=colour, alpha=alpha, linewidth=width,
+                                zorder=2))
             continue
         ax.add_patch(FancyArrowPatch(positions[source], positions[target], arrowstyle="-|>", mutation_scale=7,
                                      connectionstyle=f"arc3,rad={EDGE_KINDS[kind].bend}", shrinkA=6, shrinkB=6,
-                                     linestyle="--" if kind == "surprise" else "-", zorder=2, **style))
+                                     linestyle="--" if kind == "surprise" else "-", zorder=2, color=colour,
+                                     alpha=alpha, lw=width))
     summarised = [kind for kind in counts if counts[kind] > max_drawn_edges]
     _draw_summary_edges(ax, G, kinds, summarised, counts)
 
 
-def _draw_summary_edges(ax, G: nx.DiGraph, kinds: dict, summarised: list[str], counts: Counter) -> None:
+def _draw_summary_edges(ax: Axes, G: nx.DiGraph, kinds: dict[str, str], summarised: list[str],
+                        counts: Counter[str]) -> None:
     """One labelled arrow per summarised core edge kind, beside the rows it connects."""
     rows = _row_heights(G)
     ends = {kind: next((kinds[s], kinds[t]) for s, t, d in G.edges(data=True) if d["kind"] == kind)
@@ -275,7 +285,8 @@ def _quadratic_grid(n_obs: int) -> tuple[int, int]:
     return columns, int(np.ceil(n_obs / columns))
 
 
-def _draw_machinery(ax, G: nx.DiGraph, blocks: dict, positions: dict, kinds: dict, collapsed: bool) -> None:
+def _draw_machinery(ax: Axes, G: nx.DiGraph, blocks: dict[str, _Block], positions: _Positions, kinds: dict[str, str],
+                    collapsed: bool) -> None:
     for kind, block in blocks.items():
         _draw_block(ax, block, [data for _, data in G.nodes(data=True) if data["kind"] == kind],
                     G.graph["n_obs"], collapsed)
@@ -309,7 +320,7 @@ def _draw_machinery(ax, G: nx.DiGraph, blocks: dict, positions: dict, kinds: dic
              f"quadratic ×{counts[('quadratic', 'covariance', 'quadratic')]}")
 
 
-def _draw_state_bus(ax, positions: dict, kinds: dict, blocks: dict) -> None:
+def _draw_state_bus(ax: Axes, positions: _Positions, kinds: dict[str, str], blocks: dict[str, _Block]) -> None:
     """A line standing for all state units, so machinery arrows need not fan out to each of them."""
     state_xs = [x for node, (x, _) in positions.items() if kinds[node] == "state"]
     state_y = next(y for node, (_, y) in positions.items() if kinds[node] == "state")
@@ -322,14 +333,14 @@ def _draw_state_bus(ax, positions: dict, kinds: dict, blocks: dict) -> None:
                 color=_WIRING_COLOUR, style="italic")
 
 
-def _draw_gate_wire(ax, positions: dict, kinds: dict) -> None:
+def _draw_gate_wire(ax: Axes, positions: _Positions, kinds: dict[str, str]) -> None:
     """Dotted wire collecting every sensory unit's gate g_j for the projection block."""
     sensory_xs = [x for node, (x, _) in positions.items() if kinds[node] == "sensory"]
     ax.plot([min(sensory_xs), _GATE_X], [-0.6, -0.6], color=_WIRING_COLOUR, lw=1.0, ls=":", zorder=1)
     ax.vlines(sensory_xs, -0.6, 0.0, color=_WIRING_COLOUR, lw=0.8, ls=":", zorder=1)
 
 
-def _draw_block(ax, block: _Block, members: list[dict], n_obs: int, collapsed: bool) -> None:
+def _draw_block(ax: Axes, block: _Block, members: list[dict], n_obs: int, collapsed: bool) -> None:
     colour = _colour(block.kind)
     ax.add_patch(FancyBboxPatch((block.x, block.y), block.width, block.height + _CAPTION_BAND,
                                 boxstyle="round,pad=0.08", facecolor=colour if collapsed else "white",
@@ -337,7 +348,9 @@ def _draw_block(ax, block: _Block, members: list[dict], n_obs: int, collapsed: b
     if not collapsed:
         for x, y, size in _cell_layout(block, members, n_obs):
             ax.add_patch(Rectangle((x, y), size, size, facecolor=colour, edgecolor="none", zorder=4))
-    name, formula = NODE_KINDS[block.kind].draw.caption
+    caption = NODE_KINDS[block.kind].draw.caption
+    assert caption is not None  # every block kind has one (_is_block)
+    name, formula = caption
     ax.annotate(f"{name}\n{formula}\n×{len(members)}", (block.centre[0], block.top - 0.04), ha="center", va="top",
                 fontsize=7.5, linespacing=1.1, color="white" if collapsed else "black", zorder=5)
 
@@ -361,7 +374,7 @@ def _cell_layout(block: _Block, members: list[dict], n_obs: int) -> list[tuple[f
     return cells
 
 
-def _u_arrow(ax, start, end, height: float, label: str) -> None:
+def _u_arrow(ax: Axes, start: _Point, end: _Point, height: float, label: str) -> None:
     """Up from ``start`` to ``height``, across, and down into ``end``: wiring that clears the blocks."""
     (x0, y0), (x1, y1) = start, end
     ax.plot([x0, x0, x1], [y0, height, height], color=_WIRING_COLOUR, lw=1.4, zorder=3)
@@ -371,8 +384,8 @@ def _u_arrow(ax, start, end, height: float, label: str) -> None:
                 va="bottom", fontsize=8, color=_WIRING_COLOUR)
 
 
-def _labelled_arrow(ax, start, end, label: str, *, colour: str = _WIRING_COLOUR, bend: float = 0.0,
-                    side: str = "above") -> None:
+def _labelled_arrow(ax: Axes, start: _Point, end: _Point, label: str, *, colour: str = _WIRING_COLOUR,
+                    bend: float = 0.0, side: str = "above") -> None:
     ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={bend}", arrowstyle="-|>",
                                  mutation_scale=12, color=colour, lw=1.4, shrinkA=3, shrinkB=3, zorder=3))
     (x0, y0), (x1, y1) = start, end
@@ -386,7 +399,7 @@ def _labelled_arrow(ax, start, end, label: str, *, colour: str = _WIRING_COLOUR,
 
 
 # ------------------------------------------------------------------ legend
-def _add_legend(ax, G: nx.DiGraph, kinds: dict, with_machinery: bool) -> None:
+def _add_legend(ax: Axes, G: nx.DiGraph, kinds: dict[str, str], with_machinery: bool) -> None:
     handles = [Line2D([], [], marker="s" if _is_block(kind) else "o", linestyle="", markersize=8,
                       markerfacecolor=_colour(kind), markeredgecolor="black", label=NODE_KINDS[kind].draw.label)
                for kind in dict.fromkeys(kinds.values())]

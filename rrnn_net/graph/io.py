@@ -53,7 +53,7 @@ import re
 from collections.abc import Mapping
 from numbers import Integral, Real
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn, TypeAlias, cast
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
@@ -93,6 +93,8 @@ _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _JSON_TOP_LEVEL = ("directed", "multigraph", "graph", "nodes", "edges")
 
 Source = str | Path | IO[bytes] | IO[str]
+# GraphML key id -> (scope, attribute name, GraphML type); name and type None for a foreign (yEd) key.
+_KeyTable: TypeAlias = dict[str | None, tuple[str | None, str | None, str | None]]
 
 
 # ------------------------------------------------------------ public API
@@ -123,7 +125,7 @@ def save_graph(G: nx.DiGraph, path_or_file: Source, *, format: str | None = None
     elif isinstance(path_or_file, io.TextIOBase):
         path_or_file.write(data.decode("utf-8"))
     else:
-        path_or_file.write(data)
+        cast(IO[bytes], path_or_file).write(data)  # not a text file: binary
 
 
 def load_graph(path_or_file: Source, *, format: str | None = None, presentation: str = "ignore",
@@ -188,6 +190,7 @@ def load_graph(path_or_file: Source, *, format: str | None = None, presentation:
     True
     """
     file_format = _format_of(path_or_file, format)
+    data: bytes | str
     if isinstance(path_or_file, (str, Path)):
         data = Path(path_or_file).read_bytes()
     else:
@@ -258,7 +261,7 @@ def canonical_graph(G: nx.DiGraph) -> nx.DiGraph:
     return H
 
 
-def _cast(value, kind: type | None):
+def _cast(value: object, kind: type | None) -> object:
     """``value`` as ``kind``, or as the Python scalar of a numpy scalar when ``kind`` is None.
 
     Only numbers are cast, and never a float to an int (that would hide a wrong type).
@@ -312,7 +315,7 @@ def _graphml_text(G: nx.DiGraph) -> str:
     return _GRAPHML_HEADER + "".join(declarations) + "".join(body)
 
 
-def _data_lines(attributes: Mapping, scope: str, keys: dict, indent: str) -> list[str]:
+def _data_lines(attributes: Mapping, scope: str, keys: dict[tuple[str, str], str], indent: str) -> list[str]:
     # A canonical, validated graph gives each (scope, name) one Python type, hence one GraphML key.
     lines = []
     for name, value in attributes.items():
@@ -325,7 +328,7 @@ def _key_id(scope: str, name: str) -> str:
     return f"{_SCOPE_PREFIX[scope]}_{name}"
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     # repr of a float is the shortest string that float() maps back to the same bits.
     return repr(value) if isinstance(value, float) else str(value)
 
@@ -347,7 +350,8 @@ def _parse_graphml(data: bytes, lenient: bool) -> nx.DiGraph:
         raise GraphSchemaError(f"GraphML: not well-formed XML ({exc})") from None
     if _tag(root) != "graphml":
         raise GraphSchemaError(f"GraphML: root element must be <graphml>, got <{_tag(root)}>")
-    keys, graphs = {}, []
+    keys: _KeyTable = {}
+    graphs = []
     for child in root:
         tag = _tag(child)
         if tag == "key":
@@ -401,7 +405,7 @@ def _tag(element: ElementTree.Element) -> str:
     return local
 
 
-def _read_key(element: ElementTree.Element, keys: dict, lenient: bool) -> None:
+def _read_key(element: ElementTree.Element, keys: _KeyTable, lenient: bool) -> None:
     key_id, scope = element.get("id"), element.get("for")
     where = f"GraphML <key id={key_id!r}>"
     if key_id in keys:
@@ -422,7 +426,7 @@ def _read_key(element: ElementTree.Element, keys: dict, lenient: bool) -> None:
     keys[key_id] = (scope, name, xml_type)
 
 
-def _read_foreign_key(element: ElementTree.Element, keys: dict, lenient: bool, where: str) -> None:
+def _read_foreign_key(element: ElementTree.Element, keys: _KeyTable, lenient: bool, where: str) -> None:
     """A yEd graphics or resources key: its data are drawing instructions, skipped unread (name None)."""
     if not lenient:
         raise GraphSchemaError(f"{where}: yEd's {element.get(_FOREIGN_KEY)!r} key is presentation "
@@ -444,7 +448,7 @@ def _require_attributes(element: ElementTree.Element, names: set[str], where: st
                                f"{f' (optionally {sorted(optional)})' if optional else ''}, got {sorted(present)}")
 
 
-def _read_graph(element: ElementTree.Element, keys: dict) -> nx.DiGraph:
+def _read_graph(element: ElementTree.Element, keys: _KeyTable) -> nx.DiGraph:
     _require_attributes(element, {"edgedefault"}, "<graph>", frozenset({"id"}))
     if element.get("edgedefault") != "directed":
         raise GraphSchemaError("GraphML <graph>: edgedefault must be 'directed'")
@@ -464,13 +468,13 @@ def _read_graph(element: ElementTree.Element, keys: dict) -> nx.DiGraph:
     return G
 
 
-def _read_node(element: ElementTree.Element, keys: dict, G: nx.DiGraph) -> None:
+def _read_node(element: ElementTree.Element, keys: _KeyTable, G: nx.DiGraph) -> None:
     _require_attributes(element, {"id"}, "<node>")
     node = element.get("id")
     where = f"<node id={node!r}>"
     if node in G:
         raise GraphSchemaError(f"GraphML {where}: duplicated node id")
-    attributes = {}
+    attributes: dict[str, object] = {}
     for child in element:
         if _tag(child) != "data":
             raise GraphSchemaError(f"GraphML {where}: unexpected element <{_tag(child)}> (nested graphs and ports "
@@ -479,7 +483,7 @@ def _read_node(element: ElementTree.Element, keys: dict, G: nx.DiGraph) -> None:
     G.add_node(node, **attributes)
 
 
-def _read_edge(element: ElementTree.Element, keys: dict, G: nx.DiGraph) -> None:
+def _read_edge(element: ElementTree.Element, keys: _KeyTable, G: nx.DiGraph) -> None:
     _require_attributes(element, {"source", "target"}, "<edge>", frozenset({"id"}))
     source, target = element.get("source"), element.get("target")
     where = f"<edge {source!r} -> {target!r}>"
@@ -488,7 +492,7 @@ def _read_edge(element: ElementTree.Element, keys: dict, G: nx.DiGraph) -> None:
             raise GraphSchemaError(f"GraphML {where}: node {end!r} is not declared")
     if G.has_edge(source, target):
         raise GraphSchemaError(f"GraphML {where}: parallel edge (the schema holds one edge per node pair)")
-    attributes = {}
+    attributes: dict[str, object] = {}
     for child in element:
         if _tag(child) != "data":
             raise GraphSchemaError(f"GraphML {where}: unexpected element <{_tag(child)}>")
@@ -496,7 +500,7 @@ def _read_edge(element: ElementTree.Element, keys: dict, G: nx.DiGraph) -> None:
     G.add_edge(source, target, **attributes)
 
 
-def _read_data(element: ElementTree.Element, keys: dict, scope: str, into: dict, where: str) -> None:
+def _read_data(element: ElementTree.Element, keys: _KeyTable, scope: str, into: dict[str, object], where: str) -> None:
     _require_attributes(element, {"key"}, f"{where} <data>", _XML_SPACE)
     key_id = element.get("key")
     if key_id not in keys or keys[key_id][0] != scope:
@@ -504,6 +508,7 @@ def _read_data(element: ElementTree.Element, keys: dict, scope: str, into: dict,
     _, name, xml_type = keys[key_id]
     if name is None:  # drawing instructions of a foreign key
         return
+    assert xml_type is not None  # _read_key declares a named key with its type
     if len(element):
         raise GraphSchemaError(f"GraphML {where}: <data key={key_id!r}> must hold text only")
     if name in into:
@@ -511,7 +516,7 @@ def _read_data(element: ElementTree.Element, keys: dict, scope: str, into: dict,
     into[name] = _parse_value(element.text or "", xml_type, f"GraphML {where}: attribute {name!r}")
 
 
-def _parse_value(text: str, xml_type: str, where: str):
+def _parse_value(text: str, xml_type: str, where: str) -> bool | int | float | str:
     if xml_type == "string":
         return text
     text = text.strip()
@@ -536,7 +541,7 @@ def _parse_value(text: str, xml_type: str, where: str):
 # ----------------------------------------------------------------- JSON
 def _json_text(G: nx.DiGraph) -> str:
     # One node or edge per line: readable, and diffs of regenerated files stay local.
-    def dump(value) -> str:
+    def dump(value: object) -> str:
         return json.dumps(value, allow_nan=False, ensure_ascii=True)
 
     nodes = ",\n".join(f"  {dump({'id': node, **attributes})}" for node, attributes in G.nodes(data=True))
@@ -572,11 +577,11 @@ def _parse_json(data: bytes) -> nx.DiGraph:
     return G
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise GraphSchemaError(f"JSON: {name} is not a finite number; graph files hold finite numbers only")
 
 
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result = dict(pairs)
     if len(result) != len(pairs):
         names = [name for name, _ in pairs]
@@ -585,7 +590,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return result
 
 
-def _json_scalars(entry: dict, where: str) -> dict:
+def _json_scalars(entry: dict[str, object], where: str) -> dict[str, object]:
     for name, value in entry.items():
         if not isinstance(value, (int, float, str)) or isinstance(value, bool):
             raise GraphSchemaError(f"{where}: attribute {name!r} must be a number or a string, "
@@ -593,7 +598,7 @@ def _json_scalars(entry: dict, where: str) -> dict:
     return entry
 
 
-def _add_json_node(G: nx.DiGraph, entry, position: int) -> None:
+def _add_json_node(G: nx.DiGraph, entry: object, position: int) -> None:
     if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
         raise GraphSchemaError(f"JSON nodes[{position}]: must be an object with a string 'id'")
     attributes = dict(entry)
@@ -603,7 +608,7 @@ def _add_json_node(G: nx.DiGraph, entry, position: int) -> None:
     G.add_node(node, **_json_scalars(attributes, f"JSON node {node!r}"))
 
 
-def _add_json_edge(G: nx.DiGraph, entry, position: int) -> None:
+def _add_json_edge(G: nx.DiGraph, entry: object, position: int) -> None:
     if not isinstance(entry, dict) or not all(isinstance(entry.get(end), str) for end in ("source", "target")):
         raise GraphSchemaError(f"JSON edges[{position}]: must be an object with string 'source' and 'target'")
     attributes = dict(entry)

@@ -338,7 +338,11 @@ def message_unit(edge_kind: str, source_kind: str, variable: str | None = None) 
 def edge_messages(target_kind: str, edge_kind: str, port: int | None) -> tuple[MessageSpec, ...]:
     """The messages of an ``edge_kind`` edge into a ``target_kind`` unit, each with its resolved target variable."""
     edge = EDGE_KINDS[edge_kind]
-    default = PORT_VARIABLES[port] if NODE_KINDS[target_kind].product else f"I_{edge_kind}"
+    if NODE_KINDS[target_kind].product:
+        assert port is not None, f"an edge into a {target_kind!r} unit has a port"
+        default = PORT_VARIABLES[port]
+    else:
+        default = f"I_{edge_kind}"
     return tuple(MessageSpec(spec.source, spec.target or default, spec.weighted) for spec in edge.messages)
 
 
@@ -350,8 +354,10 @@ def input_variables(kind: str) -> dict[str, str]:
         for (source, target), ports in EDGE_KINDS[edge_kind].pairs.items():
             if target != kind:
                 continue
-            for port in sorted(ports) or [None]:
+            port_options: list[int | None] = [*sorted(ports)] or [None]
+            for port in port_options:
                 for spec in edge_messages(kind, edge_kind, port):
+                    assert spec.target is not None  # edge_messages resolves every target
                     result[spec.target] = message_unit(edge_kind, source, spec.source)
     return result
 
@@ -379,6 +385,7 @@ def _drift(source: Mapping, target: Mapping, port: int | None) -> bool:
 
 def _quadratic_factor(source: Mapping, target: Mapping, port: int | None) -> bool:
     """Z_ji feeds port 1 (i = row), port 2 (i = col) or port 3 (row = col = i) of λ_j Z_ji Z_jk."""
+    assert port is not None, "quadratic_factor edges have a port"
     factors = {1: (target["row"],), 2: (target["col"],), 3: (target["row"], target["col"])}[port]
     return source["row"] == target["obs"] and all(source["col"] == index for index in factors)
 
@@ -466,7 +473,7 @@ for _kind in (
 ):
     register_node_kind(_kind)
 
-for _kind in (
+for _edge_kind in (
     EdgeKind("sensory", "observation", _pairs(("sensory", "error", ())), _RRNN, _same(("index", "index")),
              constant_weight=1.0, target="observation", extra=(MessageSpec("gate", "gate", weighted=False),),
              draw=DrawStyle("#7F7F7F", "sensory")),
@@ -514,4 +521,4 @@ for _kind in (
     EdgeKind("readout", "rate", _pairs(("hidden", "output", ())), _BASELINE, _dense,
              draw=DrawStyle("#D55E00", "readout")),
 ):
-    register_edge_kind(_kind)
+    register_edge_kind(_edge_kind)

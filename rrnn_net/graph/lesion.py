@@ -154,7 +154,7 @@ def _required(target_kind: str, edge_kind: str) -> bool:
     return record.product or record.inputs[edge_kind][0] > 0
 
 
-def _check_scale(scale) -> float:
+def _check_scale(scale: object) -> float:
     if isinstance(scale, bool) or not isinstance(scale, Real) or not math.isfinite(scale):
         raise LesionError(f"scale must be a finite number, got {scale!r}")
     return float(scale)
@@ -163,7 +163,7 @@ def _check_scale(scale) -> float:
 def _selected_units(G: nx.DiGraph, units: Iterable[Hashable] | str | None) -> list[Hashable]:
     if units is None:
         return []
-    unit_ids = [units] if isinstance(units, str) else list(units)
+    unit_ids: list[Hashable] = [units] if isinstance(units, str) else list(units)
     missing = [unit for unit in unit_ids if unit not in G]
     if missing:
         raise LesionError(f"the graph holds no unit(s) {missing[:3]} (node ids look like 'state:0', 'error:1')")

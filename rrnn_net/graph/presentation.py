@@ -29,8 +29,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from numbers import Integral
+from typing import Any, cast
 
 import networkx as nx
 
@@ -156,7 +157,8 @@ def strip_presentation(G: nx.DiGraph, policy: str = "ignore") -> nx.DiGraph:
     return H
 
 
-def _stripped(attributes: Mapping, schema_names, written: Mapping | None, where: str, refuse: bool) -> dict:
+def _stripped(attributes: Mapping, schema_names: Collection[str], written: Mapping | None, where: str,
+              refuse: bool) -> dict[Any, Any]:
     """``attributes`` less presentation (names in the schema are never presentation).
 
     With refuse, each presentation attribute must be one of ``written``; None
@@ -168,9 +170,11 @@ def _stripped(attributes: Mapping, schema_names, written: Mapping | None, where:
     for name, value in attributes.items():
         if name not in PRESENTATION_ATTRIBUTES or name in schema_names:
             kept[name] = value
-        elif refuse and (name not in written or written[name] != value or type(written[name]) is not type(value)):
-            raise GraphSchemaError(f"{where}: presentation attribute {name!r} = {value!r} is not one save_graph "
-                                   "writes (loaded with presentation='refuse')")
+        elif refuse:
+            assert written is not None  # returned above otherwise
+            if name not in written or written[name] != value or type(written[name]) is not type(value):
+                raise GraphSchemaError(f"{where}: presentation attribute {name!r} = {value!r} is not one "
+                                       "save_graph writes (loaded with presentation='refuse')")
     return kept
 
 
@@ -185,8 +189,9 @@ def _node_names(attributes: Mapping) -> frozenset[str]:
 def _graph_names(graph: Mapping) -> frozenset[str]:
     """Graph attribute names of the graph's type, or of every type when the type is unknown."""
     graph_type = graph.get("graph_type")
-    known = isinstance(graph_type, str) and graph_type in GRAPH_ATTRIBUTES
-    return frozenset().union(*([GRAPH_ATTRIBUTES[graph_type]] if known else GRAPH_ATTRIBUTES.values()))
+    if isinstance(graph_type, str) and graph_type in GRAPH_ATTRIBUTES:
+        return frozenset(GRAPH_ATTRIBUTES[graph_type])
+    return frozenset().union(*GRAPH_ATTRIBUTES.values())
 
 
 def _indices(attributes: Mapping) -> tuple[int, ...] | None:
@@ -197,7 +202,7 @@ def _indices(attributes: Mapping) -> tuple[int, ...] | None:
     values = tuple(attributes.get(name) for name, _ in NODE_KINDS[kind].indices)
     if not all(isinstance(value, Integral) and not isinstance(value, bool) for value in values):
         return None
-    return values
+    return cast(tuple[int, ...], values)  # each checked above
 
 
 def _written_presentation(attributes: Mapping) -> dict[str, object] | None:
@@ -205,7 +210,7 @@ def _written_presentation(attributes: Mapping) -> dict[str, object] | None:
     return node_presentation(attributes) if _indices(attributes) is not None else None
 
 
-def _canonical_id(node, attributes: Mapping):
+def _canonical_id(node: Hashable, attributes: Mapping) -> Hashable:
     """A tool-assigned id replaced by the id of the node's kind and indices; an id of this schema's form kept.
 
     An id that starts with a node kind stays, so that validate_graph still

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Hashable, Mapping
 from numbers import Integral, Real
 
 import networkx as nx
@@ -119,12 +119,12 @@ def index_key(attributes: Mapping) -> tuple[int, ...]:
 
 
 # --------------------------------------------------------------- primitives
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     # numbers.Integral admits numpy integers; bool is an int subclass but never an index.
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-def _check_float(value, where: str, name: str) -> None:
+def _check_float(value: object, where: str, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise GraphSchemaError(f"{where}: attribute {name!r} must be a number, got {type(value).__name__} "
                                f"{shorten(value)}")
@@ -132,19 +132,20 @@ def _check_float(value, where: str, name: str) -> None:
         raise GraphSchemaError(f"{where}: attribute {name!r} must be finite, got {value!r}")
 
 
-def _check_int(value, where: str, name: str) -> None:
+def _check_int(value: object, where: str, name: str) -> None:
     if not _is_int(value):
         raise GraphSchemaError(f"{where}: attribute {name!r} must be an integer, got {type(value).__name__} "
                                f"{shorten(value)}")
 
 
-def _check_word(value, where: str, name: str, vocabulary: str) -> None:
-    allowed = {"node kind": NODE_KINDS, "edge kind": EDGE_KINDS}.get(vocabulary) or STRING_VOCABULARY[vocabulary]
+def _check_word(value: object, where: str, name: str, vocabulary: str) -> None:
+    kinds: dict[str, Collection[str]] = {"node kind": NODE_KINDS, "edge kind": EDGE_KINDS}
+    allowed = kinds.get(vocabulary) or STRING_VOCABULARY[vocabulary]
     if not isinstance(value, str) or value not in allowed:
         raise GraphSchemaError(f"{where}: {name} must be one of {sorted(allowed)}, got {shorten(value)}")
 
 
-def shorten(value) -> str:
+def shorten(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -177,7 +178,7 @@ def _check_graph_attributes(graph: Mapping) -> tuple[str, str]:
     return graph_type, graph["gain_mode"]
 
 
-def _check_graph_value(value, name: str, kind: type) -> None:
+def _check_graph_value(value: object, name: str, kind: type) -> None:
     if kind is str:
         _check_word(value, "graph", name, name)
     elif kind is int:
@@ -187,7 +188,7 @@ def _check_graph_value(value, name: str, kind: type) -> None:
 
 
 # ------------------------------------------------------------------ nodes
-def _check_node(node, attributes: Mapping, gain_mode: str, sizes: Mapping[str, int]) -> None:
+def _check_node(node: Hashable, attributes: Mapping, gain_mode: str, sizes: Mapping[str, int]) -> None:
     where = f"node {shorten(node)}"
     _check_word(attributes.get("kind"), where, "kind", "node kind")
     kind = NODE_KINDS[attributes["kind"]]
@@ -228,9 +229,10 @@ def _check_nodes(G: nx.DiGraph, gain_mode: str, sizes: Mapping[str, int]) -> dic
             raise GraphSchemaError(f"node {shorten(node)}: id must be {expected!r} for its kind and indices")
     counts = Counter(kind for kind, _ in seen)
     for kind_name in sorted(mode_node_kinds(gain_mode)):
-        expected = math.prod(sizes[size] for _, size in NODE_KINDS[kind_name].indices)
-        if counts[kind_name] != expected and not (NODE_KINDS[kind_name].optional and counts[kind_name] == 0):
-            raise GraphSchemaError(f"graph: expected {expected} {kind_name!r} node(s), found {counts[kind_name]}")
+        expected_count = math.prod(sizes[size] for _, size in NODE_KINDS[kind_name].indices)
+        if counts[kind_name] != expected_count and not (NODE_KINDS[kind_name].optional and counts[kind_name] == 0):
+            raise GraphSchemaError(f"graph: expected {expected_count} {kind_name!r} node(s), "
+                                   f"found {counts[kind_name]}")
     return seen
 
 
@@ -323,7 +325,7 @@ def _check_covariance_matrix(matrix: np.ndarray, ids: np.ndarray, name: str, kin
 _EDGE_ATTRIBUTES = frozenset({"kind", "weight", "port"})
 
 
-def _edge_class(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: str) -> EdgeKind:
+def _edge_class(G: nx.DiGraph, source: Hashable, target: Hashable, attributes: Mapping, gain_mode: str) -> EdgeKind:
     """Check what every edge of one (kind, source kind, target kind, port) class shares; return its kind."""
     where = f"edge {shorten(source)} -> {shorten(target)}"
     _check_word(attributes.get("kind"), where, "kind", "edge kind")
@@ -345,7 +347,7 @@ def _edge_class(G: nx.DiGraph, source, target, attributes: Mapping, gain_mode: s
     return kind
 
 
-def _check_edge(source, target, attributes: Mapping, kind: EdgeKind, source_node: Mapping,
+def _check_edge(source: Hashable, target: Hashable, attributes: Mapping, kind: EdgeKind, source_node: Mapping,
                 target_node: Mapping) -> None:
     """What each edge has of its own: its weight, no unknown attributes, matching indices."""
     weight = attributes.get("weight")
@@ -431,7 +433,7 @@ def _locality_problems(G: nx.DiGraph, in_edge_counts: Mapping[tuple, int]) -> li
 
 
 # ------------------------------------------------------------- validation
-def validate_graph(G) -> None:
+def validate_graph(G: object) -> None:
     """Raise :class:`GraphSchemaError` unless ``G`` is a valid schema-version-1 graph.
 
     Checks, each failure naming the offending graph attribute, node or edge:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Iterator
 
 import jax
 
@@ -70,7 +71,7 @@ def _backend_exists() -> bool:
 
 
 @contextlib.contextmanager
-def float64():
+def float64() -> Iterator[None]:
     """Run the enclosed JAX code in float64 (this context only), on the backend set up above."""
     initialise_backend()
     with jax.enable_x64(True):

@@ -36,15 +36,23 @@ window's start), so the cost per step does not grow with the recording length.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_euler_step, choice, positive_int, positive_scalar, random_generator
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN
 from .multistep import fit_generative_rnn
 from .optimise import LearningCurve
+
+if TYPE_CHECKING:  # JAX is imported when learning starts, not with this module
+    import jax
+
+    from .evidence import EvidenceSpec, ModelParams
 
 __all__ = ["BankFit", "fit_bank", "OBJECTIVES", "LEARNABLE"]
 
@@ -95,8 +103,8 @@ class BankFit:
 
 
 def fit_bank(
-    sequences,
-    labels,
+    sequences: ArrayLike,
+    labels: ArrayLike,
     n_hidden: int,
     *,
     sample_interval: float,
@@ -116,7 +124,7 @@ def fit_bank(
     learn_tau: bool = False,
     init_epochs: int = 100,
     initial_models: list[GenerativeRNN] | None = None,
-    initial_prior: tuple | None = None,
+    initial_prior: tuple[ArrayLike, ArrayLike] | None = None,
     learn: tuple[str, ...] = ("dynamics", "noise", "prior"),
     seed: int = 0,
     progress: bool | None = None,
@@ -242,7 +250,7 @@ class _Settings:
     init_epochs: int
 
     @classmethod
-    def checked(cls, **values) -> _Settings:
+    def checked(cls, **values: Any) -> _Settings:
         from .evidence import FILTERS
         from .parameters import TYINGS
 
@@ -267,7 +275,7 @@ class _Settings:
         return cls(**values)
 
 
-def _check_data(sequences, labels) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(sequences: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     from ..teacher._checks import as_batch
 
     data = as_batch(sequences, "sequences", allow_nan=True)
@@ -284,9 +292,10 @@ def _check_data(sequences, labels) -> tuple[np.ndarray, np.ndarray]:
     return data, label_array
 
 
-def _check_initial_models(models, n_obs: int) -> list[GenerativeRNN]:
-    models = list(models) if isinstance(models, (list, tuple)) else [models]
-    if not models or not all(isinstance(model, GenerativeRNN) for model in models):
+def _check_initial_models(given: object, n_obs: int) -> list[GenerativeRNN]:
+    candidates = list(given) if isinstance(given, (list, tuple)) else [given]
+    models = [model for model in candidates if isinstance(model, GenerativeRNN)]
+    if not models or len(models) != len(candidates):
         raise ParameterError("initial_models must be GenerativeRNN instances")
     first = models[0]
     for model in models:
@@ -299,7 +308,7 @@ def _check_initial_models(models, n_obs: int) -> list[GenerativeRNN]:
     return models
 
 
-def _check_prior(prior, n_models: int, n_hidden: int) -> tuple[np.ndarray, np.ndarray]:
+def _check_prior(prior: object, n_models: int, n_hidden: int) -> tuple[np.ndarray, np.ndarray]:
     """(mean0 (K, N), variances (K, N)) from a user's (mean0, cov0), or the default N(0, 0.5 I)."""
     from .._validation import check_covariance, finite_array
 
@@ -335,8 +344,8 @@ def _validation_split(codes: np.ndarray, fraction: float, rng: np.random.Generat
 class _Learner:
     """One run of :func:`fit_bank`: data in standard units, the stages, the map back to data units."""
 
-    def __init__(self, data, codes, classes, settings: _Settings, *, learn_tau: bool, calibrate: bool, seed,
-                 progress) -> None:
+    def __init__(self, data: np.ndarray, codes: np.ndarray, classes: np.ndarray, settings: _Settings, *,
+                 learn_tau: bool, calibrate: bool, seed: int, progress: bool | None) -> None:
         self.settings = settings
         self.learn_tau = learn_tau
         self.calibrate = calibrate
@@ -383,7 +392,7 @@ class _Learner:
         self.frozen = {name: value for name, value in raw.items() if name not in learned}
         raw = {name: value for name, value in raw.items() if name in learned}
         validate_ll = self._validation_loglik() if self.valid.shape[0] else None
-        curves = {}
+        curves: dict[str, LearningCurve] = {}
         raw, curves["evidence"] = optimise(
             _evidence_objective, raw, steps=settings.evidence_steps, learning_rate=settings.learning_rate,
             batches=self._batches, context=self.context, progress=self.progress,
@@ -415,7 +424,7 @@ class _Learner:
                 for index, group in enumerate(groups)]
 
     # ------------------------------------------------------------ data
-    def _batches(self, step: int) -> tuple:
+    def _batches(self, step: int) -> tuple[dict, np.ndarray, np.ndarray]:
         """(sequences (b, L, m), class codes (b,)) for one step: a random subset, random windows."""
         settings = self.settings
         n_train = self.train.shape[0]
@@ -431,10 +440,10 @@ class _Learner:
         return self.frozen, windows, self.train_codes[chosen]
 
     # ------------------------------------------------------------ validation
-    def _params(self, raw):
+    def _params(self, raw: dict) -> ModelParams:
         return _params(raw, self.frozen, self.context)
 
-    def _validation_loglik(self):
+    def _validation_loglik(self) -> Callable[[dict], np.ndarray]:
         import jax.numpy as jnp
 
         observations = jnp.asarray(self.valid)
@@ -463,20 +472,21 @@ class _Learner:
 class _Context:
     """The static (hashable) settings of the objectives: part of their compilation key."""
 
-    spec: object
+    spec: EvidenceSpec
     n_models: int
     step: float
     tau: float
     evidence_weight: float
 
 
-def _params(raw: dict, frozen: dict, context: _Context):
+def _params(raw: dict, frozen: dict, context: _Context) -> ModelParams:
     from .parameters import constrain
 
     return constrain(frozen | raw, context.n_models, step=context.step, tau=context.tau)
 
 
-def _evidence_objective(raw, frozen, windows, codes, *, context: _Context):
+def _evidence_objective(raw: dict, frozen: dict, windows: jax.Array, codes: jax.Array, *,
+                        context: _Context) -> jax.Array:
     """Mean log evidence per observed value of each window under its own class model (traced by JAX)."""
     import jax
     import jax.numpy as jnp
@@ -488,7 +498,8 @@ def _evidence_objective(raw, frozen, windows, codes, *, context: _Context):
     return values.sum() / jnp.maximum(jnp.sum(~jnp.isnan(windows)), 1)
 
 
-def _conditional_objective(raw, frozen, windows, codes, *, context: _Context):
+def _conditional_objective(raw: dict, frozen: dict, windows: jax.Array, codes: jax.Array, *,
+                           context: _Context) -> jax.Array:
     """Mean log posterior of the true class over observed prefixes + weight × own evidence (traced by JAX)."""
     import jax
     import jax.numpy as jnp
@@ -505,12 +516,12 @@ def _conditional_objective(raw, frozen, windows, codes, *, context: _Context):
     return conditional + context.evidence_weight * evidence
 
 
-def _bank_values(raw, frozen, observations, *, context: _Context):
+def _bank_values(raw: dict, frozen: dict, observations: jax.Array, *, context: _Context) -> jax.Array:
     """(K, B, T) log evidence increments of every class model on every sequence, compiled once per shape."""
     return _compiled_bank_values()(raw, frozen, observations, context=context)
 
 
-def _compiled_bank_values():
+def _compiled_bank_values() -> Callable[..., jax.Array]:
     global _BANK_VALUES
     if _BANK_VALUES is None:
         import jax
@@ -522,7 +533,7 @@ def _compiled_bank_values():
     return _BANK_VALUES
 
 
-_BANK_VALUES = None
+_BANK_VALUES: Callable[..., jax.Array] | None = None  # compiled on first use (imports JAX)
 
 
 def _observed_lengths(data: np.ndarray) -> np.ndarray:

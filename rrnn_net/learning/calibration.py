@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, positive_int
 from ..errors import ParameterError, ShapeError
@@ -10,7 +11,7 @@ from ..errors import ParameterError, ShapeError
 __all__ = ["expected_calibration_error"]
 
 
-def expected_calibration_error(proba, true_index, *, n_bins: int = 10) -> float:
+def expected_calibration_error(proba: ArrayLike, true_index: ArrayLike, *, n_bins: int = 10) -> float:
     """Expected calibration error (ECE) of the top-class confidence, equal-width bins.
 
     ECE = Σ_b (n_b / n) |accuracy_b − confidence_b| over the bins of the

@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..filters.ukf import merwe_weights
 from ..model import GenerativeRNN
@@ -35,6 +36,12 @@ __all__ = ["ModelParams", "EvidenceSpec", "loglik", "bank_loglik", "params_from_
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 FILTERS = ("ukf", "ekf")
+
+# What one filter step carries, reads and returns: the belief (mean, cov), the sample (y, which channels are
+# observed), and the new belief with the sample's log evidence.
+_Belief: TypeAlias = tuple[jax.Array, jax.Array]
+_Sample: TypeAlias = tuple[jax.Array, jax.Array]
+_Step: TypeAlias = tuple[_Belief, jax.Array]
 
 
 class ModelParams(NamedTuple):
@@ -101,7 +108,8 @@ class EvidenceSpec:
                    filter=filter)
 
 
-def params_from_model(model: GenerativeRNN, mean0=None, cov0=None) -> ModelParams:
+def params_from_model(model: GenerativeRNN, mean0: ArrayLike | None = None,
+                      cov0: ArrayLike | None = None) -> ModelParams:
     """A :class:`ModelParams` of ``model`` and the prior N(mean0, cov0) (default N(0, I)), as float64 arrays."""
     n = model.n_hidden
     mean0 = np.zeros(n) if mean0 is None else np.asarray(mean0, dtype=np.float64)
@@ -130,7 +138,8 @@ def _sigma_points(mean: jax.Array, upper: jax.Array, spread: float) -> jax.Array
     return jnp.concatenate([mean[None], mean + offsets, mean - offsets])
 
 
-def _update(mean_prior, cov_prior, predicted_obs, innovation_cov, cross_cov, y, observed):
+def _update(mean_prior: jax.Array, cov_prior: jax.Array, predicted_obs: jax.Array, innovation_cov: jax.Array,
+            cross_cov: jax.Array, y: jax.Array, observed: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """The masked Gaussian update shared by both filters (see ``filters._common.MaskedInnovation``)."""
     n_obs = y.shape[0]
     both = observed[:, None] & observed[None, :]
@@ -149,7 +158,8 @@ def _update(mean_prior, cov_prior, predicted_obs, innovation_cov, cross_cov, y, 
     return mean, cov, loglik
 
 
-def _ukf_step(p: ModelParams, spec: EvidenceSpec, weights, carry, inputs):
+def _ukf_step(p: ModelParams, spec: EvidenceSpec, weights: tuple[jax.Array, jax.Array, float], carry: _Belief,
+              inputs: _Sample) -> _Step:
     mean, cov = carry
     y, observed = inputs
     mean_weights, cov_weights, spread = weights
@@ -170,7 +180,7 @@ def _ukf_step(p: ModelParams, spec: EvidenceSpec, weights, carry, inputs):
     return (mean, cov), loglik
 
 
-def _ekf_step(p: ModelParams, spec: EvidenceSpec, weights, carry, inputs):
+def _ekf_step(p: ModelParams, spec: EvidenceSpec, weights: None, carry: _Belief, inputs: _Sample) -> _Step:
     mean, cov = carry
     y, observed = inputs
     h = spec.sample_interval / spec.substeps

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 from ..model import GenerativeRNN
@@ -42,7 +43,7 @@ class EvidenceFit:
 
 
 def fit_evidence(
-    sequences,
+    sequences: ArrayLike,
     model: GenerativeRNN | int,
     *,
     sample_interval: float | None = None,
@@ -56,8 +57,8 @@ def fit_evidence(
     filter: str = "ukf",
     learn_tau: bool = False,
     init_epochs: int = 100,
-    mean0=None,
-    cov0=None,
+    mean0: ArrayLike | None = None,
+    cov0: ArrayLike | None = None,
     learn: tuple[str, ...] = ("dynamics", "noise", "prior"),
     seed: int = 0,
     progress: bool | None = None,

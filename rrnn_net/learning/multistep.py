@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from .._validation import check_euler_step, positive_int, positive_scalar, random_generator
@@ -131,7 +132,7 @@ class GenerativeRNNFitter:
             positive_int(horizon, "horizons[i]")
         check_euler_step(self.sample_interval / self.substeps, self.tau)
 
-    def fit(self, sequences) -> GenerativeRNNFitter:
+    def fit(self, sequences: ArrayLike) -> GenerativeRNNFitter:
         """Fit the model to ``sequences`` (B, T, m); NaN marks a missing sample. Returns ``self``."""
         self._check()
         data = as_batch(sequences, "sequences", allow_nan=True)
@@ -156,7 +157,7 @@ class GenerativeRNNFitter:
         prior_states = 0.1 * rng.standard_normal((n_seq, n_steps, n))
         # Capped at T/2 so that every sequence has a window joint to measure the state noise at.
         horizons = [min(positive_int(h, "horizons[i]"), n_steps // 2) for h in self.horizons]
-        losses = []
+        losses: list[float] = []
         bar = tqdm(total=len(horizons) * self.epochs_per_stage, disable=None if self.progress is None
                    else not self.progress, desc="fit GenerativeRNN")
         for horizon in horizons:
@@ -184,7 +185,8 @@ class GenerativeRNNFitter:
         self.stage_horizons_ = horizons
         return self
 
-    def _noise_model(self, params, windows, initial_states, window_states, n_seq, mean, std) -> GenerativeRNN:
+    def _noise_model(self, params: dict[str, np.ndarray], windows: np.ndarray, initial_states: np.ndarray,
+                     window_states: np.ndarray, n_seq: int, mean: np.ndarray, std: np.ndarray) -> GenerativeRNN:
         """The fitted GenerativeRNN in data units, R from the residuals, Q from the jumps at window joints.
 
         ``windows`` (L, K, m), ``initial_states`` (K, N) and ``window_states``
@@ -224,7 +226,7 @@ def _stitch(initial_states: np.ndarray, window_states: np.ndarray, n_seq: int, n
 
 
 def fit_generative_rnn(
-    sequences,
+    sequences: ArrayLike,
     n_hidden: int,
     *,
     sample_interval: float,
@@ -235,7 +237,7 @@ def fit_generative_rnn(
     lr: float = 0.01,
     seed: int | np.random.Generator | None = None,
     progress: bool | None = None,
-    **options,
+    **options: float,
 ) -> GenerativeRNN:
     """Fit a GenerativeRNN to sequences by multi-step prediction (see :class:`GenerativeRNNFitter`).
 

@@ -53,7 +53,8 @@ def _optimiser(learning_rate: float, clip_norm: float) -> optax.GradientTransfor
 
 
 @partial(jax.jit, static_argnames=("objective", "context", "learning_rate", "clip_norm"))
-def _step(raw, state, data, *, objective, context, learning_rate, clip_norm):
+def _step(raw: dict, state: optax.OptState, data: tuple, *, objective: Callable[..., jax.Array], context: Hashable,
+          learning_rate: float, clip_norm: float) -> tuple[dict, optax.OptState, jax.Array, jax.Array]:
     """One ascent step; a non-finite value or gradient leaves ``raw`` and ``state`` unchanged."""
     value, grads = jax.value_and_grad(objective)(raw, *data, context=context)
     finite = jnp.isfinite(value) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(g))
@@ -116,7 +117,8 @@ def optimise(
     """
     state = _optimiser(learning_rate, clip_norm).init(raw)
     values = np.full(steps, np.nan)
-    checked, scores = [], []
+    checked: list[int] = []
+    scores: list[float] = []
     best_raw, best_score, best_step = raw, -np.inf, 0
     skipped = 0
 

@@ -85,12 +85,12 @@ def constrain(raw: dict, n_models: int, *, step: float, tau: float) -> ModelPara
 
     diagonal = jnp.vectorize(jnp.diag, signature="(n)->(n,n)")
     if "z_tau" in raw:
-        tau = step * (1.0 + jnp.exp(per_model(raw["z_tau"], 0)))
+        taus = step * (1.0 + jnp.exp(per_model(raw["z_tau"], 0)))
     else:
-        tau = jnp.full((n_models,), tau)
+        taus = jnp.full((n_models,), tau)
     return ModelParams(
         W=per_model(raw["W"], 2), b=per_model(raw["b"], 1), M=per_model(raw["M"], 2),
-        c=per_model(raw["c"], 1), tau=tau,
+        c=per_model(raw["c"], 1), tau=taus,
         Q=diagonal(jnp.exp(2.0 * per_model(raw["q"], 1)) + VARIANCE_FLOOR),
         R=diagonal(jnp.exp(2.0 * per_model(raw["r"], 1)) + VARIANCE_FLOOR),
         mean0=raw["mean0"], cov0=diagonal(jnp.exp(2.0 * raw["p0"])),

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # The README named rrnn_net.teacher.fit_generative_rnn before it moved next to the learning code it starts.
     if name == "fit_generative_rnn":
         import warnings

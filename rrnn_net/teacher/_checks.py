@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_observations
 
 __all__ = ["as_batch"]
 
 
-def as_batch(values, name: str, n_channels: int | None = None, *, allow_nan: bool = False) -> np.ndarray:
+def as_batch(values: ArrayLike, name: str, n_channels: int | None = None, *, allow_nan: bool = False) -> np.ndarray:
     """Check a batch-first array (B, T, channels) and return it as float64.
 
     A 2-D array (B, T) is read as one channel. NaN (a missing sample) is

@@ -18,11 +18,17 @@ Backward pass, with a_t = W h_{t−1} + U x_t + b and δ_t = ∂L/∂a_t:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import positive_int
 from ..errors import ParameterError, ShapeError
 from ._checks import as_batch
+
+if TYPE_CHECKING:  # students.py imports this module
+    from .students import StudentRNN
 
 __all__ = ["loss_and_gradients", "forward", "washout_weights", "ensemble_loss", "ensemble_loss_and_gradients"]
 
@@ -216,9 +222,9 @@ def ensemble_loss_and_gradients(
 
 
 def loss_and_gradients(
-    student,
-    X,
-    Y,
+    student: StudentRNN,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
     washout: int = 0,
     truncation: int | None = None,

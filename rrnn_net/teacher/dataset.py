@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._validation import positive_int, positive_scalar, random_generator
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from .teachers import Teacher
 
 __all__ = ["TeacherDataset", "make_dataset"]
 
@@ -52,7 +56,7 @@ class TeacherDataset:
 
 
 def make_dataset(
-    teacher,
+    teacher: Teacher,
     *,
     n_sequences: int = 100,
     n_steps: int = 150,

@@ -13,15 +13,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, signal
 
 from .._validation import positive_int
 from ..errors import ParameterError, ShapeError
 from ._checks import as_batch
 from .students import StudentRNN
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "SpectrumMatch",
@@ -34,7 +40,13 @@ __all__ = [
 ]
 
 
-def _complex_vector(values, name: str) -> np.ndarray:
+class _FrequencyResponse(Protocol):
+    """A teacher whose frequency response is known (:meth:`~rrnn_net.teacher.IIRTeacher.frequency_response`)."""
+
+    def frequency_response(self, frequencies: np.ndarray) -> ArrayLike: ...
+
+
+def _complex_vector(values: ArrayLike, name: str) -> np.ndarray:
     array = np.atleast_1d(np.asarray(values, dtype=complex))
     if array.ndim != 1 or array.size == 0:
         raise ShapeError(f"{name} must be a non-empty 1-D array, got shape {array.shape}")
@@ -88,7 +100,7 @@ class SpectrumMatch:
         return float(self.reference_distance[np.argmax(np.abs(self.reference))])
 
 
-def match_spectra(reference, estimate) -> SpectrumMatch:
+def match_spectra(reference: ArrayLike, estimate: ArrayLike) -> SpectrumMatch:
     """Match reference values to estimates one-to-one, minimising the total distance.
 
     Uses the Hungarian algorithm (``scipy.optimize.linear_sum_assignment``)
@@ -121,7 +133,7 @@ def match_spectra(reference, estimate) -> SpectrumMatch:
     return SpectrumMatch(reference, estimate, rows, cols, cost[rows, cols])
 
 
-def spectral_radius_error(reference, estimate) -> float:
+def spectral_radius_error(reference: ArrayLike, estimate: ArrayLike) -> float:
     """max|estimate| − max|reference|: positive when the student's spectral radius is too large.
 
     Examples
@@ -148,7 +160,7 @@ def student_zpk(student: StudentRNN) -> tuple[np.ndarray, np.ndarray, float]:
     return np.asarray(zeros), np.asarray(poles), float(gain)
 
 
-def transfer_function_error(teacher, student: StudentRNN, n_frequencies: int = 512) -> float:
+def transfer_function_error(teacher: _FrequencyResponse, student: StudentRNN, n_frequencies: int = 512) -> float:
     """Relative L2 distance between the teacher's and the student's frequency responses on [0, π).
 
     sqrt(Σ_ω |H_s − H_t|²) / sqrt(Σ_ω |H_t|²) over an even grid of ω; the
@@ -169,7 +181,7 @@ def transfer_function_error(teacher, student: StudentRNN, n_frequencies: int = 5
     return float(np.linalg.norm(response - target) / np.linalg.norm(target))
 
 
-def lyapunov_exponents(student: StudentRNN, X, *, washout: int = 0) -> np.ndarray:
+def lyapunov_exponents(student: StudentRNN, X: ArrayLike, *, washout: int = 0) -> np.ndarray:
     """Lyapunov exponents of a student driven by inputs X, by QR on products of Jacobians.
 
     Along each trajectory the tangent basis is propagated by the Jacobians
@@ -213,7 +225,8 @@ def lyapunov_exponents(student: StudentRNN, X, *, washout: int = 0) -> np.ndarra
     return -np.sort(-log_growth / (n_steps - washout), axis=-1)
 
 
-def plot_spectra(ax, reference, estimates, *, threshold: float | None = None, label: str = "student eigenvalues"):
+def plot_spectra(ax: Axes, reference: ArrayLike, estimates: ArrayLike | Sequence[ArrayLike], *,
+                 threshold: float | None = None, label: str = "student eigenvalues") -> Axes:
     """Polar plot of reference poles (black crosses) and one or more sets of estimates (dots).
 
     Each estimate set is joined to its Hungarian partners by thin lines; with

@@ -8,6 +8,7 @@ on equal terms.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import choice, finite_array, positive_int, random_generator
 from ..errors import ParameterError, ShapeError
@@ -93,7 +94,8 @@ class StudentRNN:
 
     # ------------------------------------------------------------ parameters
     @classmethod
-    def from_weights(cls, W, U, C, b=None, *, activation: str = "linear") -> StudentRNN:
+    def from_weights(cls, W: ArrayLike, U: ArrayLike, C: ArrayLike, b: ArrayLike | None = None, *,
+                     activation: str = "linear") -> StudentRNN:
         """A student with the given weights (validated, copied).
 
         Examples
@@ -152,7 +154,7 @@ class StudentRNN:
         return StudentRNN.from_weights(self.W, self.U, self.C, self.b, activation=self.activation)
 
     # --------------------------------------------------------------- running
-    def run(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Hidden states and outputs for inputs X.
 
         Parameters
@@ -170,11 +172,11 @@ class StudentRNN:
         H = np.ascontiguousarray(np.swapaxes(states[1:], 0, 1))
         return H, H @ self.C.T
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Outputs y_1 .. y_T, shape (B, T, n_output), for inputs (B, T, n_input)."""
         return self.run(X)[1]
 
-    def jacobians(self, H) -> np.ndarray:
+    def jacobians(self, H: ArrayLike) -> np.ndarray:
         """∂h_t/∂h_{t−1} = diag(φ'(a_t)) W along a trajectory of states.
 
         For tanh the derivative is written with the state itself,
@@ -232,7 +234,7 @@ class StudentRNN:
         B = slope[:, None] * self.U
         return A, B, self.C @ A, self.C @ B
 
-    def frequency_response(self, frequencies) -> np.ndarray:
+    def frequency_response(self, frequencies: ArrayLike) -> np.ndarray:
         """H(e^{iω}) of :meth:`state_space` at angular frequencies ω (rad/sample).
 
         Parameters

@@ -13,7 +13,10 @@ arrays (B, T, channels), starting from rest.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import signal
 
 from .._validation import (
@@ -30,6 +33,18 @@ from ._checks import as_batch
 from .students import StudentRNN
 
 __all__ = ["sample_poles", "IIRTeacher", "WienerTeacher", "GenerativeRNNTeacher"]
+
+
+class Teacher(Protocol):
+    """What every teacher has (the module docstring): channel counts and ``simulate`` on (B, T, channels)."""
+
+    @property
+    def n_input(self) -> int: ...
+
+    @property
+    def n_output(self) -> int: ...
+
+    def simulate(self, x: ArrayLike) -> np.ndarray: ...
 
 
 def sample_poles(
@@ -104,7 +119,7 @@ class IIRTeacher:
     n_input = 1
     n_output = 1
 
-    def __init__(self, poles) -> None:
+    def __init__(self, poles: ArrayLike) -> None:
         poles = np.atleast_1d(np.asarray(poles, dtype=complex))
         if poles.ndim != 1 or poles.size == 0:
             raise ShapeError(f"poles must be a non-empty 1-D array, got shape {poles.shape}")
@@ -129,7 +144,7 @@ class IIRTeacher:
         """(b, a) in scipy.signal.lfilter's convention: b = [1], a = [1, a_1, …, a_n]."""
         return np.ones(1), self._a.copy()
 
-    def simulate(self, x) -> np.ndarray:
+    def simulate(self, x: ArrayLike) -> np.ndarray:
         """Filter input sequences from rest: the teacher's targets.
 
         Parameters
@@ -179,7 +194,7 @@ class IIRTeacher:
         U[0, 0] = 1.0
         return StudentRNN.from_weights(A, U, U.T, activation="linear")
 
-    def frequency_response(self, frequencies) -> np.ndarray:
+    def frequency_response(self, frequencies: ArrayLike) -> np.ndarray:
         """H(e^{iω}) at angular frequencies ω (rad/sample); complex, shape (F,)."""
         omega = finite_array(frequencies, "frequencies")
         if omega.ndim != 1:
@@ -225,7 +240,7 @@ class WienerTeacher:
         """Poles of the linear part."""
         return self.linear.poles
 
-    def simulate(self, x) -> np.ndarray:
+    def simulate(self, x: ArrayLike) -> np.ndarray:
         """Targets tanh(g s)/g for inputs shaped (B, T) or (B, T, 1); shape of ``x``."""
         return np.tanh(self.gain * self.linear.simulate(x)) / self.gain
 
@@ -260,7 +275,8 @@ class GenerativeRNNTeacher:
     (3, 20, 2)
     """
 
-    def __init__(self, model: GenerativeRNN, input_weights=None, x0=None) -> None:
+    def __init__(self, model: GenerativeRNN, input_weights: ArrayLike | None = None,
+                 x0: ArrayLike | None = None) -> None:
         check_model(model)
         n = model.n_hidden
         if input_weights is None:
@@ -284,7 +300,7 @@ class GenerativeRNNTeacher:
         """Observed channels m."""
         return self.model.n_obs
 
-    def simulate(self, x) -> np.ndarray:
+    def simulate(self, x: ArrayLike) -> np.ndarray:
         """Noise-free observations (B, T, m) for inputs (B, T, n_input)."""
         X = as_batch(x, "x", self.n_input)
         model = self.model

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from .._validation import positive_int, positive_scalar, random_generator
@@ -58,8 +59,8 @@ class TrainingHistory:
 
 def train_bptt(
     student: StudentRNN,
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
     epochs: int,
     lr: float = 0.01,
@@ -68,7 +69,7 @@ def train_bptt(
     batch_size: int | None = None,
     truncation: int | None = None,
     clip_norm: float | None = None,
-    test_data: tuple | None = None,
+    test_data: tuple[ArrayLike, ArrayLike] | None = None,
     record_every: int = 100,
     record_spectra: bool = False,
     progress: bool | None = None,
@@ -143,8 +144,8 @@ def train_bptt(
 
 def train_ensemble(
     students: Sequence[StudentRNN],
-    X,
-    Y,
+    X: ArrayLike,
+    Y: ArrayLike,
     *,
     epochs: int,
     lr: float = 0.01,
@@ -153,7 +154,7 @@ def train_ensemble(
     batch_size: int | None = None,
     truncation: int | None = None,
     clip_norm: float | None = None,
-    test_data: tuple | None = None,
+    test_data: tuple[ArrayLike, ArrayLike] | None = None,
     record_every: int = 100,
     record_spectra: bool = False,
     progress: bool | None = None,
@@ -195,7 +196,7 @@ def train_ensemble(
     if not students or not all(isinstance(s, StudentRNN) for s in students):
         raise ParameterError("students must be a non-empty sequence of StudentRNN")
     first = students[0]
-    def signature(student) -> tuple:
+    def signature(student: StudentRNN) -> tuple[int, int, int, str, bool]:
         return student.n_input, student.n_hidden, student.n_output, student.activation, student.b is not None
 
     for student in students:
@@ -216,13 +217,13 @@ def train_ensemble(
     return history
 
 
-def _pair(test_data) -> tuple:
+def _pair(test_data: object) -> tuple[ArrayLike, ArrayLike]:
     if not isinstance(test_data, (tuple, list)) or len(test_data) != 2:
         raise ParameterError("test_data must be a pair (X_test, Y_test)")
     return test_data[0], test_data[1]
 
 
-def _time_major(X, Y, student: StudentRNN) -> tuple[np.ndarray, np.ndarray]:
+def _time_major(X: ArrayLike, Y: ArrayLike, student: StudentRNN) -> tuple[np.ndarray, np.ndarray]:
     """Checked (B, T, ch) data as contiguous time-major (T, B, ch) arrays."""
     X = as_batch(X, "X", student.n_input)
     Y = as_batch(Y, "Y", student.n_output)
@@ -231,9 +232,10 @@ def _time_major(X, Y, student: StudentRNN) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(np.swapaxes(X, 0, 1)), np.ascontiguousarray(np.swapaxes(Y, 0, 1))
 
 
-def _ensemble_time_major(X, Y, student: StudentRNN, n_models: int) -> tuple[np.ndarray, np.ndarray]:
+def _ensemble_time_major(X: ArrayLike, Y: ArrayLike, student: StudentRNN,
+                         n_models: int) -> tuple[np.ndarray, np.ndarray]:
     """Checked (E, B, T, ch) data as contiguous (E, T, B, ch) arrays."""
-    arrays = []
+    arrays: list[np.ndarray] = []
     for name, value, channels in (("X", X, student.n_input), ("Y", Y, student.n_output)):
         value = np.asarray(value, dtype=np.float64)
         if value.ndim != 4 or value.shape[0] != n_models or value.shape[-1] != channels or 0 in value.shape:
@@ -256,7 +258,7 @@ def _train(
     epochs: int,
     lr: float,
     washout: int,
-    seed,
+    seed: int | np.random.Generator | None,
     batch_size: int | None,
     truncation: int | None,
     clip_norm: float | None,
@@ -282,11 +284,14 @@ def _train(
     active = np.ones(ensemble_shape, dtype=bool)
     workspace: dict = {}
 
-    test_weights = None if test is None else washout_weights(test[0].shape[-3], washout)
+    # The held-out data with their time weights, washout included.
+    test_set = None if test is None else (*test, washout_weights(test[0].shape[-3], washout))
 
     loss_history = np.empty((epochs, *ensemble_shape))
     norm_history = np.empty((epochs, *ensemble_shape))
-    recorded, test_losses, spectra = [], [], []
+    recorded: list[int] = []
+    test_losses: list[np.ndarray] = []
+    spectra: list[np.ndarray] = []
     # Diverging students overflow; that is detected below and must not warn (or, in tests, raise).
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in tqdm(range(epochs), disable=None if progress is None else not progress, desc="BPTT"):
@@ -315,8 +320,8 @@ def _train(
             norm_history[epoch] = norm
             if (epoch + 1) % record_every == 0 or epoch + 1 == epochs:
                 recorded.append(epoch + 1)
-                if test is not None:
-                    test_losses.append(ensemble_loss(params, *test, test_weights, activation))
+                if test_set is not None:
+                    test_losses.append(ensemble_loss(params, *test_set, activation))
                 if record_spectra:
                     spectra.append(np.linalg.eigvals(params["W"]))
         final_loss = ensemble_loss(params, inputs, targets, time_weights, activation)
