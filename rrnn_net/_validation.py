@@ -18,6 +18,7 @@ from .errors import (
     CovarianceError,
     ModelTypeError,
     NonFiniteError,
+    NotNumericError,
     OutOfMemoryError,
     ParameterError,
     ShapeError,
@@ -37,8 +38,11 @@ def as_float_array(value: object, name: str) -> np.ndarray:
 
     Raises
     ------
+    NotNumericError
+        Not numbers: text (also inside a list), complex values, other objects
+        (a :class:`ParameterError` and a ``TypeError``).
     ParameterError
-        Not numbers: text (also inside a list), complex values, ragged nesting, other objects.
+        Ragged nesting.
 
     Examples
     --------
@@ -47,11 +51,11 @@ def as_float_array(value: object, name: str) -> np.ndarray:
     >>> as_float_array("0.1", "sample_interval")
     Traceback (most recent call last):
     ...
-    rrnn_net.errors.ParameterError: sample_interval must be numeric, not text: '0.1'
+    rrnn_net.errors.NotNumericError: sample_interval must be numeric, not text: '0.1'
     >>> as_float_array([1 + 2j], "observations")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    rrnn_net.errors.ParameterError: observations must be real numbers, got complex values (e.g. (1+2j)); ...
+    rrnn_net.errors.NotNumericError: observations must be real numbers (Complex data not supported): got (1+2j); ...
     """
     try:
         array = np.asarray(value)
@@ -62,15 +66,18 @@ def as_float_array(value: object, name: str) -> np.ndarray:
     text = [item for item in items if isinstance(item, (str, bytes))]
     if text:
         example = next((item for item in text if not _is_number_text(item)), text[0])
-        raise ParameterError(f"{name} must be numeric, not text: {shorten(example)}")
+        raise NotNumericError(f"{name} must be numeric, not text: {shorten(example)}")
     complex_items = [item for item in items if isinstance(item, complex)]  # tolist() gives Python complex
     if complex_items or array.dtype.kind == "c":  # the dtype too: an empty complex array holds no item to show
         number = next((item for item in complex_items if item.imag), complex_items[0] if complex_items else "none")
-        raise ParameterError(f"{name} must be real numbers, got complex values (e.g. {number}); "
-                             "pass .real or abs() explicitly if that is what you mean")
+        # scikit-learn's phrase, which its estimator checks look for.
+        raise NotNumericError(f"{name} must be real numbers (Complex data not supported): got {number}; "
+                              "pass .real or abs() explicitly if that is what you mean")
     try:
         return np.array(array, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except TypeError as exc:  # objects that are not numbers
+        raise NotNumericError(f"{name} must be numeric, got {type(value).__name__}: {exc}") from None
+    except ValueError as exc:
         raise ParameterError(f"{name} must be numeric, got {type(value).__name__}: {exc}") from None
 
 

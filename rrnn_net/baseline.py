@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import Tags
 
 from ._validation import (
     check_euler_step,
@@ -39,10 +41,12 @@ from ._validation import (
     random_generator,
     substep_count,
 )
-from .errors import ParameterError, ShapeError
+from .datasets import check_sequences
+from .errors import NotFittedError, ParameterError, ShapeError
 from .filters import FilterResult
 from .filters._common import MaskedInnovation
 from .model import ACTIVATIONS, GenerativeRNN
+from .recognition import check_targets, sequence_classifier_tags
 
 __all__ = ["open_loop", "OpenLoopDecoder", "InputDrivenRNN", "ReservoirClassifier", "hold_missing"]
 
@@ -401,7 +405,7 @@ def _ridge(features: np.ndarray, targets: np.ndarray, ridge: float) -> tuple[np.
     return C, target_mean - C @ feature_mean
 
 
-class ReservoirClassifier:
+class ReservoirClassifier(ClassifierMixin, BaseEstimator):
     """Baseline (b) as a classifier: an echo-state reservoir reading observations, softmax readout.
 
     The readout is fitted by ridge regression to one-hot labels at every
@@ -409,75 +413,104 @@ class ReservoirClassifier:
     outputs times an inverse temperature chosen to minimise the training
     cross-entropy (temperature scaling), so they are calibrated rather than
     raw regression outputs. Inputs are standardised per channel with the
-    training statistics.
+    training statistics. Data come as for :class:`~rrnn_net.RRNNClassifier`
+    (aeon's layout); both are scikit-learn classifiers.
 
     Parameters
     ----------
     n_hidden : int
-    tau, sample_interval : float
-        Reservoir time constant and the sampling interval of the data (s).
+        Reservoir units.
+    sample_interval : float
+        Δ in seconds between samples of the recordings.
+    tau : float, optional
+        Reservoir time constant in seconds (default 2Δ).
     substeps : int
     spectral_radius, input_scale : float
         See :meth:`InputDrivenRNN.reservoir`.
     ridge : float
     washout : int
-    seed : int, optional
+        Leading samples of each training sequence left out of the readout fit.
+    accumulate : bool
+        How :meth:`predict_proba` reads a sequence: True (default) multiplies
+        the instantaneous probabilities over the samples seen so far and
+        renormalises — the posterior if the readout's outputs were independent
+        evidence given the class, the stronger reading for whole-sequence
+        decisions; False takes the readout at the last sample.
+    seed : int
+        Seed of the reservoir's random weights.
 
     Attributes (after :meth:`fit`)
     ------------------------------
-    classes_ : ndarray, shape (K,)
+    classes_ : ndarray, shape (n_classes,)
+    n_features_in_ : int
+        Channels of the sequences.
     network_ : InputDrivenRNN
     inverse_temperature_ : float
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((20, 30, 2)) + np.repeat([0.0, 1.0], 10)[:, None, None]
+    >>> X = rng.standard_normal((20, 2, 30)) + np.repeat([0.0, 1.0], 10)[:, None, None]
     >>> labels = np.repeat(["a", "b"], 10)
-    >>> clf = ReservoirClassifier(30, tau=0.05, sample_interval=0.01, seed=0).fit(X, labels)
-    >>> clf.predict_proba(X).shape, (clf.predict(X) == labels).mean() > 0.9
-    ((20, 30, 2), np.True_)
+    >>> clf = ReservoirClassifier(30, sample_interval=0.01, tau=0.05, seed=0).fit(X, labels)
+    >>> clf.predict_proba(X).shape, clf.predict_proba_online(X).shape, float(clf.score(X, labels))
+    ((20, 2), (20, 30, 2), 1.0)
     """
 
     def __init__(
         self,
         n_hidden: int = 100,
         *,
-        tau: float,
-        sample_interval: float,
+        sample_interval: float = 0.1,
+        tau: float | None = None,
         substeps: int = 1,
         spectral_radius: float = 0.9,
         input_scale: float = 1.0,
         ridge: float = 1e-3,
         washout: int = 0,
-        seed: int | np.random.Generator | None = None,
+        accumulate: bool = True,
+        seed: int = 0,
     ) -> None:
         self.n_hidden = n_hidden
-        self.tau = tau
         self.sample_interval = sample_interval
+        self.tau = tau
         self.substeps = substeps
         self.spectral_radius = spectral_radius
         self.input_scale = input_scale
         self.ridge = ridge
         self.washout = washout
+        self.accumulate = accumulate
         self.seed = seed
 
-    def fit(self, observations: ArrayLike, labels: ArrayLike) -> ReservoirClassifier:
-        """Fit on observations (B, T, m) with one label per trial (B,)."""
-        u, _ = check_observations(observations)
-        labels = np.asarray(labels)
-        if labels.shape != (u.shape[0],):
-            raise ShapeError(f"labels must have shape ({u.shape[0]},), one per trial, got {labels.shape}")
+    def __sklearn_tags__(self) -> Tags:
+        return sequence_classifier_tags(super().__sklearn_tags__())
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> ReservoirClassifier:
+        """Fit the readout.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_channels, n_timepoints), or list of (n_channels, n_timepoints_i)
+            A 2-D array is univariate. NaN marks missing samples (the reservoir holds the last value).
+        y : array_like, shape (n_samples,)
+        """
+        u = np.swapaxes(check_sequences(X), 1, 2)
+        labels = check_targets(y, u.shape[0])
         self.classes_, index = np.unique(labels, return_inverse=True)
         if self.classes_.size < 2:
-            raise ParameterError("need at least two classes")
-        self.input_mean_ = np.nanmean(u, axis=(0, 1))
-        std = np.nanstd(u, axis=(0, 1))
+            raise ParameterError(f"fit needs at least two classes, got 1 class ({self.classes_[0]!r})")
+        if not isinstance(self.washout, (int, np.integer)) or not 0 <= self.washout < u.shape[1]:
+            raise ParameterError(f"washout must be an integer in [0, {u.shape[1]}), got {self.washout!r}")
+        self.n_features_in_ = u.shape[-1]
+        self.input_mean_ = np.nan_to_num(np.nanmean(u, axis=(0, 1))) if np.isfinite(u).any() else np.zeros(
+            u.shape[-1])
+        std = np.nan_to_num(np.nanstd(u, axis=(0, 1))) if np.isfinite(u).any() else np.zeros(u.shape[-1])
         self.input_std_ = np.where(std > 0, std, 1.0)
+        tau = 2.0 * self.sample_interval if self.tau is None else self.tau
         reservoir = InputDrivenRNN.reservoir(
-            u.shape[-1], self.n_hidden, self.classes_.size, tau=self.tau, sample_interval=self.sample_interval,
-            substeps=self.substeps,
-            spectral_radius=self.spectral_radius, input_scale=self.input_scale, seed=self.seed,
+            u.shape[-1], self.n_hidden, self.classes_.size, tau=tau, sample_interval=self.sample_interval,
+            substeps=self.substeps, spectral_radius=self.spectral_radius, input_scale=self.input_scale,
+            seed=self.seed,
         )
         # Standardisation is folded into the input weights and bias, so the network itself reads raw data.
         U = reservoir.U / self.input_std_
@@ -497,26 +530,32 @@ class ReservoirClassifier:
         self.inverse_temperature_ = float(np.exp(best.x))
         return self
 
-    def predict_proba(self, observations: ArrayLike, *, accumulate: bool = False) -> np.ndarray:
-        """Online class probabilities after each sample: (B, T, K), or (T, K) for (T, m) input.
+    def predict_proba_online(self, X: ArrayLike, *, accumulate: bool | None = None) -> np.ndarray:
+        """Class probabilities after each sample, shape (n_samples, n_timepoints, n_classes).
 
-        ``accumulate=True`` multiplies the instantaneous probabilities over
-        the samples seen so far and renormalises — the posterior if the
-        readout's outputs were independent evidence given the class; the
-        stronger reading of a reservoir for whole-sequence decisions.
+        ``accumulate`` (default: the constructor's) as in the class
+        description. Samples missing in every channel (e.g. after the end of
+        a shorter sequence in a list) add no evidence to the accumulated reading.
         """
         if not hasattr(self, "network_"):
-            raise ParameterError("call fit() before predict_proba()")
-        logits = self.inverse_temperature_ * self.network_.predict(observations)
+            raise NotFittedError("this ReservoirClassifier is not fitted yet; call fit(X, y) first")
+        u = np.swapaxes(check_sequences(X, self.n_features_in_), 1, 2)
+        logits = self.inverse_temperature_ * self.network_.predict(u)
         log_proba = logits - _logsumexp(logits)[..., None]
-        if accumulate:
+        if self.accumulate if accumulate is None else accumulate:
+            log_proba = np.where(np.isnan(u).all(axis=-1, keepdims=True), 0.0, log_proba)
             log_proba = np.cumsum(log_proba, axis=-2)
             log_proba = log_proba - _logsumexp(log_proba)[..., None]
         return np.exp(log_proba)
 
-    def predict(self, observations: ArrayLike) -> np.ndarray:
-        """The most probable class after the last sample: (B,), or a scalar for (T, m) input."""
-        return self.classes_[np.argmax(self.predict_proba(observations)[..., -1, :], axis=-1)]
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities at the end of each sequence, shape (n_samples, n_classes)."""
+        return self.predict_proba_online(X)[:, -1]
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The most probable class at the end of each sequence, shape (n_samples,)."""
+        proba = self.predict_proba(X)  # first: it checks that the classifier is fitted
+        return self.classes_[np.argmax(proba, axis=-1)]
 
 
 def _logsumexp(logits: np.ndarray) -> np.ndarray:

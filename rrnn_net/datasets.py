@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse
 from numpy.typing import ArrayLike
 
 from ._validation import as_float_array, check_observations, positive_int, positive_scalar, random_generator
@@ -23,6 +24,7 @@ from .model import GenerativeRNN
 
 __all__ = [
     "Recordings",
+    "check_sequences",
     "MissingExtraError",
     "load_basic_motions",
     "load_aeon_recordings",
@@ -130,6 +132,35 @@ def _pad_to_array(X: np.ndarray | Iterable[ArrayLike]) -> np.ndarray:
     if isinstance(X, np.ndarray):
         return X.astype(np.float64)
     return pad_sequences(X)
+
+
+def check_sequences(X: ArrayLike, n_channels: int | None = None) -> np.ndarray:
+    """Sequences in aeon's formats as one float64 array (n_samples, n_channels, n_timepoints).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_channels, n_timepoints) or (n_samples, n_timepoints)
+        Or a list of (n_channels, n_timepoints_i) arrays of unequal lengths,
+        NaN-padded at the end (:func:`pad_sequences`). A 2-D array is
+        univariate (one channel), as in aeon and for scikit-learn's 2-D X.
+        NaN marks a missing sample.
+    n_channels : int, optional
+        The number of channels required (a fitted classifier's).
+
+    Examples
+    --------
+    >>> check_sequences(np.zeros((4, 10))).shape
+    (4, 1, 10)
+    """
+    if scipy.sparse.issparse(X):
+        raise ParameterError("X: sparse input is not supported (sequences are dense); pass X.toarray()")
+    if isinstance(X, (list, tuple)) and X and all(np.ndim(series) == 2 for series in X):
+        X = pad_sequences(X)
+    array = as_float_array(X, "X")
+    if array.ndim < 2:  # scikit-learn's phrase, which its estimator checks look for
+        raise ShapeError(f"X must be (n_samples, n_channels, n_timepoints) or, univariate, (n_samples, n_timepoints); "
+                         f"got shape {array.shape}. Reshape your data: X[None] for a single univariate sequence")
+    return check_observations(array, n_channels, name="X", two_d="channel", channels_first=True)[0]
 
 
 def pad_sequences(series: Iterable[ArrayLike]) -> np.ndarray:

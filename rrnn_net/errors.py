@@ -6,6 +6,8 @@ and from the matching built-in (``ValueError``), so callers can catch either.
 
 from __future__ import annotations
 
+import sklearn.exceptions
+
 __all__ = [
     "RRNNError",
     "ParameterError",
@@ -15,6 +17,8 @@ __all__ = [
     "UnstableSettingError",
     "DivergenceError",
     "ModelTypeError",
+    "NotNumericError",
+    "NotFittedError",
     "DecodeError",
     "CircuitError",
     "OutputConflictError",
@@ -70,6 +74,14 @@ class DivergenceError(UnstableSettingError, NonFiniteError):
 
 class ModelTypeError(ParameterError, TypeError):
     """An argument that must be a model (a GenerativeRNN) is something else."""
+
+
+class NotNumericError(ParameterError, TypeError):
+    """Numbers were expected and something else came: text, complex values, or other objects."""
+
+
+class NotFittedError(RRNNError, sklearn.exceptions.NotFittedError):
+    """A classifier was used before ``fit``; scikit-learn's error too, so its tools recognise it."""
 
 
 class DecodeError(RRNNError, ValueError):

@@ -13,7 +13,6 @@ aeon/sktime-shaped data: X (n_samples, n_channels, n_timepoints) or a list of
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Number
@@ -22,20 +21,22 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import Tags, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
 
 from ._files import output_file, read_npz, write_atomically
 from ._validation import (
     as_float_array,
     check_covariance,
     check_keyword_options,
-    check_observations,
     choice,
     finite_array,
     positive_int,
     positive_scalar,
 )
-from .datasets import pad_sequences
-from .errors import ParameterError, RRNNError, ShapeError
+from .datasets import check_sequences
+from .errors import NotFittedError, ParameterError, ShapeError
 from .filters import EKF, NOISE_MODES, UKF, FilterResult
 from .model import GenerativeRNN
 
@@ -48,8 +49,11 @@ _FORMAT = "rrnn_net.RRNNClassifier"
 _FORMAT_VERSION = 3  # 3: "seed" and "sample_interval" (2 said "random_state" and "sample_interval")
 
 
-class NotFittedError(RRNNError, AttributeError):
-    """The classifier was used before :meth:`RRNNClassifier.fit` (or ``from_models``)."""
+def sequence_classifier_tags(tags: Tags) -> Tags:
+    """scikit-learn tags of a classifier of sequences: 3-D X (aeon's layout) and NaN as missing samples."""
+    tags.input_tags.three_d_array = True
+    tags.input_tags.allow_nan = True
+    return tags
 
 
 def softmax_posterior(log_evidence: np.ndarray) -> np.ndarray:
@@ -59,7 +63,7 @@ def softmax_posterior(log_evidence: np.ndarray) -> np.ndarray:
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-class RRNNClassifier:
+class RRNNClassifier(ClassifierMixin, BaseEstimator):
     """Classify sequences online by the evidence of per-class generative RNNs.
 
     Parameters
@@ -121,6 +125,8 @@ class RRNNClassifier:
     Attributes (after fit)
     ----------------------
     classes_ : ndarray, shape (n_classes,)
+    n_features_in_ : int
+        Channels of the sequences (scikit-learn's name).
     n_hidden_ : int
         The size of the kept class models.
     validation_scores_ : dict of int to float
@@ -183,23 +189,15 @@ class RRNNClassifier:
         self.progress = progress
 
     # ------------------------------------------------------ sklearn protocol
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn protocol)."""
-        return {name: getattr(self, name) for name in inspect.signature(type(self).__init__).parameters
-                if name != "self"}
-
     def set_params(self, **params: Any) -> RRNNClassifier:
-        """Set constructor parameters (scikit-learn protocol)."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ParameterError(f"invalid parameter {name!r} for RRNNClassifier; valid: {sorted(valid)}")
-            setattr(self, name, value)
-        return self
+        """Set constructor parameters (scikit-learn protocol); an unknown name is a :class:`ParameterError`."""
+        try:
+            return super().set_params(**params)
+        except ValueError as exc:
+            raise ParameterError(str(exc)) from None
 
-    def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS.get(k)}
-        return f"RRNNClassifier({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+    def __sklearn_tags__(self) -> Tags:
+        return sequence_classifier_tags(super().__sklearn_tags__())
 
     # ------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike) -> RRNNClassifier:
@@ -211,8 +209,8 @@ class RRNNClassifier:
             NaN marks missing samples; unequal lengths come as a list (aeon's format).
         y : array_like, shape (n_samples,)
         """
-        X = _check_X(X)
-        y = _check_labels(y, X.shape[0], "y")
+        X = check_sequences(X)
+        y = check_targets(y, X.shape[0])
         self._check_settings()
         fitter = None
         if self.fitter is not None or self.objective == "multistep":
@@ -225,8 +223,9 @@ class RRNNClassifier:
             options = check_keyword_options(self.fit_options, fit_bank, name="fit_options", what="fit_bank",
                                             positional=3, taken=_FIT_BANK_KEYWORDS)
         self.classes_ = np.unique(y)
+        self.n_features_in_ = X.shape[1]  # channels: scikit-learn's features of a sequence
         if self.classes_.size < 2:
-            raise ParameterError("fit needs at least two classes")
+            raise ParameterError(f"fit needs at least two classes, got 1 class ({self.classes_[0]!r})")
         self.channel_mean_ = np.nanmean(X, axis=(0, 2))
         self.channel_std_ = np.nanstd(X, axis=(0, 2))
         self.channel_std_[self.channel_std_ == 0] = 1.0
@@ -289,6 +288,7 @@ class RRNNClassifier:
         classifier = cls(n_hidden=n_hidden, sample_interval=models[0].sample_interval).set_params(**params)
         classifier._check_settings()
         classifier.classes_ = classes
+        classifier.n_features_in_ = n_obs
         classifier.models_ = list(models)
         classifier.n_hidden_ = n_hidden
         classifier.channel_mean_ = (np.zeros(n_obs) if channel_mean is None
@@ -320,7 +320,7 @@ class RRNNClassifier:
         shift from the data's own units).
         """
         self._check_fitted()
-        sequences = self._standardize(_check_X(X, n_channels=self.channel_mean_.size))
+        sequences = self._standardize(check_sequences(X, n_channels=self.channel_mean_.size))
         increments = [self._score(index, sequences) for index in range(len(self.models_))]
         return np.cumsum(np.stack(increments, axis=-1), axis=1)
 
@@ -337,10 +337,6 @@ class RRNNClassifier:
         """Most probable class at the end of each sequence, shape (n_samples,)."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=-1)]
-
-    def score(self, X: ArrayLike, y: ArrayLike) -> float:
-        """Accuracy at the end of the sequences (scikit-learn protocol)."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
 
     def decision_time(self, X: ArrayLike, threshold: float = 0.9) -> np.ndarray:
         """Samples observed until the posterior of some class first reaches ``threshold``.
@@ -502,13 +498,34 @@ _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")
 _MODEL_SCALARS = ("tau", "sample_interval", "substeps", "activation")
 #: Names in files of format versions 1 and 2 -> today's names.
 _RENAMED = {"dt": "sample_interval", "random_state": "seed"}
-_DEFAULTS = {name: parameter.default for name, parameter in
-             inspect.signature(RRNNClassifier.__init__).parameters.items() if name != "self"}
 
 
 #: The keyword arguments RRNNClassifier.fit passes to fit_bank itself (after sequences, labels, n_hidden).
 _FIT_BANK_KEYWORDS = ("sample_interval", "tau", "objective", "tying", "evidence_weight", "calibrate",
                       "validation_fraction", "filter", "seed", "progress")
+
+
+def check_targets(y: object, n: int) -> np.ndarray:
+    """Class labels for fitting, as scikit-learn checks them: one per sequence, a column warned and flattened,
+    discrete (not a continuous target), all numbers or all text.
+
+    Raises
+    ------
+    ParameterError
+        None, a continuous target, or mixed label types; :class:`ShapeError` for the wrong length.
+    """
+    if y is None:  # scikit-learn's phrase, which its estimator checks look for
+        raise ParameterError(f"this classifier requires y to be passed, but the target y is None (one label for "
+                             f"each of the {n} sequences)")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    labels = _check_labels(y, n, "y")
+    try:
+        check_classification_targets(labels)
+    except ValueError as exc:
+        raise ParameterError(f"y: {exc}") from None
+    return labels
 
 
 def _check_labels(labels: object, n: int, name: str) -> np.ndarray:
@@ -541,13 +558,6 @@ def _saved_model(data: Mapping[str, np.ndarray], index: int, scalars: Mapping[st
         raise ParameterError(f"class model {index} lacks {missing}")
     arrays: dict[str, Any] = {name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}
     return GenerativeRNN(**arrays, **scalars)
-
-
-def _check_X(X: ArrayLike, n_channels: int | None = None) -> np.ndarray:
-    """X as one (n_samples, n_channels, n_timepoints) array; a list of unequal-length sequences is NaN-padded."""
-    if isinstance(X, (list, tuple)) and X and all(np.ndim(series) == 2 for series in X):
-        X = pad_sequences(X)
-    return check_observations(X, n_channels, name="X", two_d=None, channels_first=True)[0]
 
 
 def _default_fitter() -> Callable[..., GenerativeRNN]:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rrnn_net import UKF, GenerativeRNN
+from rrnn_net import UKF, GenerativeRNN, NotFittedError
 from rrnn_net.baseline import InputDrivenRNN, OpenLoopDecoder, ReservoirClassifier, hold_missing, open_loop
 from rrnn_net.errors import NonFiniteError, ParameterError, ShapeError, UnstableSettingError
 
@@ -105,22 +105,32 @@ def test_reservoir_classifier_probabilities():
     t = np.arange(40) * 0.01
     signals = {"slow": np.sin(2 * np.pi * 2 * t), "fast": np.sin(2 * np.pi * 8 * t)}
     labels = np.repeat(["slow", "fast"], 12)
-    X = np.stack([np.stack([signals[name], signals[name] ** 2], -1) for name in labels])
+    X = np.stack([np.stack([signals[name], signals[name] ** 2]) for name in labels])  # (24, 2 channels, 40)
     X = X + 0.2 * rng.standard_normal(X.shape)
     clf = ReservoirClassifier(60, tau=0.02, sample_interval=0.01, washout=10, seed=0).fit(X[::2], labels[::2])
-    proba = clf.predict_proba(X[1::2])
-    assert proba.shape == (12, 40, 2)
-    np.testing.assert_allclose(proba.sum(-1), 1.0)
+    instantaneous = clf.predict_proba_online(X[1::2], accumulate=False)
+    assert instantaneous.shape == (12, 40, 2)
+    np.testing.assert_allclose(instantaneous.sum(-1), 1.0)
     assert set(clf.classes_) == {"fast", "slow"}
-    assert np.mean(clf.predict(X[1::2]) == labels[1::2]) >= 0.9
+    assert clf.score(X[1::2], labels[1::2]) >= 0.9
     X_missing = X[1::2].copy()
-    X_missing[:, 15:20] = np.nan
+    X_missing[:, :, 15:20] = np.nan
     assert np.all(np.isfinite(clf.predict_proba(X_missing)))
-    assert clf.predict_proba(X[1])[-1].shape == (2,)
-    accumulated = clf.predict_proba(X[1::2], accumulate=True)
-    instantaneous = np.log(proba)
-    expected = np.exp(np.cumsum(instantaneous, axis=1))
+    accumulated = clf.predict_proba_online(X[1::2])
+    log_expected = np.cumsum(np.log(instantaneous), axis=1)
+    log_expected -= log_expected.max(-1, keepdims=True)  # normalised in the log domain: products underflow
+    expected = np.exp(log_expected)
     np.testing.assert_allclose(accumulated, expected / expected.sum(-1, keepdims=True), rtol=1e-10, atol=1e-150)
+    np.testing.assert_array_equal(clf.predict_proba(X[1::2]), accumulated[:, -1])
+
+
+def test_reservoir_evidence_stops_at_the_end_of_a_shorter_sequence():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((10, 1, 30)) + np.repeat([0.0, 1.0], 5)[:, None, None]
+    clf = ReservoirClassifier(20, sample_interval=0.01, seed=0).fit(X, np.repeat([0, 1], 5))
+    short = X[0, :, :12]
+    padded = clf.predict_proba([short, X[1]])
+    np.testing.assert_allclose(padded[0], clf.predict_proba(short[None])[0], rtol=1e-12)
 
 
 def test_baselines_reject_bad_input(model):
@@ -139,7 +149,7 @@ def test_baselines_reject_bad_input(model):
         rnn.fit_readout(np.zeros((2, 5, 2)), np.zeros((2, 4, 1)))
     with pytest.raises(ShapeError):
         InputDrivenRNN(W=np.eye(3), U=np.ones((2, 1)), C=np.ones((1, 3)))
-    with pytest.raises(ParameterError):
-        ReservoirClassifier(10, tau=0.05, sample_interval=0.01).fit(np.zeros((4, 5, 1)), ["a"] * 4)
-    with pytest.raises(ParameterError):
-        ReservoirClassifier(10, tau=0.05, sample_interval=0.01).predict_proba(np.zeros((4, 5, 1)))
+    with pytest.raises(ParameterError, match="at least two classes"):
+        ReservoirClassifier(10, tau=0.05, sample_interval=0.01).fit(np.zeros((4, 1, 5)), ["a"] * 4)
+    with pytest.raises(NotFittedError):
+        ReservoirClassifier(10, tau=0.05, sample_interval=0.01).predict_proba(np.zeros((4, 1, 5)))

@@ -100,7 +100,7 @@ def test_sklearn_protocol_and_errors(two_class_data):
     clf = RRNNClassifier(6, decoder="ekf")
     assert clf.get_params()["n_hidden"] == 6
     assert clf.set_params(n_hidden=3) is clf and clf.n_hidden == 3
-    with pytest.raises(ParameterError, match="invalid parameter"):
+    with pytest.raises(ParameterError, match="Invalid parameter 'bogus'"):
         clf.set_params(bogus=1)
     with pytest.raises(NotFittedError):
         clf.predict(X)
@@ -111,7 +111,7 @@ def test_sklearn_protocol_and_errors(two_class_data):
     with pytest.raises(ShapeError, match="y must have shape"):
         RRNNClassifier().fit(X, y[:3])
     with pytest.raises(ShapeError, match="n_samples, n_channels"):
-        RRNNClassifier().fit(X[0], y)
+        RRNNClassifier().fit(X[0, 0], y)  # one sequence of one channel: not a batch
     bad = X.copy()
     bad[0, 0, 0] = np.inf
     with pytest.raises(NonFiniteError):
@@ -245,7 +245,7 @@ def test_from_models_refuses_mismatched_sizes_and_a_standardisation_that_cannot_
 
 
 @pytest.mark.parametrize(("labels", "message"), [
-    (None, "one label per sequence"),
+    (None, "classes must hold one label per sequence|the target y is None"),
     ([0, "walk"], r"all numbers or all text, got \['number', 'text'\]"),
     ([0, None], r"all numbers or all text, got \['NoneType', 'number'\]"),
 ])
@@ -300,5 +300,5 @@ def test_from_models_takes_the_sampling_from_the_models_and_refuses_it_as_a_para
         RRNNClassifier.from_models(models, classes=[0, 1], sample_interval=0.01)
     with pytest.raises(ParameterError, match="share one sample_interval"):
         RRNNClassifier.from_models([models[0], models[1].replace(sample_interval=0.01)], classes=[0, 1])
-    with pytest.raises(ParameterError, match="invalid parameter"):
+    with pytest.raises(ParameterError, match="Invalid parameter 'n_hiden'"):
         RRNNClassifier.from_models(models, classes=[0, 1], n_hiden=3)

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..baseline import ReservoirClassifier
-from ..datasets import load_basic_motions, to_batch_first
+from ..datasets import load_basic_motions
 from ..learning import expected_calibration_error
 from ..recognition import RRNNClassifier
 from ..sweep import sweep
@@ -76,7 +76,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
                           fit_options=options).fit(data.X_train, data.y_train)
     rrnn_fit_seconds = time.perf_counter() - start
     reservoir = ReservoirClassifier(RESERVOIR_SIZE, tau=0.2, sample_interval=1.0 / data.sample_rate_hz, washout=10,
-                                    seed=seed).fit(to_batch_first(data.X_train), data.y_train)
+                                    seed=seed).fit(data.X_train, data.y_train)
 
     adaptive = copy.deepcopy(rrnn).set_params(noise="adaptive")  # the same bank, inferring the sensor noise
     online = _online_posteriors(rrnn, reservoir, data.X_test)
@@ -141,8 +141,8 @@ def _online_posteriors(rrnn: RRNNClassifier, reservoir: ReservoirClassifier, X: 
     if not np.array_equal(reservoir.classes_, rrnn.classes_):
         raise AssertionError("both classifiers sort the same labels, so their class order must agree")
     return {"rrnn": rrnn.predict_proba_online(X),
-            "reservoir_accumulated": reservoir.predict_proba(to_batch_first(X), accumulate=True),
-            "reservoir_instantaneous": reservoir.predict_proba(to_batch_first(X))}
+            "reservoir_accumulated": reservoir.predict_proba_online(X, accumulate=True),
+            "reservoir_instantaneous": reservoir.predict_proba_online(X, accumulate=False)}
 
 
 def _accuracy_over_time(proba: np.ndarray, classes: np.ndarray, labels: np.ndarray) -> np.ndarray:
