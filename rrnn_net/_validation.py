@@ -7,6 +7,7 @@ sees *which* argument is wrong, not where deep inside numpy it failed.
 from __future__ import annotations
 
 import math
+import operator
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
@@ -302,6 +303,19 @@ def steps_per_interval(interval: float, step: float) -> int:
     if steps < 1 or abs(ratio - steps) > 1e-9 * ratio:
         raise UnstableSettingError(f"the step {step:g} s must divide the sampling interval {interval:g} s")
     return steps
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """An integer seed >= 0 (Python or numpy integer; bools refused), as JSON and numpy both take it."""
+    if isinstance(seed, bool):
+        raise ParameterError(f"{name} must be an integer >= 0, got {seed!r}")
+    try:
+        value = operator.index(seed)  # type: ignore[arg-type]  # anything without __index__ is refused below
+    except TypeError:
+        raise ParameterError(f"{name} must be an integer >= 0, got {shorten(seed)}") from None
+    if value < 0:
+        raise ParameterError(f"{name} must be an integer >= 0, got {value}")
+    return value
 
 
 def random_generator(seed: SeedLike, name: str = "seed") -> np.random.Generator:

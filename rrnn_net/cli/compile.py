@@ -62,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--prior-variance", type=float, default=None, metavar="C",
                         help="adaptive gain: prior covariance C·I at t = 0 on the covariance units; default 1, or "
                              "less where the network's forward-Euler covariance update would be unstable")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="fixed gain: seed of the simulated trials the gain is averaged over (default 0)")
     parser.add_argument("--out", type=Path, required=True,
                         help=f"output file ({', '.join(FORMATS)}) or, with --example, directory")
     parser.add_argument("--draw", action="store_true", help="also draw each graph to a .png beside it")
@@ -71,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _compile(args: argparse.Namespace) -> int:
+    if args.seed is not None and (args.example or args.gain_mode != "fixed"):
+        raise ParameterError("--seed sets the simulation a fixed gain is averaged over: only with --gain-mode fixed "
+                             "and a model (the examples are compiled with seed 0)")
     if args.example:
         names = list(EXAMPLES) if args.example == "all" else [args.example]
         suffixes = [*FORMATS, ".png"] if args.draw else list(FORMATS)
@@ -91,7 +96,8 @@ def _compile(args: argparse.Namespace) -> int:
         if args.prior_variance is not None:
             raise ParameterError("--prior-variance sets the covariance units of an adaptive graph; a fixed-gain "
                                  "graph has none")
-        G = compile_rrnn(model, gain_mode="fixed", noise=args.noise)  # refuses noise="adaptive", saying why
+        # compile_rrnn refuses noise="adaptive" here, saying why.
+        G = compile_rrnn(model, gain_mode="fixed", noise=args.noise, gain_seed=args.seed or 0)
     else:
         variance = default_prior_variance(model) if args.prior_variance is None else \
             positive_scalar(args.prior_variance, "--prior-variance")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from ..demos import DEMOS, run_demo
+from ..demos import DEMOS, run_demo, summary
 from ..demos.outputs import METRICS, RUN_MARKER
 
 __all__ = ["register"]
@@ -32,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     out = args.out or f"out/{args.name}"
     metrics = run_demo(args.name, out, seed=args.seed, fast=args.fast, force=args.force)
-    print(json.dumps(metrics, indent=2, sort_keys=True))
-    print(f"figures and {METRICS} written to {out}")
+    # One line: the numbers behind the claim; everything else is in the metrics file.
+    headline = summary(args.name, metrics)
+    print(f"rrnn demo {args.name}: {headline + '; ' if headline else ''}figures and {METRICS} in {out}")
     return 0

@@ -27,11 +27,11 @@ rrnn_net.errors.OutputConflictError: ... holds demo decoding (seed 0, fast), not
 from __future__ import annotations
 
 import json
-import operator
 from pathlib import Path
 
 from .._files import write_atomically
-from ..errors import OutputConflictError, ParameterError
+from .._validation import check_seed
+from ..errors import OutputConflictError
 
 __all__ = ["METRICS", "RUN_MARKER", "prepare_folder", "run_marker"]
 
@@ -45,10 +45,7 @@ _VERSION = 1
 
 def run_marker(demo: str, *, seed: int, fast: bool) -> dict:
     """What identifies a run: the files of two runs with equal markers have the same names and meaning."""
-    try:
-        seed = operator.index(seed)  # ints and numpy integers, as JSON writes and reads them back
-    except TypeError:
-        raise ParameterError(f"seed must be an integer, got {seed!r}") from None
+    seed = check_seed(seed)  # ints and numpy integers, as JSON writes and reads them back
     return {"format": _FORMAT, "version": _VERSION, "demo": demo, "seed": seed, "fast": bool(fast)}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import positive_int
+from .._validation import check_seed, positive_int
 from ..errors import ParameterError
 from ..model import GenerativeRNN
 from .chunked import filter_chunks
@@ -53,7 +53,7 @@ def average_filter_gain(
     >>> average_filter_gain(model, n_steps=300, batch=2, burn_in=50).shape
     (3, 2)
     """
-    n_steps, batch, seed = positive_int(n_steps, "n_steps"), positive_int(batch, "batch"), int(seed)
+    n_steps, batch, seed = positive_int(n_steps, "n_steps"), positive_int(batch, "batch"), check_seed(seed)
     if isinstance(burn_in, bool) or not isinstance(burn_in, (int, np.integer)) or not 0 <= burn_in < n_steps:
         raise ParameterError(f"burn_in must be in 0..n_steps-1 = {n_steps - 1}, got {burn_in}")
     _, observations = model.simulate(n_steps, batch=batch, seed=seed)

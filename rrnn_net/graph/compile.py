@@ -20,7 +20,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import check_covariance, check_model, choice, finite_array
+from .._validation import check_covariance, check_model, check_seed, choice, finite_array
 from ..errors import ParameterError
 from ..filters.gain import GAIN_AVERAGE_DEFAULTS, average_filter_gain
 from ..filters.noise import NoiseAdaptation, noise_adaptation
@@ -56,6 +56,7 @@ def compile_rrnn(
     cov0: ArrayLike | None = None,
     fixed_gain: ArrayLike | None = None,
     noise: str | NoiseAdaptation = "fixed",
+    gain_seed: int = GAIN_AVERAGE_DEFAULTS["seed"],
     gain: str | None = None,
 ) -> nx.DiGraph:
     """Compile the model's continuous-time Bayesian filter into a graph of units.
@@ -90,6 +91,9 @@ def compile_rrnn(
         evidence normaliser — :class:`~rrnn_net.ContinuousFilter` with the
         same ``noise`` as local units (m precision units more;
         ``docs/graph_spec.md``).
+    gain_seed : int
+        Seed of the simulated trials over which the fixed gain is averaged
+        (recorded in the graph's provenance); unused with ``fixed_gain``.
     gain : str, optional
         Deprecated name of ``gain_mode`` (giving both is an error).
 
@@ -137,9 +141,9 @@ def compile_rrnn(
             raise ParameterError("cov0 is only used with gain_mode='adaptive' (a fixed-gain graph has no covariance)")
         provenance["provenance_fixed_gain_given"] = int(fixed_gain is not None)
         if fixed_gain is None:
-            fixed_gain = average_filter_gain(model)
-            provenance.update({f"provenance_gain_average_{key}": value
-                               for key, value in GAIN_AVERAGE_DEFAULTS.items()})
+            settings = {**GAIN_AVERAGE_DEFAULTS, "seed": check_seed(gain_seed, "gain_seed")}
+            fixed_gain = average_filter_gain(model, **settings)
+            provenance.update({f"provenance_gain_average_{key}": value for key, value in settings.items()})
         gain_matrix = finite_array(fixed_gain, "fixed_gain", (n, m))
 
     G = nx.DiGraph()

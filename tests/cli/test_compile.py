@@ -196,3 +196,23 @@ def test_version_python_m_and_verbosity_follow_cli_conventions(tmp_path, capsys)
     with pytest.raises(SystemExit) as exit_info:
         rrnn_net.cli.main(["-q", "-v", "info", "x.graphml"])
     assert exit_info.value.code == 2
+
+
+def test_compile_seed_sets_the_fixed_gain_average_and_is_recorded(tmp_path):
+    from rrnn_net import GenerativeRNN
+    from rrnn_net.cli import EXIT_ERROR, main
+    from rrnn_net.graph import load_graph
+
+    GenerativeRNN.oscillator(3, 2, seed=0).save(tmp_path / "model.npz")
+    graphs = {}
+    for seed in (0, 5):
+        out = tmp_path / f"seed{seed}.json"
+        assert main(["compile", str(tmp_path / "model.npz"), "--gain-mode", "fixed", "--seed", str(seed),
+                     "--out", str(out)]) == 0
+        graphs[seed] = load_graph(out)
+        assert graphs[seed].graph["provenance_gain_average_seed"] == seed
+    gains = [[d["weight"] for *_, d in sorted(graphs[seed].edges(data=True)) if d["kind"] == "fixed_gain"]
+             for seed in (0, 5)]
+    assert gains[0] != gains[1]
+    assert main(["compile", str(tmp_path / "model.npz"), "--seed", "1", "--out", str(tmp_path / "a.json")]) \
+        == EXIT_ERROR
