@@ -24,6 +24,7 @@ from .errors import (
     RRNNError,
     ShapeError,
     SweepError,
+    UnitError,
     UnsafeDirectoryError,
     UnstableSettingError,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "ModelTypeError",
     "NotNumericError",
     "NotFittedError",
+    "UnitError",
     "DecodeError",
     "CircuitError",
     "OutputConflictError",

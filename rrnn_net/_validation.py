@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import operator
 import os
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -23,6 +24,7 @@ from .errors import (
     OutOfMemoryError,
     ParameterError,
     ShapeError,
+    UnitError,
     UnstableSettingError,
 )
 
@@ -31,7 +33,37 @@ SeedLike: TypeAlias = (int | Sequence[int] | np.random.SeedSequence | np.random.
                        | None)
 
 
-def as_float_array(value: object, name: str) -> np.ndarray:
+#: Units a public argument may carry as a Brian2 quantity (times in seconds, rates in hertz), by name.
+UNITS = ("second", "hertz")
+
+
+def strip_unit(value: object, name: str, unit: str | None = None) -> object:
+    """``value`` without its Brian2 unit, in seconds or hertz; a plain number passes unchanged.
+
+    Brian2 is not imported here: a quantity can only come from a caller who
+    already imported it.
+
+    Raises
+    ------
+    UnitError
+        A quantity of another dimension than ``unit`` (a dimensionless one is
+        a plain number), or a dimensioned quantity where ``unit`` is None.
+    """
+    brian2 = sys.modules.get("brian2")
+    if brian2 is None or not isinstance(value, brian2.Quantity):
+        return value
+    if value.is_dimensionless:
+        return np.asarray(value)
+    expected = getattr(brian2, unit) if unit in UNITS else None
+    if expected is None:
+        raise UnitError(f"{name} is a pure number, got a quantity with units: {shorten(value)}")
+    if not value.has_same_dimensions(expected):
+        what = "a time" if unit == "second" else "a rate"
+        raise UnitError(f"{name} must be {what} (in {unit}s or as a plain number of {unit}s), got {shorten(value)}")
+    return np.asarray(value / expected)
+
+
+def as_float_array(value: object, name: str, *, unit: str | None = None) -> np.ndarray:
     """``value`` as a new float64 array; text and complex numbers are refused, not converted.
 
     numpy would read ``"0.1"`` as 0.1 and drop an imaginary part with only a
@@ -58,6 +90,7 @@ def as_float_array(value: object, name: str) -> np.ndarray:
     ...
     rrnn_net.errors.NotNumericError: observations must be real numbers (Complex data not supported): got (1+2j); ...
     """
+    value = strip_unit(value, name, unit)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -190,9 +223,9 @@ def check_observations(
     return array, not one_trial
 
 
-def positive_scalar(value: object, name: str) -> float:
-    """A finite float strictly greater than zero."""
-    array = as_float_array(value, name)
+def positive_scalar(value: object, name: str, *, unit: str | None = None) -> float:
+    """A finite float strictly greater than zero; with ``unit`` (``"second"``, ``"hertz"``) also a Brian2 quantity."""
+    array = as_float_array(value, name, unit=unit)
     if array.ndim != 0:
         raise ShapeError(f"{name} must be a scalar, got shape {array.shape}")
     if not np.isfinite(array):

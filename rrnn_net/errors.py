@@ -18,6 +18,7 @@ __all__ = [
     "DivergenceError",
     "ModelTypeError",
     "NotNumericError",
+    "UnitError",
     "NotFittedError",
     "DecodeError",
     "CircuitError",
@@ -78,6 +79,10 @@ class ModelTypeError(ParameterError, TypeError):
 
 class NotNumericError(ParameterError, TypeError):
     """Numbers were expected and something else came: text, complex values, or other objects."""
+
+
+class UnitError(ParameterError):
+    """A Brian2 quantity of the wrong physical dimension (a voltage for a time constant), or any for a pure number."""
 
 
 class NotFittedError(RRNNError, sklearn.exceptions.NotFittedError):

@@ -129,8 +129,8 @@ class GenerativeRNN:
         n_obs = M.shape[0]
         b = np.zeros(n_hidden) if b is None else finite_array(b, "b", (n_hidden,))
         c = np.zeros(n_obs) if c is None else finite_array(c, "c", (n_obs,))
-        tau = positive_scalar(tau, "tau")
-        sample_interval = positive_scalar(sample_interval, "sample_interval")
+        tau = positive_scalar(tau, "tau", unit="second")
+        sample_interval = positive_scalar(sample_interval, "sample_interval", unit="second")
         substeps = substep_count(substeps)
         choice(activation, ACTIVATIONS, "activation")
         check_euler_step(sample_interval / substeps, tau)
@@ -369,8 +369,8 @@ class GenerativeRNN:
         n_obs = positive_int(n_obs, "n_obs")
         if n_hidden < 2:
             raise ParameterError("an oscillator needs n_hidden >= 2")
-        frequency = positive_scalar(frequency, "frequency")
-        tau = positive_scalar(tau, "tau")
+        frequency = positive_scalar(frequency, "frequency", unit="hertz")
+        tau = positive_scalar(tau, "tau", unit="second")
         growth = float(finite_array(growth, "growth", ()))
         background_radius = float(finite_array(background_radius, "background_radius", ()))
         if background_radius < 0:

@@ -30,6 +30,7 @@ from ._validation import (
     as_float_array,
     check_covariance,
     check_keyword_options,
+    check_seed,
     choice,
     finite_array,
     positive_int,
@@ -211,7 +212,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         X = check_sequences(X)
         y = check_targets(y, X.shape[0])
-        self._check_settings()
+        sample_interval, tau = self._check_settings()
         fitter = None
         if self.fitter is not None or self.objective == "multistep":
             fitter = self.fitter or _default_fitter()
@@ -230,18 +231,17 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.channel_std_ = np.nanstd(X, axis=(0, 2))
         self.channel_std_[self.channel_std_ == 0] = 1.0
         sequences = self._standardize(X)
-        tau = self.tau if self.tau is not None else 2.0 * self.sample_interval
         self.fit_result_ = None
         if fitter is not None:
             self.n_hidden_ = self._sizes()[0]
             self.models_ = [
-                fitter(sequences[y == label], self.n_hidden_, sample_interval=self.sample_interval, tau=tau,
+                fitter(sequences[y == label], self.n_hidden_, sample_interval=sample_interval, tau=tau,
                        seed=self.seed + index, **options)
                 for index, label in enumerate(self.classes_)
             ]
             self._set_default_priors()
             return self
-        banks = [fit_bank(sequences, y, size, sample_interval=self.sample_interval, tau=tau, objective=self.objective,
+        banks = [fit_bank(sequences, y, size, sample_interval=sample_interval, tau=tau, objective=self.objective,
                           tying=self.tying, evidence_weight=self.evidence_weight, calibrate=self.calibrate,
                           validation_fraction=self.validation_fraction,
                           filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.seed,
@@ -447,7 +447,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return classifier
 
     # ------------------------------------------------------------ helpers
-    def _check_settings(self) -> None:
+    def _check_settings(self) -> tuple[float, float]:
+        """Check every constructor parameter; return the sampling interval and τ in seconds."""
         choice(self.decoder, DECODERS, "decoder")
         choice(self.noise, NOISE_MODES, "noise")
         if self.noise != "fixed" and self.decoder == "brian2":
@@ -455,12 +456,15 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         if self.objective not in OBJECTIVES:
             raise ParameterError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         positive_scalar(self.prior_variance, "prior_variance")
-        positive_scalar(self.sample_interval, "sample_interval")
-        if self.tau is not None:
-            positive_scalar(self.tau, "tau")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ParameterError(f"seed must be an integer >= 0, got {self.seed!r}")
+        check_seed(self.seed)
         self._sizes()
+        return self._times()
+
+    def _times(self) -> tuple[float, float]:
+        """The sampling interval and the time constant in seconds (a Brian2 quantity of time, or a float)."""
+        sample_interval = positive_scalar(self.sample_interval, "sample_interval", unit="second")
+        tau = 2.0 * sample_interval if self.tau is None else positive_scalar(self.tau, "tau", unit="second")
+        return sample_interval, tau
 
     def _sizes(self) -> list[int]:
         sizes = list(self.n_hidden) if isinstance(self.n_hidden, (list, tuple)) else [self.n_hidden]

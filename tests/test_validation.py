@@ -155,3 +155,40 @@ def test_a_subnormal_step_is_refused_as_too_many_steps_not_an_overflow():
 
     with pytest.raises(ParameterError, match="at most"):
         steps_per_interval(0.01, 5e-324)
+
+
+# ------------------------------------------------------------ Brian2 units
+def test_times_and_rates_accept_brian2_quantities_and_refuse_other_dimensions():
+    from brian2 import Hz, ms, mV, second
+
+    from rrnn_net import ContinuousFilter, GenerativeRNN, UnitError
+
+    model = GenerativeRNN.oscillator(3, 2, tau=20 * ms, frequency=8 * Hz, sample_interval=5 * ms, seed=0)
+    plain = GenerativeRNN.oscillator(3, 2, tau=0.02, frequency=8.0, sample_interval=0.005, seed=0)
+    np.testing.assert_array_equal(model.W, plain.W)
+    assert isinstance(model.tau, float) and model.tau == 0.02
+    assert ContinuousFilter(model, step=2.5 * ms).step == 0.0025
+    with pytest.raises(UnitError, match=r"tau must be a time .* got 20\. \* mvolt"):
+        GenerativeRNN.oscillator(3, 2, tau=20 * mV)
+    with pytest.raises(UnitError, match="frequency must be a rate"):
+        GenerativeRNN.oscillator(3, 2, frequency=8 * second)
+    with pytest.raises(UnitError, match="R is a pure number"):
+        GenerativeRNN(W=np.eye(2), M=np.eye(2), R=0.1 * mV)
+
+
+def test_a_classifier_takes_its_sampling_interval_as_a_brian2_quantity():
+    from brian2 import ms
+
+    from rrnn_net import GenerativeRNN, RRNNClassifier
+    from rrnn_net.datasets import class_sequences
+
+    models = [GenerativeRNN.oscillator(3, 2, seed=s) for s in (0, 1)]
+    X, y = class_sequences(models, 3, 20, seed=0)
+    received = {}
+
+    def recording_fitter(sequences, n_hidden, *, sample_interval, tau, seed):
+        received.update(sample_interval=sample_interval, tau=tau)
+        return models[0]
+
+    RRNNClassifier(3, sample_interval=5 * ms, fitter=recording_fitter).fit(X, y)
+    assert received == {"sample_interval": 0.005, "tau": 0.01}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,6 +135,9 @@ def run_runtime(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: S
         loaded.circuit.reload(layout, inputs, numbers=layout.numbers_digest != loaded.numbers)
     else:
         _runtime_loaded = None
+        if report is not None and target != "numpy":
+            _notice(f"brian2 {target}: generating the network's code and compiling what the cache lacks "
+                    "(the first run of a network takes longest; cached afterwards)")
         with preferences({"codegen.target": "numpy"}):
             circuit = build()
             loaded = _Loaded(key, network_of(circuit), circuit, layout.numbers_digest)
@@ -233,6 +237,9 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
             # source files and a full recompilation (Brian2 objects form cycles, hence the collection).
             project = _loaded = None
             gc.collect()
+            if report is not None:
+                _notice(f"brian2 cpp_standalone: building the project in {directory} (first run of this network "
+                        "structure takes longest; make reuses the compiled files afterwards)")
             project = _StandaloneProject(key, directory, _build_project(build, directory, report))
             write_atomically(stamp, key)
             _loaded = project
@@ -243,6 +250,11 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
                                   run_args=built_inputs(project.circuit, inputs))
         recordings = project.circuit.recordings()
     return TargetRun(recordings, built_at - start, cpp_standalone_device._last_run_time, rebuilt)
+
+
+def _notice(message: str) -> None:
+    """A line on stderr before a long, silent step (code generation, compilation), when progress is shown."""
+    print(message + "…", file=sys.stderr, flush=True)
 
 
 def built_inputs(circuit: RRNNCircuit, inputs: SampledInputs) -> dict[TimedArray, np.ndarray]:

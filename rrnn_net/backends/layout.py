@@ -358,7 +358,7 @@ def integration_step(graph: nx.DiGraph, step: float | None) -> tuple[float, int]
         If h does not divide the sampling interval Δ or is not below 2τ.
     """
     interval = graph.graph["sample_interval"]
-    step = graph.graph["integration_step"] if step is None else positive_scalar(step, "step")
+    step = graph.graph["integration_step"] if step is None else positive_scalar(step, "step", unit="second")
     steps_per_sample = steps_per_interval(interval, step)
     # Every unit's own time constant counts: a graph may be edited unit by unit.
     check_euler_step(step, shortest_time_constant(graph)[0])

@@ -111,6 +111,8 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     task = partial(_sweep_task, problem=problem)
     # Brian2's preferences are process-global, so runs must not overlap in threads of one process: the fast
     # sweep runs them one after another, the full one in worker processes.
+    # Dask's bar has no label of its own.
+    print(f"initial_conditions: decoding from {len(distances)} start distances × {len(seeds)} seeds", file=sys.stderr)
     with ProgressBar(out=sys.stderr):
         result = sweep(task, {"distance": list(distances)}, seeds=seeds,
                        scheduler="synchronous" if fast else "processes")

@@ -281,8 +281,11 @@ def findings(summary: list[dict], by_modulus: dict, config: StudyConfig) -> list
 
 def run_study(config: StudyConfig, progress: bool | None = None) -> tuple[list[dict], list[dict], dict]:
     """Run every condition; return (rows, summary, curves keyed by condition name)."""
+    from tqdm.auto import tqdm
+
     rows, curves = [], {}
-    for condition in config.conditions:
+    for condition in tqdm(config.conditions, desc="teacher-student conditions", unit="condition",
+                          disable=None if progress is None else not progress):
         condition_rows, curves[condition.name] = run_condition(condition, config, progress)
         rows.extend(condition_rows)
     return rows, summarise(rows, config), curves

@@ -162,7 +162,7 @@ class ContinuousFilter:
                 raise ParameterError("give the step once: step=..., not also its deprecated name dt=...")
             step = dt
         self.model = model
-        self.step = model.step if step is None else positive_scalar(step, "step")
+        self.step = model.step if step is None else positive_scalar(step, "step", unit="second")
         self.steps_per_sample = steps_per_interval(model.sample_interval, self.step)
         check_euler_step(self.step, model.tau)
         self.rhs = ContinuousRHS(model)

@@ -88,7 +88,7 @@ class NoiseAdaptation:
     iterations: int = 3
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "memory", positive_scalar(self.memory, "memory"))
+        object.__setattr__(self, "memory", positive_scalar(self.memory, "memory", unit="second"))
         object.__setattr__(self, "prior_samples", positive_scalar(self.prior_samples, "prior_samples"))
         object.__setattr__(self, "iterations", positive_int(self.iterations, "iterations"))
 

@@ -256,11 +256,11 @@ class _Settings:
 
         for name in ("n_hidden", "substeps", "evidence_steps", "conditional_steps", "window", "init_epochs"):
             values[name] = positive_int(values[name], name)
-        values["sample_interval"] = positive_scalar(values["sample_interval"], "sample_interval")
+        values["sample_interval"] = positive_scalar(values["sample_interval"], "sample_interval", unit="second")
         if values["tau"] is None:
             values["tau"] = 2.0 * values["sample_interval"]
-        for name in ("tau", "learning_rate"):
-            values[name] = positive_scalar(values[name], name)
+        values["tau"] = positive_scalar(values["tau"], "tau", unit="second")
+        values["learning_rate"] = positive_scalar(values["learning_rate"], "learning_rate")
         if values["batch_size"] is not None:
             values["batch_size"] = positive_int(values["batch_size"], "batch_size")
         weight = values["evidence_weight"]
