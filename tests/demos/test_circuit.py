@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net.demos import run_demo
+from rrnn_net.demos import HEADLINES, run_demo, summary
 from rrnn_net.demos.circuit import TAU_SYN_S, kernel_area
 
 FIGURES = ("circuit_front_end.png", "circuit_predictions.png", "circuit_downstream.png", "circuit_accuracy.png")
@@ -77,3 +77,9 @@ def test_kernel_area_is_the_sampled_kernel_sum():
     step = 0.001
     assert kernel_area(step) == pytest.approx(step * np.sum(np.exp(-np.arange(10_000) * step / TAU_SYN_S)))
     assert kernel_area(1e-7) == pytest.approx(TAU_SYN_S, rel=1e-4)
+
+
+def test_the_one_line_summary_names_its_headline_metrics(demo):
+    _, metrics = demo
+    line = summary("circuit", metrics)
+    assert "\n" not in line and all(path in line for path in HEADLINES["circuit"])

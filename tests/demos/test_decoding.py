@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rrnn_net.cli import main
-from rrnn_net.demos import get_demo, run_demo
+from rrnn_net.demos import HEADLINES, get_demo, run_demo, summary
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,8 @@ def test_fast_decoding_demo_under_added_noise(fast_run):
 def test_cli_reruns_the_demo_reproducibly(fast_run, tmp_path, capsys):
     first = fast_run[1]
     assert main(["demo", "decoding", "--fast", "--seed", "3", "--out", str(tmp_path)]) == 0
-    assert "metrics.json" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1 and "ukf_rmse_after_settling=" in printed and "metrics.json" in printed
     second = json.loads((tmp_path / "metrics.json").read_text())
     timing_free = {k: v for k, v in first.items() if "per_second" not in k}
     assert timing_free == {k: v for k, v in second.items() if "per_second" not in k}
@@ -68,3 +69,9 @@ def test_every_registered_demo_resolves():
 
     for name in DEMOS:
         assert callable(get_demo(name))
+
+
+def test_the_one_line_summary_names_its_headline_metrics(fast_run):
+    _, metrics = fast_run
+    line = summary("decoding", metrics)
+    assert "\n" not in line and all(path in line for path in HEADLINES["decoding"])

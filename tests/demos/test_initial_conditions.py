@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net.demos import run_demo
+from rrnn_net.demos import HEADLINES, run_demo, summary
 from rrnn_net.demos.metrics import time_to_tolerance
 
 FIGURES = ("initial_conditions_rmse", "initial_conditions_time_to_tolerance", "initial_conditions_example")
@@ -51,3 +51,9 @@ def test_time_to_tolerance_is_when_the_curve_stays_below():
     assert time_to_tolerance(np.array([3.0, 0.5, 2.0, 0.5, 0.5]), 1.0, 0.1) == pytest.approx(0.4)
     assert time_to_tolerance(np.array([0.5, 0.5]), 1.0, 0.1) == 0.0
     assert time_to_tolerance(np.array([0.5, 2.0]), 1.0, 0.1) is None
+
+
+def test_the_one_line_summary_names_its_headline_metrics(demo):
+    _, metrics = demo
+    line = summary("initial_conditions", metrics)
+    assert "\n" not in line and all(path in line for path in HEADLINES["initial_conditions"])

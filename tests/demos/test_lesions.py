@@ -7,7 +7,7 @@ import pytest
 
 from rrnn_net import GenerativeRNN
 from rrnn_net.backends import run
-from rrnn_net.demos import run_demo
+from rrnn_net.demos import HEADLINES, run_demo, summary
 from rrnn_net.demos.lesions import PRIOR_SAFETY
 from rrnn_net.filters.stability import euler_safe_prior_variance
 from rrnn_net.graph import compile_rrnn, lesion
@@ -50,3 +50,9 @@ def test_a_lesioned_network_runs_alike_on_brian2_and_the_reference_backend():
     brian2 = run(lesioned, y, backend="brian2", record="covariance")
     for name in ("mean", "cov", "loglik"):
         np.testing.assert_allclose(getattr(brian2, name), getattr(reference, name), rtol=0, atol=1e-9, err_msg=name)
+
+
+def test_the_one_line_summary_names_its_headline_metrics(demo):
+    _, metrics = demo
+    line = summary("lesions", metrics)
+    assert "\n" not in line and all(path in line for path in HEADLINES["lesions"])

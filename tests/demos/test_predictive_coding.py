@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net.demos import run_demo
+from rrnn_net.demos import HEADLINES, run_demo, summary
 from rrnn_net.demos.predictive_coding import crossover_latency, leaky_evidence
 
 POSTERIORS = ("bank_cumulative", "bank_leaky", "network_leaky")
@@ -64,3 +64,9 @@ def test_crossover_latency_counts_from_the_switch_until_it_stays_above_half():
                      [0.1, 0.1, 0.9, 0.9, 0.9, 0.9, 0.9],
                      [0.1, 0.1, 0.2, 0.3, 0.4, 0.8, 0.3]])
     assert crossover_latency(prob, 2, 0.5) == pytest.approx([1.5, 0.0, np.nan], nan_ok=True)
+
+
+def test_the_one_line_summary_names_its_headline_metrics(demo):
+    _, metrics = demo
+    line = summary("predictive_coding", metrics)
+    assert "\n" not in line and all(path in line for path in HEADLINES["predictive_coding"])

@@ -3,7 +3,7 @@ import json
 import networkx as nx
 import pytest
 
-from rrnn_net.demos import run_demo
+from rrnn_net.demos import HEADLINES, run_demo, summary
 from rrnn_net.graph import load_graph, summarize
 
 GRAPHS = ("rrnn_adaptive", "rrnn_fixed", "baseline")
@@ -54,3 +54,9 @@ def test_adaptive_connections_grow_faster_than_n_squared_fixed_ones_do_not(demo)
     # Doubling N: the O(N³) drift wiring takes the adaptive form past ×4, the fixed form stays below it.
     assert 4 < adaptive[2] / adaptive[1] <= 8
     assert 2 < fixed[2] / fixed[1] <= 4
+
+
+def test_the_one_line_summary_names_its_headline_metrics(demo):
+    _, metrics = demo
+    line = summary("topology", metrics)
+    assert "\n" not in line and all(path in line for path in HEADLINES["topology"])
