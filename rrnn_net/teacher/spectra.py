@@ -213,7 +213,8 @@ def lyapunov_exponents(student: StudentRNN, X, *, washout: int = 0) -> np.ndarra
     return -np.sort(-log_growth / (n_steps - washout), axis=-1)
 
 
-def plot_spectra(ax, reference, estimates, *, threshold: float | None = None, label: str = "student eigenvalues"):
+def plot_spectra(ax, reference, estimates, *, threshold: float | None = None, label: str = "student eigenvalues",
+                 color: str = "tab:blue"):
     """Polar plot of reference poles (black crosses) and one or more sets of estimates (dots).
 
     Each estimate set is joined to its Hungarian partners by thin lines; with
@@ -227,6 +228,8 @@ def plot_spectra(ax, reference, estimates, *, threshold: float | None = None, la
     estimates : array_like, complex, shape (k,), or a sequence of such arrays (or a 2-D array, one set per row)
     threshold : float, optional
     label : str
+    color : str
+        Colour of the estimates.
 
     Returns
     -------
@@ -247,7 +250,7 @@ def plot_spectra(ax, reference, estimates, *, threshold: float | None = None, la
             far = threshold is not None and d > threshold
             ax.plot([np.angle(reference[r]), np.angle(values[e])], [abs(reference[r]), abs(values[e])],
                     color="tab:red" if far else "0.7", lw=0.6)
-        ax.scatter(np.angle(values), np.abs(values), s=14, color="tab:blue", alpha=0.6,
+        ax.scatter(np.angle(values), np.abs(values), s=14, color=color, alpha=0.6,
                    label=label if index == 0 else None, zorder=3)
     ax.scatter(np.angle(reference), np.abs(reference), marker="x", s=50, color="black", label="teacher poles",
                zorder=4)
