@@ -38,9 +38,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 from brian2 import (
@@ -57,6 +56,7 @@ from brian2 import (
     second,
 )
 from brian2 import seed as brian2_seed
+from matplotlib import colormaps
 
 from ..backends import BaselineResult, run_brian2
 from ..backends.brian2_build import preferences
@@ -65,11 +65,10 @@ from ..filters import ContinuousFilter, FilterResult
 from ..filters.stability import euler_safe_prior_variance
 from ..graph import compile_rrnn
 from ..model import GenerativeRNN
-from .plotting import COLORS, figure, save, write_metrics
+from .plotting import COLORS, WIDTH, figure, legend_below, write_metrics
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-    from matplotlib.typing import RcKeyType
+    pass
 
 BASELINE_RATE_HZ = 100.0  # r₀, an encoding neuron's rate at y = 0
 GAIN_HZ = 60.0  # g, rate per unit of y: the observations stay within ±1.5, so rates stay positive
@@ -81,10 +80,8 @@ DOWNSTREAM_TAU_S = 0.01  # their membrane time constant
 CALIBRATION_BLOCK_S = 0.2  # blocks of 40 τ_s: their means carry the low-frequency noise (variance 2.5 % low)
 CORRELATION_BIN_S = 0.025  # bins of the downstream rates compared with ε
 WINDOW_S = 1.0  # time shown in the time-course figures
-TALK_FONTS: dict[RcKeyType, Any] = {"font.size": 14, "axes.titlesize": 15, "axes.labelsize": 14, "legend.fontsize": 12,
-              "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 16}
 _RATE = "clip(baseline + gain * stimulus(t, {column}), 0 * Hz, inf * Hz)"  # an encoder's rate r₀ + g·y, r ≥ 0
-SPIKING_COLORS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4")  # one per population size, fewest neurons first
+ON_OFF_COLORS = ("#D55E00", "#0072B2")  # downstream cells excited by +ε (ON) and by −ε (OFF)
 
 
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
@@ -135,7 +132,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     }
     time_axis = np.arange(1, n_samples + 1) * model.sample_interval
     clean = model.observe(states)
-    _plot_front_end(out_dir / "circuit_front_end.png", runs, observations, clean, model, sizes)
+    _plot_front_end(out_dir / "circuit_front_end.png", runs, observations, clean, model, sizes, metrics)
     _plot_predictions(out_dir / "circuit_predictions.png", time_axis, runs, observations, clean, sizes, metrics)
     _plot_downstream(out_dir / "circuit_downstream.png", runs, model, metrics)
     _plot_accuracy(out_dir / "circuit_accuracy.png", metrics)
@@ -441,81 +438,67 @@ def _downstream_metrics(runs: CircuitRuns, sample_interval: float, settled: slic
 
 
 # ------------------------------------------------------------------ figures
-def _talk_figure(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
-    """:func:`~rrnn_net.demos.plotting.figure` with :data:`TALK_FONTS` on the axis labels too.
-
-    Matplotlib sizes an axis label when it creates the axes, inside the demo
-    style; titles, ticks and legends take the sizes in force when drawn.
-    """
-    fig, axes = figure(*args, **kwargs)
-    for ax in np.ravel(axes):
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.label.set_fontsize(TALK_FONTS["axes.labelsize"])
-    return fig, axes
-
-
 def _window(times: np.ndarray) -> np.ndarray:
     """The part of a run the time-course figures show."""
     return times <= WINDOW_S
 
 
 def _plot_front_end(path: Path, runs: CircuitRuns, observations: np.ndarray, clean: np.ndarray,
-                    model: GenerativeRNN, sizes: tuple[int, ...]) -> None:
+                    model: GenerativeRNN, sizes: tuple[int, ...], metrics: dict) -> None:
     n_samples = observations.shape[1]
     edges = np.arange(n_samples + 1) * model.sample_interval
     held = _window(edges[1:])
-    with plt.rc_context(TALK_FONTS):
-        fig, axes = _talk_figure(2, 2, figsize=(15, 9), sharex=True, gridspec_kw={"height_ratios": (1.2, 1)})
-        for column, n in enumerate((sizes[0], sizes[-1])):
+    shown = (sizes[0], sizes[-1])
+    with figure(path, 2, 2, size=(WIDTH, 9), sharex=True, height_ratios=(1.2, 1)) as (fig, axes):
+        for column, n in enumerate(shown):
             times, neurons = runs.encoder_spikes[n]
             keep = _window(times)
-            axes[0, column].plot(times[keep], neurons[keep], "|", color="0.15", markersize=max(2.0, 120 / n))
+            axes[0, column].plot(times[keep], neurons[keep], "|", color=_size_color(sizes, n),
+                                 markersize=max(3.0, 150 / n))
             axes[0, column].set_ylim(-0.5, n - 0.5)
-            axes[0, column].set_title(f"{n} Poisson neurons code channel 1")
-            axes[0, column].set_ylabel("encoding neuron")
+            axes[0, column].set_title(f"{n} Poisson neurons code $y_1$")
             axes[1, column].stairs(observations[0, held, 0], edges[: held.sum() + 1], color=COLORS["observation"],
-                                   linewidth=2.5, label="observation y₁ (held)")
+                                   linewidth=2.5, label="observation $y_1$ (held over each sample)")
             axes[1, column].plot(edges[1:][held], clean[0, held, 0], color=COLORS["truth"], linewidth=1.5,
                                  label="noise-free signal")
             times, value = runs.decoded[n]
             keep = _window(times)
-            axes[1, column].plot(times[keep], value[keep], color=_size_color(sizes, n), linewidth=1.2,
-                                 label="decoded synaptic trace")
-            axes[1, column].set_ylabel("channel 1 (a.u.)")
+            axes[1, column].plot(times[keep], value[keep], color=_size_color(sizes, n), linewidth=1.5,
+                                 label=f"decoded synaptic trace, {n} neurons")
             axes[1, column].set_xlabel("time (s)")
-            axes[1, column].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
-        fig.suptitle(f"Spiking front end (r = {BASELINE_RATE_HZ:g} Hz + {GAIN_HZ:g} Hz·y, synaptic trace "
-                     f"τ = {TAU_SYN_S * 1e3:g} ms): more neurons, cleaner decoded input")
-        save(fig, path)
+        axes[0, 0].set_ylabel("encoding neuron (index)")
+        axes[1, 0].set_ylabel("channel $y_1$ (a.u.)")
+        legend_below(fig, ncol=2)
+        noise = [metrics["spiking"][str(n)]["front_end_noise_variance"] / metrics["model_R"] for n in shown]
+        fig.suptitle(f"Spiking front end (rate {BASELINE_RATE_HZ:g} Hz + {GAIN_HZ:g} Hz·y, synapse "
+                     rf"$\tau_s$ = {TAU_SYN_S * 1e3:g} ms): its noise is {noise[0]:.2g} × R"
+                     f"\nwith {shown[0]} neurons per channel, {noise[1]:.2g} × R with {shown[1]}")
 
 
 def _plot_predictions(path: Path, time_axis: np.ndarray, runs: CircuitRuns, observations: np.ndarray,
                       clean: np.ndarray, sizes: tuple[int, ...], metrics: dict) -> None:
     keep = _window(time_axis)
     t = time_axis[keep]
-    with plt.rc_context(TALK_FONTS):
-        fig, axes = _talk_figure(2, 1, figsize=(15, 9.5), sharex=True)
-        axes[0].plot(t, observations[0, keep, 0], ".", color=COLORS["observation"], markersize=6,
-                     label="observation y₁")
+    with figure(path, 2, 1, size=(WIDTH, 9), sharex=True) as (fig, axes):
+        axes[0].plot(t, observations[0, keep, 0], ".", color=COLORS["observation"], markersize=8,
+                     label="observation $y_1$")
         axes[0].plot(t, clean[0, keep, 0], color=COLORS["truth"], linewidth=2, label="noise-free signal")
-        axes[0].plot(t, runs.rate.predicted_obs[0, keep, 0], color=COLORS["brian2"], linewidth=2.5,
-                     label=f"ŷ₁, rate input (state RMSE {metrics['rate_circuit_rmse']:.2f})")
-        axes[1].plot(t, runs.rate.prediction_error[0, keep, 0], color=COLORS["brian2"], linewidth=2.5,
-                     label="rate input")
+        axes[0].plot(t, runs.rate.predicted_obs[0, keep, 0], color=COLORS["network"], linewidth=3,
+                     label="rRNN, rate input")
+        axes[1].plot(t, runs.rate.prediction_error[0, keep, 0], color=COLORS["network"], linewidth=3)
         for n in (sizes[0], sizes[-1]):
             colour = _size_color(sizes, n)
-            axes[0].plot(t, runs.spiking[n].predicted_obs[0, keep, 0], color=colour, linewidth=1.5,
-                         label=f"ŷ₁, {n} spiking neurons/channel ({metrics['spiking'][str(n)]['rmse']:.2f})")
-            axes[1].plot(t, runs.spiking[n].prediction_error[0, keep, 0], color=colour, linewidth=1.2, alpha=0.85,
-                         label=f"{n} spiking neurons/channel")
-        axes[0].set_ylabel("channel 1 (a.u.)")
-        axes[0].set_title("Predictions ŷ of the rRNN track the signal under spiking input too")
-        axes[1].set_ylabel("prediction error ε₁ (a.u.)")
+            axes[0].plot(t, runs.spiking[n].predicted_obs[0, keep, 0], color=colour, linewidth=1.8,
+                         label=f"rRNN, {n} spiking neurons per channel")
+            axes[1].plot(t, runs.spiking[n].prediction_error[0, keep, 0], color=colour, linewidth=1.5, alpha=0.9)
+        axes[0].set_ylabel(r"$y_1$ and prediction $\hat{y}_1$ (a.u.)")
+        axes[1].set_ylabel(r"prediction error $\varepsilon_1$ (a.u.)")
         axes[1].set_xlabel("time (s)")
-        axes[1].set_title("Its prediction-error units also carry the front end's noise")
-        for ax in axes:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        save(fig, path)
+        legend_below(fig, ncol=2)
+        rmse = {n: metrics["spiking"][str(n)]["rmse"] for n in (sizes[0], sizes[-1])}
+        fig.suptitle(r"The rRNN's predictions $\hat{y}$ track the signal under spiking input too; its errors "
+                     f"carry the front\nend's noise (state RMSE {rmse[sizes[0]]:.2f} with {sizes[0]} neurons, "
+                     f"{rmse[sizes[-1]]:.2f} with {sizes[-1]}, {metrics['rate_circuit_rmse']:.2f} with rate input)")
 
 
 def _plot_downstream(path: Path, runs: CircuitRuns, model: GenerativeRNN, metrics: dict) -> None:
@@ -528,70 +511,69 @@ def _plot_downstream(path: Path, runs: CircuitRuns, model: GenerativeRNN, metric
     signed = _signed_rates(runs, n_samples, model.sample_interval)[0]
     per_bin = round(CORRELATION_BIN_S / model.sample_interval)
     smooth = np.convolve(signed, np.ones(per_bin) / per_bin, mode="same")
-    with plt.rc_context(TALK_FONTS):
-        fig, axes = _talk_figure(2, 1, figsize=(15, 9), sharex=True, gridspec_kw={"height_ratios": (1.1, 1)})
-        axes[0].plot(times[on], cells[on], "|", color=COLORS["open_loop"], markersize=7, label="ON cells (+ε)")
-        axes[0].plot(times[mine & ~on], cells[mine & ~on], "|", color=COLORS["ukf"], markersize=7,
-                     label="OFF cells (−ε)")
-        axes[0].set_ylabel("downstream LIF cell")
+    with figure(path, 2, 1, size=(WIDTH, 9), sharex=True, height_ratios=(1.1, 1)) as (fig, axes):
+        axes[0].plot(times[on], cells[on], "|", color=ON_OFF_COLORS[0], markersize=8,
+                     label=r"ON cells (+$\varepsilon$)")
+        axes[0].plot(times[mine & ~on], cells[mine & ~on], "|", color=ON_OFF_COLORS[1], markersize=8,
+                     label=r"OFF cells ($-\varepsilon$)")
+        axes[0].set_ylabel("downstream LIF cell (index)")
         axes[0].set_ylim(-0.5, 2 * DOWNSTREAM_CELLS - 0.5)
-        axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        axes[0].set_title(f"Prediction-error unit ε₁ (spiking input, {runs.downstream_size} neurons/channel) "
-                          f"drives {DOWNSTREAM_CELLS} ON and {DOWNSTREAM_CELLS} OFF LIF cells")
-        axes[1].plot(sample_times[:-1][keep[:-1]], smooth[keep[:-1]], color="0.2", linewidth=2.5,
-                     label=f"ON − OFF rate\n({CORRELATION_BIN_S * 1e3:g} ms window)")
+        axes[0].set_title(rf"cells driven by error unit $\varepsilon_1$ ({runs.downstream_size} input neurons "
+                          "per channel)")
+        axes[1].plot(sample_times[:-1][keep[:-1]], smooth[keep[:-1]], color="black", linewidth=2.5,
+                     label=f"ON − OFF rate ({CORRELATION_BIN_S * 1e3:g} ms window)")
         axes[1].set_ylabel("ON − OFF rate (Hz per cell)")
         axes[1].set_xlabel("time (s)")
         error_axis = axes[1].twinx()
-        error_axis.plot(sample_times[keep], runs.downstream_errors[0, keep], color=COLORS["continuous"],
-                        linewidth=1.5, label="prediction error ε₁")
-        error_axis.set_ylabel("prediction error ε₁ (a.u.)", color=COLORS["continuous"])
+        error_axis.plot(sample_times[keep], runs.downstream_errors[0, keep], color=COLORS["error"], linewidth=2,
+                        label=r"prediction error $\varepsilon_1$")
+        error_axis.set_ylabel(r"$\varepsilon_1$ (a.u.)", color=COLORS["error"])
         error_axis.spines["right"].set_visible(True)
-        handles = [*axes[1].get_legend_handles_labels()[0], *error_axis.get_legend_handles_labels()[0]]
-        axes[1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.1, 1.0))
-        axes[1].set_title(f"Their signed rate follows ε (correlation {metrics['downstream_rate_error_correlation']:.2f}"
-                          f" in {CORRELATION_BIN_S * 1e3:g} ms bins, all units and trials)")
-        save(fig, path)
+        legend_below(fig, [*axes[0].get_legend_handles_labels()[0], *axes[1].get_legend_handles_labels()[0],
+                           *error_axis.get_legend_handles_labels()[0]], ncol=2)
+        fig.suptitle(f"Downstream LIF cells read the prediction error: their signed rate follows ε\n(correlation "
+                     f"{metrics['downstream_rate_error_correlation']:.2f} in {CORRELATION_BIN_S * 1e3:g} ms bins, "
+                     "all units and trials)")
 
 
 def _plot_accuracy(path: Path, metrics: dict) -> None:
     sizes = metrics["neurons_per_channel"]
     rows = [metrics["spiking"][str(n)] for n in sizes]
-    with plt.rc_context(TALK_FONTS):
-        fig, axes = _talk_figure(1, 2, figsize=(16, 7))
-        axes[0].plot(sizes, [row["rmse"] for row in rows], "o-", color=COLORS["open_loop"], linewidth=2.5,
-                     markersize=10, label="spiking input, told the model's R")
-        axes[0].plot(sizes, [row["rmse_told_noise"] for row in rows], "s--", color=COLORS["ekf"], linewidth=2.5,
-                     markersize=9, label="spiking input, told R + front-end noise")
-        axes[0].axhline(metrics["rate_circuit_rmse"], color=COLORS["brian2"], linewidth=3,
-                        label="rate input (same circuit)")
-        axes[0].axhline(metrics["expected_input_rmse"], color="0.45", linewidth=2, linestyle="-.",
-                        label="front end without spike noise (n → ∞)")
-        axes[0].axhline(metrics["numpy_filter_rmse"], color=COLORS["continuous"], linewidth=2, linestyle=":",
-                        label="numpy ContinuousFilter")
+    spiking = _size_color(sizes, sizes[-1])
+    with figure(path, 1, 2, size=(WIDTH, 7.5)) as (fig, axes):
+        axes[0].plot(sizes, [row["rmse"] for row in rows], "o-", color=spiking, markersize=10,
+                     label="spiking input, told the model's R")
+        axes[0].plot(sizes, [row["rmse_told_noise"] for row in rows], "s--", color=spiking, markersize=9,
+                     label="spiking input, told R + front-end noise")
+        axes[0].axhline(metrics["rate_circuit_rmse"], color=COLORS["network"], linewidth=5, label="rate input")
+        axes[0].axhline(metrics["numpy_filter_rmse"], color=COLORS["rrnn"], linewidth=2, linestyle=":",
+                        label="numpy ContinuousFilter (on the rate input's line)")
+        axes[0].axhline(metrics["expected_input_rmse"], color=COLORS["reference"], linewidth=2, linestyle="-.",
+                        label=r"front end without spike noise ($n \to \infty$)")
         axes[0].set_ylim(bottom=0)
-        axes[0].set_ylabel("state RMSE vs true hidden state")
-        axes[0].set_title("The accuracy cost of spiking input shrinks with n")
-        axes[0].legend(loc="lower left")
-        axes[1].plot(sizes, [row["front_end_noise_variance"] for row in rows], "o", color=COLORS["open_loop"],
-                     markersize=10, label="measured (calibration at y = 0)")
-        axes[1].plot(sizes, [row["front_end_noise_variance_theory"] for row in rows], "-", color="0.4", linewidth=2,
-                     label="Poisson theory r₀(1 − r₀h) / (n g² Δ)")
+        axes[0].set_ylabel("state RMSE (a.u.)")
+        axes[0].set_title("accuracy")
+        axes[1].plot(sizes, [row["front_end_noise_variance"] for row in rows], "o", color=spiking, markersize=10,
+                     label="front-end noise, measured at y = 0")
+        axes[1].plot(sizes, [row["front_end_noise_variance_theory"] for row in rows], "-", color=COLORS["reference"],
+                     label=r"Poisson theory $r_0(1 - r_0 h) / (n g^2 \Delta)$")
         axes[1].axhline(metrics["model_R"], color=COLORS["truth"], linestyle="--", linewidth=2,
                         label="the model's observation noise R")
         axes[1].set_yscale("log")
-        axes[1].set_ylabel("front-end noise (variance per sample)")
-        axes[1].set_title("The front end adds noise ∝ 1/n")
-        axes[1].legend(loc="upper right")
+        axes[1].set_ylabel("noise variance per sample (a.u.²)")
+        axes[1].set_title(r"front-end noise $\propto 1/n$")
         for ax in axes:
             ax.set_xscale("log")
             ax.set_xticks(sizes, [str(n) for n in sizes])
             ax.minorticks_off()
-            ax.set_xlabel("encoding neurons per channel n")
-        fig.suptitle(f"rRNN (adaptive gain, N = {metrics['n_hidden']}, m = {metrics['n_obs']}) driven by Poisson "
-                     f"populations: {metrics['n_trials']} trials × {metrics['n_samples']} samples")
-        save(fig, path)
+            ax.set_xlabel("encoding neurons per channel $n$")
+        legend_below(fig, ncol=2)
+        fig.suptitle(f"Driven by Poisson populations the rRNN (N = {metrics['n_hidden']}) decodes with state RMSE "
+                     f"{rows[0]['rmse']:.2f} at $n$ = {sizes[0]},\n{rows[-1]['rmse']:.2f} at $n$ = {sizes[-1]} "
+                     f"(rate input {metrics['rate_circuit_rmse']:.2f}): the cost of spikes shrinks with $n$")
 
 
-def _size_color(sizes: tuple[int, ...], n: int) -> str:
-    return SPIKING_COLORS[sizes.index(n) % len(SPIKING_COLORS)]
+def _size_color(sizes, n: int) -> tuple:
+    """The colour of a population of ``n`` neurons per channel among ``sizes``: purples, darker for more neurons."""
+    position = list(sizes).index(n) / max(len(sizes) - 1, 1)
+    return colormaps["Purples"](0.55 + 0.45 * position)

@@ -27,20 +27,19 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..filters import EKF, UKF, FilterResult
+from ..filters import EKF, UKF
 from ..model import GenerativeRNN
 from .metrics import time_to_tolerance
-from .plotting import COLORS, figure, save, write_metrics
+from .plotting import COLORS, WIDTH, figure, legend_below, log_ticks, signed, write_metrics
 
-_LEGEND_ABOVE = {"loc": "lower left", "bbox_to_anchor": (0.0, 1.0), "ncol": 4, "fontsize": 9}
 SETTLE_TOLERANCE = 0.2  # RMSE, as a fraction of the state's standard deviation, counted as "locked on"
 SNR_DB = (20.0, 10.0, 5.0, 0.0, -5.0)
-_SNR_DECODERS = {"ukf": "rRNN (UKF), model's R (nothing told)",
-                 "ukf_adaptive_noise": "rRNN (UKF), online noise estimate (nothing told)",
-                 "ukf_noise_known": "rRNN (UKF), told the added noise (R + σ²)",
+_SNR_DECODERS = {"ukf": "rRNN (UKF), the model's $R$ (told nothing)",
+                 "ukf_adaptive_noise": "rRNN (UKF), noise estimated online (told nothing)",
+                 "ukf_noise_known": r"rRNN (UKF), told the added noise ($R + \sigma^2$)",
                  "open_loop": "open-loop generator (no error feedback)"}
-_SNR_STYLE = {"ukf": ("-", COLORS["ukf"]), "ukf_adaptive_noise": ("-.", COLORS["ekf"]),
-              "ukf_noise_known": ("--", COLORS["ukf"]), "open_loop": (":", COLORS["open_loop"])}
+_SNR_STYLE = {"ukf": ("-", COLORS["rrnn"]), "ukf_adaptive_noise": ("-.", COLORS["online_noise"]),
+              "ukf_noise_known": ("--", COLORS["rrnn"]), "open_loop": (":", COLORS["open_loop"])}
 
 
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
@@ -90,7 +89,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     metrics |= _rmse_vs_snr(model, states, observations, wrong_start, open_loop, settled, snr_db, seed + 3)
 
     _plot(out_dir / "decoding.png", time_axis, states, observations, estimates["ukf"], open_loop, rmse_curves,
-          spread)
+          metrics)
     _plot_snr(out_dir / "decoding_vs_snr.png", metrics)
     write_metrics(metrics, out_dir / "metrics.json")
     return metrics
@@ -137,72 +136,87 @@ def _rmse_over_time(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean((estimate - truth) ** 2, axis=(0, 2)))
 
 
-def _plot(path: Path, time_axis: np.ndarray, states: np.ndarray, observations: np.ndarray, ukf: FilterResult,
-          open_loop: np.ndarray, rmse_curves: dict[str, np.ndarray], spread: float) -> None:
-    fig, axes = figure(3, 1, figsize=(9, 9), sharex=True)
-    trial = 0
-    for unit, shade in zip((0, 1), (1.0, 0.55), strict=True):
-        axes[0].plot(time_axis, states[trial, :, unit], color=COLORS["truth"], alpha=shade,
-                     label="true state" if unit == 0 else None)
-        axes[0].plot(time_axis, ukf.mean[trial, :, unit], "--", color=COLORS["ukf"], alpha=shade,
-                     label="rRNN posterior mean μ (UKF)" if unit == 0 else None)
-        axes[0].plot(time_axis, open_loop[trial, :, unit], ":", color=COLORS["open_loop"], alpha=shade,
-                     label="open-loop generator" if unit == 0 else None)
-    axes[0].set_ylabel("hidden state x (a.u.)")
-    fig.suptitle("rRNN decoding from a wrong initial state (two hidden units of one trial)")
-    axes[0].legend(**_LEGEND_ABOVE)
+def _plot(path, time_axis, states, observations, ukf, open_loop, rmse_curves, metrics) -> None:
+    """One trial's state, its channel 1 with the rRNN's prediction and error, and the RMSE over all trials."""
+    trial, unit = 0, 0
+    with figure(path, 3, 1, size=(WIDTH, 9.5), sharex=True) as (fig, axes):
+        axes[0].plot(time_axis, states[trial, :, unit], color=COLORS["truth"], label="true state")
+        axes[0].plot(time_axis, ukf.mean[trial, :, unit], "--", color=COLORS["rrnn"],
+                     label=r"rRNN (UKF): posterior mean $\mu$")
+        axes[0].plot(time_axis, open_loop[trial, :, unit], ":", color=COLORS["open_loop"], label="open-loop generator")
+        axes[0].set_ylabel(r"hidden unit $x_1$ (a.u.)")
 
-    axes[1].plot(time_axis, observations[trial, :, 0], ".", color=COLORS["observation"], markersize=3,
-                 label="observation y₁")
-    axes[1].plot(time_axis, ukf.predicted_obs[trial, :, 0], color=COLORS["ukf"], label="prediction ŷ₁")
-    axes[1].plot(time_axis, ukf.prediction_error[trial, :, 0], color="0.25", linewidth=0.8,
-                 label="prediction error ε₁")
-    axes[1].set_ylabel("channel 1 (a.u.)")
-    axes[1].legend(**_LEGEND_ABOVE)
+        axes[1].plot(time_axis, observations[trial, :, 0], ".", color=COLORS["observation"], label=r"observation $y_1$")
+        axes[1].plot(time_axis, ukf.predicted_obs[trial, :, 0], color=COLORS["prediction"],
+                     label=r"rRNN prediction $\hat{y}_1$")
+        axes[1].plot(time_axis, ukf.prediction_error[trial, :, 0], color=COLORS["error"], linewidth=1.2,
+                     label=r"prediction error $\varepsilon_1$")
+        axes[1].set_ylabel(r"channel $y_1$ (a.u.)")
 
-    labels = {"ukf": "UKF", "ekf": "EKF", "open_loop": "open-loop generator"}
-    for name, curve in rmse_curves.items():
-        axes[2].semilogy(time_axis, curve, "--" if name == "ekf" else "-", color=COLORS[name], label=labels[name])
-    axes[2].axhline(SETTLE_TOLERANCE * spread, color="0.5", linestyle="--", linewidth=0.8,
-                    label=f"tolerance ({SETTLE_TOLERANCE:.0%} of state s.d.)")
-    axes[2].set_ylabel("state RMSE over trials")
-    axes[2].set_xlabel("time (s)")
-    axes[2].legend(**_LEGEND_ABOVE)
-    save(fig, path)
+        styles = {"ukf": ("-", COLORS["rrnn"], "rRNN (UKF)"), "ekf": ("--", COLORS["ekf"], "rRNN (EKF)"),
+                  "open_loop": (":", COLORS["open_loop"], "open-loop generator")}
+        for name, curve in rmse_curves.items():
+            linestyle, colour, label = styles[name]
+            axes[2].semilogy(time_axis, curve, linestyle, color=colour, label=label)
+        axes[2].axhline(SETTLE_TOLERANCE * metrics["state_std"], color=COLORS["reference"], linestyle="--",
+                        linewidth=1.2, label=f"tolerance ({SETTLE_TOLERANCE:.0%} of the state s.d.)")
+        axes[2].set_ylabel(f"state RMSE, {metrics['n_trials']} trials (a.u.)")
+        axes[2].set_xlabel("time since the wrong start (s)")
+        legend_below(fig, ncol=3)
+        fig.suptitle(f"From a wrong start the rRNN locks on {_lock_on(metrics, 'ukf')};\n"
+                     f"the open-loop generator, without error feedback, {_lock_on(metrics, 'open_loop')}")
+
+
+def _lock_on(metrics: dict, name: str) -> str:
+    """When ``name``'s RMSE stays within the tolerance, in words."""
+    seconds = metrics[f"{name}_time_to_tolerance_s"]
+    return "never does" if seconds is None else f"within {seconds:.2g} s"
 
 
 def _plot_snr(path: Path, metrics: dict) -> None:
-    fig, axes = figure(1, 3, figsize=(16, 5.5))
+    """RMSE vs SNR over all trials and for the median trial, and the online noise estimate against the truth."""
     snr_db = metrics["snr_db"]
     snr = [str(value) for value in snr_db]
-    panels = (("rmse_vs_snr_db", "all trials: the few trials that lose the cycle dominate the mean"),
-              ("median_trial_rmse_vs_snr_db", "median trial: the online estimate comes close to being told"))
-    for ax, (key, title) in zip(axes[:2], panels, strict=True):
-        for name, label in _SNR_DECODERS.items():
-            style, colour = _SNR_STYLE[name]
-            values = metrics[f"{name}_{key}"]
-            ax.semilogy(snr_db, [values[s] for s in snr], style, marker="o", color=colour, label=label)
-        ax.axhline(SETTLE_TOLERANCE * metrics["state_std"], color="0.5", linestyle="--", linewidth=0.8,
-                   label=f"tolerance ({SETTLE_TOLERANCE:.0%} of the state s.d.)")
-        ax.set_ylabel("state RMSE after settling (a.u.)")
-        ax.set_title(title, fontsize=10)
-    axes[1].sharey(axes[0])
-    highest = 0.0
-    for key, style, label in (("", "-.", "all trials"), ("_median_trial", "--", "median trial")):
-        ratio = metrics[f"ukf_adaptive_noise{key}_estimated_over_true_variance"]
-        axes[2].plot(snr_db, [ratio[s] for s in snr], style, marker="o", color=COLORS["ekf"], label=label)
-        highest = max(highest, *ratio.values())
-    axes[2].axhline(1.0, color="0.5", linewidth=0.8)
-    axes[2].set_ylim(0, max(2.0, 1.1 * highest))
-    axes[2].set_ylabel("online noise estimate / true variance")
-    axes[2].set_title("the estimate itself (mean over channels and time)", fontsize=10)
-    axes[2].legend(loc="lower left", fontsize=9)
-    for ax in axes:
-        ax.set_xticks(snr_db)
-        ax.invert_xaxis()  # noisier to the right
-        ax.set_xlabel("SNR of the added white noise (dB)")
-    # Below the panels: inside, the legend would cover the curves.
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9, frameon=False)
-    fig.suptitle("Decoding from a wrong start under added noise: estimating the noise online, the rRNN comes close "
-                 "to being told in the typical trial, but some trials lose the cycle's phase")
-    save(fig, path, rect=(0, 0.1, 1, 1))
+    with figure(path, 1, 3, size=(WIDTH, 7.5)) as (fig, axes):
+        axes[1].sharey(axes[0])  # before plotting, so that the shared limits hold both panels' curves
+        panels = (("rmse_vs_snr_db", "all trials"), ("median_trial_rmse_vs_snr_db", "median trial"))
+        for ax, (key, title) in zip(axes[:2], panels, strict=True):
+            for name, label in _SNR_DECODERS.items():
+                style, colour = _SNR_STYLE[name]
+                values = metrics[f"{name}_{key}"]
+                ax.semilogy(snr_db, [values[s] for s in snr], style, marker="o", color=colour, label=label)
+            ax.axhline(SETTLE_TOLERANCE * metrics["state_std"], color=COLORS["reference"], linestyle="--",
+                       linewidth=1.2, label=f"tolerance ({SETTLE_TOLERANCE:.0%} of the state s.d.)")
+            ax.set_title(f"state RMSE, {title}")
+        axes[0].set_ylabel("state RMSE after settling (a.u.)")
+        log_ticks(axes[0].yaxis)
+        highest = 0.0
+        for key, style, label in (("", "-.", "all trials"), ("_median_trial", "--", "median trial")):
+            ratio = metrics[f"ukf_adaptive_noise{key}_estimated_over_true_variance"]
+            axes[2].plot(snr_db, [ratio[s] for s in snr], style, marker="o", color=COLORS["online_noise"],
+                         label=f"online noise estimate, {label}")
+            highest = max(highest, *ratio.values())
+        axes[2].axhline(1.0, color=COLORS["reference"], linewidth=1.2, label="estimate = true variance")
+        axes[2].set_ylim(0, max(2.0, 1.1 * highest))
+        axes[2].set_ylabel("estimated / true noise variance (ratio)")
+        axes[2].set_title("the noise estimate")
+        for ax in axes:
+            ax.set_xticks(snr_db)
+            ax.invert_xaxis()  # noisier to the right
+            ax.set_xlabel("SNR of added noise (dB)")
+        legend_below(fig, ncol=2)
+        fig.suptitle(_snr_claim(metrics))
+
+
+def _snr_claim(metrics: dict, factor: float = 1.5) -> str:
+    """The title: down to which SNR the median trial, estimating the noise online, decodes nearly as well as told."""
+    online = metrics["ukf_adaptive_noise_median_trial_rmse_vs_snr_db"]
+    told = metrics["ukf_noise_known_median_trial_rmse_vs_snr_db"]
+    close = None
+    for snr in sorted(metrics["snr_db"], reverse=True):  # from the least noise on
+        if online[str(snr)] > factor * told[str(snr)]:
+            break
+        close = snr
+    where = "at no SNR" if close is None else f"down to {signed(close)} dB SNR"
+    return (f"In the median trial the rRNN estimating the noise online decodes within {factor:g}× of one told it\n"
+            f"{where}; the few trials that lose the cycle's phase dominate the mean")

@@ -50,7 +50,7 @@ from ..graph import compile_rrnn
 from ..model import GenerativeRNN
 from ..sweep import sweep
 from .metrics import time_to_tolerance
-from .plotting import COLORS, figure, save, write_metrics
+from .plotting import COLORS, WIDTH, figure, legend_below, write_metrics
 
 TOLERANCE = 0.1  # state RMSE, as a fraction of the state's s.d., counted as "locked on"
 CLAIM_TIME_CONSTANTS = 20.0  # the claim: the Bayesian rRNN locks on within this many τ from every tested start
@@ -58,11 +58,13 @@ DECODERS = ("ukf", "ekf", "brian2_adaptive", "brian2_fixed", "open_loop")
 # The Bayesian rRNN in its three forms; the fixed-gain network approximates it with a time-averaged gain, so its
 # error floor depends on how much the optimal gain varies along the cycle: it is reported, not part of the claim.
 CLAIM_DECODERS = ("ukf", "ekf", "brian2_adaptive")
-LABELS = {"ukf": "UKF", "ekf": "EKF", "brian2_adaptive": "Brian2 network, adaptive gain",
-          "brian2_fixed": "Brian2 network, fixed gain", "open_loop": "open-loop generator"}
-# (line style, colour); the UKF is drawn wide because the EKF's curve, dashed, often lies on top of it.
-STYLES = {"ukf": ("-", COLORS["ukf"]), "ekf": ("--", COLORS["ekf"]), "brian2_adaptive": ("-", COLORS["brian2"]),
-          "brian2_fixed": ("-.", COLORS["continuous"]), "open_loop": ("-", COLORS["open_loop"])}
+LABELS = {"ukf": "rRNN (UKF)", "ekf": "rRNN (EKF)", "brian2_adaptive": "rRNN as a Brian2 network, adaptive gain",
+          "brian2_fixed": "rRNN as a Brian2 network, fixed gain", "open_loop": "open-loop generator"}
+# (line style, colour, width, z-order). The UKF, EKF and adaptive network often coincide: the UKF, wide and on top of
+# the networks, stays visible, and the EKF, narrow and dashed, shows on top of it.
+STYLES = {"ukf": ("-", COLORS["rrnn"], 4.0, 4), "ekf": ("--", COLORS["ekf"], 2.0, 5),
+          "brian2_adaptive": ("-", COLORS["network"], 2.2, 3), "brian2_fixed": ("-.", COLORS["fixed_gain"], 2.2, 2),
+          "open_loop": ("-", COLORS["open_loop"], 2.2, 1)}
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     metrics = _metrics(problem, result.records, seed=seed, fast=fast)
     example = decode_from_wrong_start(problem, max(distances), seeds[0])
     _plot_rmse(out_dir / "initial_conditions_rmse.png", time_in_tau, curves, np.array(result.column("distance")),
-               problem)
+               problem, metrics)
     _plot_time_to_tolerance(out_dir / "initial_conditions_time_to_tolerance.png", result.records, metrics)
     _plot_example(out_dir / "initial_conditions_example.png", time_in_tau, example, problem, max(distances))
     write_metrics(metrics, out_dir / "metrics.json")
@@ -249,83 +251,117 @@ def _metrics(problem: StartProblem, records: list[dict], *, seed: int, fast: boo
 
 # ------------------------------------------------------------------ figures
 def _time_axis_label(model: GenerativeRNN) -> str:
-    return f"time since the wrong start (time constants τ = {model.tau * 1e3:g} ms)"
+    return rf"time since the wrong start (units of $\tau$ = {model.tau * 1e3:g} ms)"
+
+
+def _claim_title(metrics: dict) -> str:
+    """The claim, as the sweep measured it: how soon the Bayesian rRNN locks on, and how often the generator does."""
+    worst = [metrics[f"{name}_worst_time_to_tolerance_tau"] for name in CLAIM_DECODERS]
+    reaching = min(metrics[f"{name}_fraction_of_starts_reaching_tolerance"] for name in CLAIM_DECODERS)
+    rrnn = rf"locks on within {max(worst):.1f} $\tau$" if None not in worst else f"locks on from {reaching:.0%}"
+    reached = round(metrics["open_loop_fraction_of_starts_reaching_tolerance"] * metrics["n_starts"])
+    return (f"From every wrong start the rRNN (UKF, EKF, Brian2 network) {rrnn};\n"
+            f"the open-loop generator gets there from {reached or 'none'} of the {metrics['n_starts']} starts")
 
 
 def _plot_rmse(path: Path, time_in_tau: np.ndarray, curves: dict, distances: np.ndarray,
-               problem: StartProblem) -> None:
+               problem: StartProblem, metrics: dict) -> None:
     levels = np.unique(distances)
     n_columns = 2
     n_rows = int(np.ceil(levels.size / n_columns))
-    fig, axes = figure(n_rows, n_columns, figsize=(14, 3.9 * n_rows + 0.6), sharex=True, sharey=True,
-                       squeeze=False)
-    for ax, level in zip(axes.flat, levels, strict=False):
-        runs = distances == level
-        for name in DECODERS:
-            linestyle, colour = STYLES[name]
-            runs_curves = curves[name][runs]
-            ax.semilogy(time_in_tau, np.median(runs_curves, axis=0), linestyle, color=colour, label=LABELS[name],
-                        linewidth=3.0 if name == "ukf" else 1.5)
-            ax.fill_between(time_in_tau, runs_curves.min(axis=0), runs_curves.max(axis=0), color=colour,
-                            alpha=0.15, linewidth=0)
-        ax.axhline(TOLERANCE, color="0.3", linestyle=":", linewidth=1.2, label=f"tolerance ({TOLERANCE:.0%} of σ)")
-        ax.axvline(CLAIM_TIME_CONSTANTS, color="0.6", linestyle="--", linewidth=1.0,
-                   label=f"claim (UKF, EKF, adaptive network):\nlocked on within {CLAIM_TIME_CONSTANTS:g} τ")
-        ax.set_title(f"wrong start {level:g} σ away ({runs.sum()} starts)")
-    for ax in axes.flat[levels.size:]:
-        ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("state RMSE / state s.d. σ")
-    for ax in axes[-1]:
-        ax.set_xlabel(_time_axis_label(problem.model))
-    # Attached to an axes (not the figure) so that tight_layout makes room for it.
-    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=10)
-    fig.suptitle(f"Decoding from wrong initial states: median over starts (band: best to worst start), "
-                 f"N = {problem.model.n_hidden}, m = {problem.model.n_obs}")
-    save(fig, path)
+    with figure(path, n_rows, n_columns, size=(WIDTH, 4.3 * n_rows + 3.2), sharex=True, sharey=True,
+                squeeze=False) as (fig, axes):
+        for ax, level in zip(axes.flat, levels, strict=False):
+            runs = distances == level
+            for name in DECODERS:
+                linestyle, colour, width, order = STYLES[name]
+                runs_curves = curves[name][runs]
+                ax.semilogy(time_in_tau, np.median(runs_curves, axis=0), linestyle, color=colour, label=LABELS[name],
+                            linewidth=width, zorder=order)
+                ax.fill_between(time_in_tau, runs_curves.min(axis=0), runs_curves.max(axis=0), color=colour,
+                                alpha=0.1, linewidth=0)
+            _reference_lines(ax, vertical=True)
+            ax.set_title(rf"wrong start {level:g} $\sigma$ away ({runs.sum()} starts)")
+        for ax in axes.flat[levels.size:]:
+            ax.set_visible(False)
+        for ax in axes[:, 0]:
+            ax.set_ylabel(r"state RMSE / state s.d. $\sigma$")
+        for ax in axes[-1]:
+            ax.set_xlabel(_time_axis_label(problem.model))
+        legend_below(fig, ncol=2)
+        fig.suptitle(_claim_title(metrics))
+
+
+def _reference_lines(ax, *, vertical: bool) -> None:
+    """The tolerance, and the claim's time limit (on the time axis: x when ``vertical``, else y)."""
+    claim = rf"claim: locked on within {CLAIM_TIME_CONSTANTS:g} $\tau$"
+    if vertical:
+        ax.axhline(TOLERANCE, color=COLORS["reference"], linestyle=":", linewidth=1.5,
+                   label=rf"tolerance ({TOLERANCE:.0%} of $\sigma$)")
+        ax.axvline(CLAIM_TIME_CONSTANTS, color=COLORS["reference"], linestyle="--", linewidth=1.5, label=claim)
+    else:
+        ax.axhline(CLAIM_TIME_CONSTANTS, color=COLORS["reference"], linestyle="--", linewidth=1.5, label=claim)
 
 
 def _plot_time_to_tolerance(path: Path, records: list[dict], metrics: dict) -> None:
-    fig, ax = figure(figsize=(11, 5))
     levels = metrics["distances_in_state_sd"]
-    width = 0.13
-    never = 1.1 * metrics["trial_duration_tau"]  # where "never within the trial" is drawn
-    for offset, name in enumerate(DECODERS):
-        colour = STYLES[name][1]
-        position = np.arange(len(levels)) + (offset - (len(DECODERS) - 1) / 2) * width
-        for index, level in enumerate(levels):
-            times = [record[f"{name}_time_to_tolerance_tau"] for record in records if record["distance"] == level]
-            shown = [never if time is None else time for time in times]
-            ax.scatter(np.full(len(shown), position[index]), shown, s=22, color=colour, alpha=0.7,
-                       marker="x" if None in times else "o", label=LABELS[name] if index == 0 else None)
-    ax.axhline(CLAIM_TIME_CONSTANTS, color="0.5", linestyle="--",
-               label=f"claim (UKF, EKF, adaptive network): {CLAIM_TIME_CONSTANTS:g} τ")
-    ax.axhline(metrics["trial_duration_tau"], color="0.8", linewidth=0.8, label="end of the trial")
-    ticks = [tick for tick in ax.get_yticks() if 0 <= tick <= metrics["trial_duration_tau"]]
-    ax.set_yticks([*ticks, never], [f"{tick:g}" for tick in ticks] + ["never"])
-    ax.set_ylim(0, never * 1.05)
-    ax.set_xticks(np.arange(len(levels)), [f"{level:g} σ" for level in levels])
-    ax.set_xlabel("distance of the wrong start from the true state (RMS per unit, in state s.d. σ)")
-    ax.set_ylabel(f"time until RMSE stays < {TOLERANCE:.0%} of σ (τ)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=10)
-    ax.set_title(f"Time to lock on from every start of the sweep (one dot per start, τ = "
-                 f"{metrics['tau_s'] * 1e3:g} ms)")
-    save(fig, path)
+    width = 0.15
+    duration = metrics["trial_duration_tau"]
+    never = 1.12 * duration  # where "never within the trial" is drawn, above the trial's end
+    with figure(path, size=(WIDTH, 7.5)) as (fig, ax):
+        for offset, name in enumerate(DECODERS):
+            colour = STYLES[name][1]
+            position = np.arange(len(levels)) + (offset - (len(DECODERS) - 1) / 2) * width
+            for index, level in enumerate(levels):
+                times = [record[f"{name}_time_to_tolerance_tau"] for record in records if record["distance"] == level]
+                shown = [never if time is None else time for time in times]
+                ax.scatter(np.full(len(shown), position[index]), shown, s=70, color=colour, alpha=0.8,
+                           marker="x" if None in times else "o", label=LABELS[name] if index == 0 else None)
+        _reference_lines(ax, vertical=False)
+        ticks = [tick for tick in ax.get_yticks() if 0 <= tick <= duration]
+        ax.set_yticks([*ticks, never], [f"{tick:g}" for tick in ticks] + ["never"])
+        ax.set_ylim(0, never * 1.06)
+        ax.set_xticks(np.arange(len(levels)), [rf"{level:g} $\sigma$" for level in levels])
+        ax.set_xlabel(r"distance of the wrong start (RMS per unit, in state s.d. $\sigma$)")
+        ax.set_ylabel(rf"time to stay < {TOLERANCE:.0%} of $\sigma$ (units of $\tau$)")
+        legend_below(fig, ncol=2)
+        fig.suptitle(_claim_title(metrics))
+
+
+def telling_trial(example: StartRun) -> tuple[int, int]:
+    """The trial and hidden unit where the open-loop generator is farthest off over the last third of the run.
+
+    Where a generator lands on the limit cycle in phase, open loop looks as good as decoding; the example shows
+    the trial where it does not, chosen from the data.
+    """
+    last = slice(2 * example.states.shape[1] // 3, None)
+    miss = np.sqrt(np.mean((example.estimates["open_loop"][:, last] - example.states[:, last]) ** 2, axis=1))
+    trial, unit = np.unravel_index(np.argmax(miss), miss.shape)
+    return int(trial), int(unit)
 
 
 def _plot_example(path: Path, time_in_tau: np.ndarray, example: StartRun, problem: StartProblem,
                   distance: float) -> None:
-    fig, axes = figure(2, 1, figsize=(10, 6.5), sharex=True)
-    trial = 0
-    for ax, unit in zip(axes, (0, 1), strict=True):
-        ax.plot(time_in_tau, example.states[trial, :, unit], color=COLORS["truth"], linewidth=2, label="true state")
-        for name in ("ukf", "brian2_adaptive", "brian2_fixed", "open_loop"):
-            linestyle, colour = STYLES[name]
-            ax.plot(time_in_tau, example.estimates[name][trial, :, unit], linestyle, color=colour,
-                    label=LABELS[name])
-        ax.set_ylabel(f"hidden unit x{unit + 1} (a.u.)")
-    axes[0].legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize=10)
-    axes[-1].set_xlabel(_time_axis_label(problem.model))
-    fig.suptitle(f"One trial decoded from a start {distance:g} σ away (two of {problem.model.n_hidden} hidden "
-                 "units)")
-    save(fig, path)
+    trial, unit = telling_trial(example)
+    truth = example.states[trial]
+    errors = {name: np.sqrt(np.mean((estimate[trial] - truth) ** 2, axis=-1)) / problem.state_sd
+              for name, estimate in example.estimates.items()}
+    with figure(path, 2, 1, size=(WIDTH, 9), sharex=True) as (fig, axes):
+        # Wider than every estimate, so that it shows as their outline once they lock on.
+        axes[0].plot(time_in_tau, truth[:, unit], color=COLORS["truth"], linewidth=7, label="true state", zorder=1)
+        for name in DECODERS:
+            linestyle, colour, width, order = STYLES[name]
+            axes[0].plot(time_in_tau, example.estimates[name][trial, :, unit], linestyle, color=colour,
+                         linewidth=width, zorder=order)
+            axes[1].semilogy(time_in_tau, errors[name], linestyle, color=colour, linewidth=width, zorder=order,
+                             label=LABELS[name])
+        axes[0].set_ylabel(f"hidden unit $x_{{{unit + 1}}}$ (a.u.)")
+        axes[1].axhline(TOLERANCE, color=COLORS["reference"], linestyle=":", linewidth=1.5,
+                        label=rf"tolerance ({TOLERANCE:.0%} of $\sigma$)")
+        axes[1].set_ylabel(r"state error / $\sigma$ (all units)")
+        axes[1].set_xlabel(_time_axis_label(problem.model))
+        legend_below(fig, ncol=3)
+        settled = time_to_tolerance(errors["ukf"], TOLERANCE, problem.model.sample_interval / problem.model.tau)
+        locked = "never locks on" if settled is None else rf"locks on after {settled:.1f} $\tau$"
+        fig.suptitle(rf"Trial {trial + 1}, wrong start {distance:g} $\sigma$ away: the rRNN (UKF) {locked};"
+                     f"\nthe open-loop generator is still {errors['open_loop'][-1]:.1f} $\\sigma$ off at the end")

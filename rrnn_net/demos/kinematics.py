@@ -26,17 +26,19 @@ Writes ``posterior_examples.png``, ``accuracy_vs_time.png``,
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 from pathlib import Path
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from ..baseline import ReservoirClassifier
 from ..datasets import load_basic_motions
 from ..learning import expected_calibration_error
 from ..recognition import RRNNClassifier
 from ..sweep import sweep
-from .plotting import COLORS, figure, save, write_metrics
+from .plotting import CATEGORY_COLORS, COLORS, WIDTH, figure, legend_below, signed, write_metrics
 
 SNR_DB = (20.0, 10.0, 5.0, 0.0, -5.0)
 MISSING_FRACTIONS = (0.1, 0.3)
@@ -48,12 +50,12 @@ RESERVOIR_SIZE = 100
 _METHODS = {
     "rrnn": "rRNN bank (learned noise)",
     "rrnn_adaptive_noise": "rRNN bank, noise estimated online (told nothing)",
-    "rrnn_noise_known": "rRNN bank, told the added noise (R + σ²)",
+    "rrnn_noise_known": r"rRNN bank, told the added noise ($R + \sigma^2$)",
     "reservoir_accumulated": "reservoir, accumulated log-probabilities",
     "reservoir_instantaneous": "reservoir, instantaneous readout",
 }
-_STYLE = {"rrnn": ("-", COLORS["ukf"]), "rrnn_noise_known": ("--", COLORS["ukf"]),
-          "rrnn_adaptive_noise": ("-.", COLORS["ekf"]),
+_STYLE = {"rrnn": ("-", COLORS["rrnn"]), "rrnn_noise_known": ("--", COLORS["rrnn"]),
+          "rrnn_adaptive_noise": ("-.", COLORS["online_noise"]),
           "reservoir_accumulated": ("-", COLORS["baseline"]), "reservoir_instantaneous": (":", COLORS["baseline"])}
 
 
@@ -129,8 +131,9 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     metrics = {key: value for key, value in metrics.items() if value != {}}
     metrics["noise_seeds"] = noise_seeds
 
-    _plot_examples(out_dir / "posterior_examples.png", time_axis, online, rrnn.classes_, data.y_test)
-    _plot_accuracy_over_time(out_dir / "accuracy_vs_time.png", time_axis, accuracy_curves, len(rrnn.classes_))
+    _plot_examples(out_dir / "posterior_examples.png", time_axis, online, rrnn.classes_, data.y_test, metrics)
+    _plot_accuracy_over_time(out_dir / "accuracy_vs_time.png", time_axis, accuracy_curves, len(rrnn.classes_),
+                             metrics)
     _plot_robustness(out_dir / "robustness.png", metrics, len(rrnn.classes_))
     write_metrics(metrics, out_dir / "metrics.json")
     return metrics
@@ -165,71 +168,82 @@ def _mean_decision_time(samples: np.ndarray, sample_rate_hz: float) -> float | N
     return float(decided.mean() / sample_rate_hz) if decided.size else None
 
 
-def _plot_examples(path: Path, time_axis: np.ndarray, online: dict[str, np.ndarray], classes: np.ndarray,
-                   labels: np.ndarray) -> None:
-    fig, axes = figure(2, 2, figsize=(11, 7), sharex=True, sharey=True)
-    colours = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]
-    for ax, label in zip(axes.flat, classes, strict=False):
-        trial = int(np.nonzero(labels == label)[0][0])
-        for k, name in enumerate(classes):
-            ax.plot(time_axis, online["rrnn"][trial, :, k], color=colours[k % 4], label=f"rRNN: {name}")
-            ax.plot(time_axis, online["reservoir_accumulated"][trial, :, k], ":", color=colours[k % 4],
-                    label=f"reservoir: {name}")
-        ax.set_title(f"test recording of '{label}'")
-        ax.set_ylim(-0.03, 1.03)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("posterior probability")
-    for ax in axes[-1]:
-        ax.set_xlabel("time observed (s)")
-    handles, names = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=4, fontsize=9)
-    fig.suptitle("Online recognition of BasicMotions: posterior over movement classes (solid: rRNN bank)")
-    save(fig, path, rect=(0, 0.09, 1, 1))
+def _plot_examples(path, time_axis, online, classes, labels, metrics) -> None:
+    """One test recording per class: the posterior over classes of the rRNN bank and of the reservoir."""
+    with figure(path, 2, 2, size=(WIDTH, 8.5), sharex=True, sharey=True) as (fig, axes):
+        for ax, label in zip(axes.flat, classes, strict=False):
+            trial = int(np.nonzero(labels == label)[0][0])  # the first test recording of the class
+            for k, colour in zip(range(len(classes)), itertools.cycle(CATEGORY_COLORS)):
+                ax.plot(time_axis, online["rrnn"][trial, :, k], color=colour)
+                ax.plot(time_axis, online["reservoir_accumulated"][trial, :, k], ":", color=colour)
+            ax.set_title(f"a recording of '{label}'")
+            ax.set_ylim(-0.03, 1.03)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("posterior probability")
+        for ax in axes[-1]:
+            ax.set_xlabel("time observed (s)")
+        classes_shown = [Line2D([], [], color=colour, label=str(name))
+                         for name, colour in zip(classes, itertools.cycle(CATEGORY_COLORS))]
+        methods = [Line2D([], [], color=COLORS["reference"], label="rRNN bank"),
+                   Line2D([], [], color=COLORS["reference"], linestyle=":", label="reservoir (accumulated)")]
+        legend_below(fig, [*classes_shown, *methods], ncol=3)
+        decided = metrics["rrnn_mean_decision_time_s"]
+        when = "" if decided is None else (f": its posterior for the true movement\nstays above "
+                                           f"{DECISION_THRESHOLD:g} from {decided:.1f} s on, on average")
+        fig.suptitle(f"The rRNN bank recognises movements online{when}")
 
 
-def _plot_accuracy_over_time(path: Path, time_axis: np.ndarray, curves: dict[str, np.ndarray], n_classes: int) -> None:
-    fig, ax = figure(figsize=(8, 4.8))
-    for name, curve in curves.items():
-        style, colour = _STYLE[name]
-        ax.plot(time_axis, curve, style, color=colour, label=_METHODS[name])
-    ax.axhline(1.0 / n_classes, color="0.6", linewidth=0.8, label="chance")
-    ax.set_xlabel("time observed (s)")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.set_title("Decision speed: accuracy vs how much of the recording has been seen")
-    ax.legend(loc="lower right", fontsize=9)
-    save(fig, path)
-
-
-def _plot_robustness(path: Path, metrics: dict, n_classes: int) -> None:
-    fig, (noise_ax, missing_ax) = figure(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [3, 2]})
-    for name in _METHODS:
-        values = metrics.get(f"{name}_accuracy_vs_snr_db")
-        if values:
+def _plot_accuracy_over_time(path, time_axis, curves, n_classes, metrics) -> None:
+    with figure(path, size=(WIDTH, 7)) as (fig, ax):
+        for name, curve in curves.items():
             style, colour = _STYLE[name]
-            snr = sorted(values, key=float)  # metrics read back from JSON come with sorted string keys
-            noise_ax.plot([float(s) for s in snr], [values[s] for s in snr], style, marker="o", color=colour,
-                          label=_METHODS[name])
-    noise_ax.axhline(1.0 / n_classes, color="0.6", linewidth=0.8, label="chance")
-    noise_ax.invert_xaxis()
-    noise_ax.set_xlabel("signal-to-noise ratio of added white noise (dB)")
-    noise_ax.set_ylabel("test accuracy at the end of the recording")
-    noise_ax.set_ylim(0, 1.02)
-    noise_ax.set_title("Robustness to observation noise")
-    noise_ax.legend(loc="lower left", fontsize=8)
+            ax.plot(time_axis, curve, style, color=colour, label=_METHODS[name])
+        ax.axhline(1.0 / n_classes, color=COLORS["reference"], linestyle="--", linewidth=1.2, label="chance")
+        ax.set_xlabel("time observed (s)")
+        ax.set_ylabel("test accuracy (fraction correct)")
+        ax.set_ylim(0, 1.02)
+        legend_below(fig, ncol=2)
+        fig.suptitle(f"Decision speed: after 25% of each recording the rRNN bank is "
+                     f"{metrics['rrnn_accuracy_at_25pct']:.0%} correct,\nthe reservoir "
+                     f"{metrics['reservoir_accumulated_accuracy_at_25pct']:.0%} (accumulated) and "
+                     f"{metrics['reservoir_instantaneous_accuracy_at_25pct']:.0%} (instantaneous)")
 
-    names = [name for name in _METHODS if metrics.get(f"{name}_accuracy_with_missing")]
-    width = 0.8 / len(names)
-    for offset, name in enumerate(names):
-        values = metrics[f"{name}_accuracy_with_missing"]
-        positions = np.arange(len(values)) + (offset - (len(names) - 1) / 2) * width
-        missing_ax.bar(positions, list(values.values()), width, color=_STYLE[name][1],
-                       alpha=1.0 if _STYLE[name][0] == "-" else 0.5, label=_METHODS[name])
-    fractions = [float(fraction) for fraction in metrics[f"{names[0]}_accuracy_with_missing"]]
-    missing_ax.set_xticks(np.arange(len(fractions)), [f"{f:.0%} missing" for f in fractions])
-    missing_ax.set_ylabel("test accuracy")
-    missing_ax.set_ylim(0, 1.02)
-    missing_ax.set_title("Randomly missing samples (NaN)")
-    # Below the axes: inside, the legend would hide the bars it explains.
-    missing_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
-    save(fig, path)
+
+def _plot_robustness(path, metrics, n_classes) -> None:
+    with figure(path, 1, 2, size=(WIDTH, 7.5), gridspec_kw={"width_ratios": [3, 2]}) as (fig, axes):
+        noise_ax, missing_ax = axes
+        for name in _METHODS:
+            values = metrics.get(f"{name}_accuracy_vs_snr_db")
+            if values:
+                style, colour = _STYLE[name]
+                snr = sorted(values, key=float)  # metrics read back from JSON come with sorted string keys
+                noise_ax.plot([float(s) for s in snr], [values[s] for s in snr], style, marker="o", color=colour,
+                              label=_METHODS[name])
+        noise_ax.axhline(1.0 / n_classes, color=COLORS["reference"], linestyle="--", linewidth=1.2, label="chance")
+        noise_ax.invert_xaxis()  # noisier to the right
+        noise_ax.set_xlabel("SNR of added white noise (dB)")
+        noise_ax.set_ylabel("test accuracy at the end (fraction)")
+        noise_ax.set_ylim(0, 1.02)
+        noise_ax.set_title("added noise")
+
+        names = [name for name in _METHODS if metrics.get(f"{name}_accuracy_with_missing")]
+        width = 0.8 / len(names)
+        for offset, name in enumerate(names):
+            values = metrics[f"{name}_accuracy_with_missing"]
+            positions = np.arange(len(values)) + (offset - (len(names) - 1) / 2) * width
+            missing_ax.bar(positions, list(values.values()), width, color=_STYLE[name][1],
+                           alpha=1.0 if _STYLE[name][0] == "-" else 0.5, label=_METHODS[name])
+        fractions = [float(fraction) for fraction in metrics[f"{names[0]}_accuracy_with_missing"]]
+        missing_ax.set_xticks(np.arange(len(fractions)), [f"{f:.0%}" for f in fractions])
+        missing_ax.set_xlabel("samples missing (NaN, % of all)")
+        missing_ax.set_ylabel("test accuracy at the end (fraction)")
+        missing_ax.set_ylim(0, 1.02)
+        missing_ax.set_title("missing samples")
+        legend_below(fig, ncol=2)
+        noisiest = min(metrics["rrnn_noise_known_accuracy_vs_snr_db"], key=float)
+        at_noisiest = {name: metrics[f"{name}_accuracy_vs_snr_db"][noisiest]
+                       for name in ("rrnn_noise_known", "rrnn_adaptive_noise", "reservoir_accumulated")}
+        fig.suptitle(f"At {signed(float(noisiest))} dB SNR the rRNN bank told the added noise is "
+                     f"{at_noisiest['rrnn_noise_known']:.0%} correct,\nestimating it online "
+                     f"{at_noisiest['rrnn_adaptive_noise']:.0%}, the reservoir "
+                     f"{at_noisiest['reservoir_accumulated']:.0%}")

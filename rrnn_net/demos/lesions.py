@@ -30,9 +30,9 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.colors import LogNorm, Normalize
-from matplotlib.figure import Figure
+from matplotlib.colors import LogNorm
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ..backends.reference import run_reference
 from ..errors import DivergenceError, UnstableSettingError
@@ -40,7 +40,7 @@ from ..filters import FilterResult
 from ..filters.stability import euler_safe_prior_variance
 from ..graph import EDGE_KINDS, compile_rrnn, consistency, lesion
 from ..model import GenerativeRNN
-from .plotting import figure, save, write_metrics
+from .plotting import WIDTH, figure, legend_below, write_metrics
 
 PRIOR_SAFETY = 0.25  # h·λ_max(P₀ Gᵀ Λ G) at the start: a class scaled by 1.5 raises it at most 2.25-fold
 # One-letter tags of the filter's parts for the figure's row labels.
@@ -120,33 +120,43 @@ def _score(graphs: list[nx.DiGraph], observations: np.ndarray, states: list[np.n
 
 
 def _plot(path: Path, metrics: dict) -> None:
+    """Two heat maps, connection class × scale: state RMSE relative to intact, and evidence accuracy."""
     kinds, scales = list(metrics["lesions"]), [f"{scale:g}" for scale in metrics["scales"]]
     cells = [[metrics["lesions"][kind][scale] for scale in scales] for kind in kinds]
     ratio = np.array([[cell.get("rmse_relative", np.nan) for cell in row] for row in cells], dtype=float)
     accuracy = np.array([[np.nan if cell["evidence_accuracy"] is None else cell["evidence_accuracy"]
                           for cell in row] for row in cells])
-    fig, axes = figure(1, 2, figsize=(12, 0.42 * len(kinds) + 2.6), sharey=True)
-    # Symmetric on a log axis, so that "no change" (1) is the white centre of the diverging map.
-    spread = float(np.nanmax(np.abs(np.log10(ratio[np.isfinite(ratio)])))) if np.isfinite(ratio).any() else 1.0
-    spread = max(spread, 0.1)
-    _heat_map(fig, axes[0], ratio, cells, "RdBu_r", LogNorm(10 ** -spread, 10 ** spread), "×{:.2g}",
-              "state RMSE, lesioned / intact (log scale)")
-    axes[0].set_title(f"decoding error (intact RMSE {metrics['intact']['rmse']:.3g}, "
-                      f"state s.d. {metrics['state_std']:.2g})")
-    _heat_map(fig, axes[1], accuracy, cells, "RdBu", None, "{:.2f}",
-              "fraction of trials, true model's evidence higher (0.5 = chance)", limits=(0.0, 1.0))
-    axes[1].set_title(f"evidence accuracy (intact {metrics['intact']['evidence_accuracy']:.2f})")
-    axes[0].set_yticks(range(len(kinds)), [f"{kind} [{''.join(PART_TAGS[part] for part in metrics['parts'][kind])}]"
-                                           for kind in kinds])
-    for ax in axes:
-        ax.set_xticks(range(len(scales)), ["removed (0)" if scale == "0" else f"× {scale}" for scale in scales])
-        ax.set_xlabel("weight scale of the connection class")
-    axes[0].set_ylabel("connection class (edge kind) [parts at odds]")
-    fig.suptitle(f"Lesion map of the adaptive rRNN (N = {metrics['n_hidden']}, m = {metrics['n_obs']}; "
-                 f"{2 * metrics['n_trials_per_model']} trials of {metrics['n_steps']} samples, reference backend)\n"
-                 "parts at odds: D dynamics, L likelihood, C correction, P covariance propagation; "
-                 "grey: refused (unstable start) or diverged")
-    save(fig, path)
+    with figure(path, 1, 2, size=(WIDTH, 0.42 * len(kinds) + 3.8), sharey=True) as (fig, axes):
+        # Symmetric on a log axis, so that "no change" (1) is the white centre of the diverging map.
+        finite = ratio[np.isfinite(ratio)]
+        spread = max(float(np.max(np.abs(np.log10(finite)))) if finite.size else 1.0, 0.1)
+        _heat_map(fig, axes[0], ratio, cells, "RdBu_r", LogNorm(10 ** -spread, 10 ** spread), "×{:.2g}",
+                  "state RMSE, lesioned / intact (ratio)")
+        axes[0].set_title(f"decoding error (intact {metrics['intact']['rmse']:.2g})")
+        _heat_map(fig, axes[1], accuracy, cells, "RdBu", None, "{:.2f}", "trials won by the true model (fraction)",
+                  limits=(0.0, 1.0))
+        axes[1].set_title(f"evidence accuracy (intact {metrics['intact']['evidence_accuracy']:.2f})")
+        axes[0].set_yticks(range(len(kinds)), [f"{kind} [{''.join(PART_TAGS[part] for part in metrics['parts'][kind])}]"
+                                               for kind in kinds])
+        for ax in axes:
+            ax.set_xticks(range(len(scales)), ["removed" if scale == "0" else f"× {scale}" for scale in scales])
+            ax.set_xlabel("weight scale of the class")
+        axes[0].set_ylabel("connection class [parts at odds]")
+        tags = [Line2D([], [], linestyle="", label=f"{tag} {part}") for part, tag in PART_TAGS.items()]
+        failed = Patch(color=_FAILED_COLOUR, label="refused (unstable start) or diverged")
+        legend_below(fig, [*tags, failed], ncol=3).set_title("parts at odds:")
+        fig.suptitle(_claim(metrics))
+
+
+def _claim(metrics: dict) -> str:
+    """What removing a connection class does, from the map's first column (for the title)."""
+    removed = [metrics["lesions"][kind]["0"] for kind in metrics["lesions"]]
+    ratios = [cell["rmse_relative"] for cell in removed if "rmse_relative" in cell]
+    accuracy = [cell["evidence_accuracy"] for cell in removed if cell["evidence_accuracy"] is not None]
+    n_hidden, n_obs = metrics["n_hidden"], metrics["n_obs"]
+    return (f"Lesion map of the adaptive rRNN (N = {n_hidden}, m = {n_obs}): removing one connection class scales "
+            f"the\ndecoding error ×{min(ratios):.2g} to ×{max(ratios):.2g}; the true model's evidence wins "
+            f"{min(accuracy):.0%} to {max(accuracy):.0%} of trials")
 
 
 def _heat_map(fig: Figure, ax: Axes, values: np.ndarray, cells: list[list[dict]], colour_map: str,
@@ -159,9 +169,11 @@ def _heat_map(fig: Figure, ax: Axes, values: np.ndarray, cells: list[list[dict]]
         if np.isfinite(value):
             red, green, blue, _ = image.cmap(image.norm(value))
             shade = "white" if 0.299 * red + 0.587 * green + 0.114 * blue < 0.5 else "black"
-            ax.text(col, row, text.format(value), ha="center", va="center", fontsize=9, color=shade)
+            ax.text(col, row, text.format(value), ha="center", va="center", color=shade)
         else:
-            ax.text(col, row, cells[row][col]["status"], ha="center", va="center", fontsize=8, color="0.25")
+            status = cells[row][col]["status"]
+            ax.text(col, row, "refused" if status == "unstable start" else status, ha="center", va="center",
+                    color="0.25")
     bar = fig.colorbar(image, ax=ax, label=label, fraction=0.08, pad=0.03)
     if isinstance(norm, LogNorm):  # ratios as "×2" at 1-2-5 steps, not as powers of ten
         low, high = norm.vmin, norm.vmax

@@ -42,21 +42,27 @@ from ..filters import UKF, ContinuousFilter
 from ..model import GenerativeRNN
 from ..recognition import RRNNClassifier
 from ..sweep import sweep
-from .plotting import COLORS, figure, save, write_metrics
+from .plotting import COLORS, WIDTH, figure, legend_below, log_ticks, write_metrics
 
 NOISE_SD = (0.03, 0.1, 0.3, 0.6, 1.0)
 TRAIN_NOISE_SD = 0.1
 WASHOUT = 50  # samples excluded from the RMSE: both decoders' initial transients
-_LABELS = {"rrnn_train_noise": "rRNN (UKF), R of the training noise (nothing told)",
-           "rrnn_adaptive_noise": "rRNN (UKF), online noise estimate (nothing told)",
-           "rrnn": "rRNN (UKF), told the noise (R = σ²)",
-           "network_adaptive_noise": "network equations (continuous filter), online noise estimate",
-           "reservoir": f"reservoir trained at σ = {TRAIN_NOISE_SD}"}
+# Decoders: the rRNN (UKF) with the training noise's R, estimating the noise online, told the noise (R = σ²); the
+# network's equations estimating the noise online; the reservoir trained at TRAIN_NOISE_SD.
+_DECODERS = ("rrnn_train_noise", "rrnn_adaptive_noise", "rrnn", "network_adaptive_noise", "reservoir")
 CLASS_FREQUENCIES_HZ = (4.0, 6.0, 8.0)
-_RECOGNITION_LABELS = {"bank": "rRNN bank, learned noise (nothing told)",
-                       "bank_adaptive": "rRNN bank, online noise estimate (nothing told)",
-                       "bank_told": "rRNN bank, told the added noise (R + σ²)",
-                       "reservoir": "reservoir, accumulated log-probabilities"}
+# Classifiers: the learned bank (its learned noise, estimating the noise online, told the added noise, R + σ²) and
+# the reservoir accumulating its log-probabilities.
+_CLASSIFIERS = ("bank", "bank_adaptive", "bank_told", "reservoir")
+# Decoders and classifiers in the same role share a line in the figure: (line style, colour, legend label).
+_STYLES = {"trained": ("-", COLORS["rrnn"], "rRNN, the noise it was trained at (told nothing)"),
+           "online": ("-.", COLORS["online_noise"], "rRNN, noise estimated online (told nothing)"),
+           "told": ("--", COLORS["rrnn"], "rRNN, told the noise"),
+           "network": (":", COLORS["network"], "rRNN network equations, noise estimated online"),
+           "reservoir": ("-", COLORS["baseline"], rf"reservoir trained at $\sigma$ = {TRAIN_NOISE_SD:g}")}
+_ROLES = {"rrnn_train_noise": "trained", "rrnn_adaptive_noise": "online", "rrnn": "told",
+          "network_adaptive_noise": "network", "reservoir": "reservoir",
+          "bank": "trained", "bank_adaptive": "online", "bank_told": "told"}
 
 
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
@@ -104,7 +110,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     def mean_over_seeds(key: str) -> dict:
         return {str(sd): float(np.mean([r[key] for r in result.records if r["noise_sd"] == sd])) for sd in levels}
 
-    for name in _LABELS:
+    for name in _DECODERS:
         metrics[f"{name}_normalised_rmse"] = mean_over_seeds(name)
         metrics[f"{name}_median_trial_normalised_rmse"] = mean_over_seeds(f"{name}_median_trial")
     for key in ("estimated_sd", "median_trial_estimated_sd"):
@@ -145,51 +151,47 @@ def _recognition_under_noise(seed: int, fast: bool, seeds: list[int], levels: tu
             "recognition_bank_evidence_scale": bank.evidence_scale_,
             **{f"recognition_{name}_accuracy": {
                 str(sd): float(np.mean([r[name] for r in records if r["noise_sd"] == sd]))
-                for sd in levels} for name in _RECOGNITION_LABELS}}
+                for sd in levels} for name in _CLASSIFIERS}}
 
 
 def _plot(path: Path, metrics: dict) -> None:
-    fig, (mean_ax, median_ax, recognition_ax) = figure(1, 3, figsize=(18, 6.5))
+    """Decoding error vs noise over all trials and for the median trial, and recognition accuracy vs added noise."""
     noise_sd = metrics["noise_sd"]
-    styles = {"rrnn_train_noise": ("-", COLORS["ukf"]), "rrnn_adaptive_noise": ("-.", COLORS["ekf"]),
-              "rrnn": ("--", COLORS["ukf"]), "network_adaptive_noise": (":", COLORS["continuous"]),
-              "reservoir": ("-", COLORS["baseline"])}
-    panels = ((mean_ax, "", "all trials: the few trials that lose the cycle dominate the mean"),
-              (median_ax, "_median_trial", "median trial: the online estimate comes close to being told"))
-    for ax, key, title in panels:
-        for name, label in _LABELS.items():
-            values = metrics[f"{name}{key}_normalised_rmse"]
-            style, colour = styles[name]
-            ax.loglog(noise_sd, [values[str(sd)] for sd in noise_sd], style, marker="o", color=colour, label=label)
-        ax.axvline(TRAIN_NOISE_SD, color="0.6", linestyle=":", linewidth=1, label="training noise (R, reservoir)")
-        ax.set_xticks(noise_sd, [f"{sd:g}" for sd in noise_sd])
-        ax.set_xticks([], minor=True)
-        ax.set_xlabel("observation noise s.d. σ (a.u.; signal s.d. ≈ 0.7)")
-        ax.set_ylabel("state RMSE / state s.d. (after washout)")
-        ax.set_title(f"Decoding, {title}", fontsize=10)
-    median_ax.sharey(mean_ax)
-    styles = {"bank": ("-", COLORS["ukf"]), "bank_adaptive": ("-.", COLORS["ekf"]), "bank_told": ("--", COLORS["ukf"]),
-              "reservoir": ("-", COLORS["baseline"])}
-    levels = (0.0, *noise_sd)
-    for name, label in _RECOGNITION_LABELS.items():
-        values = metrics[f"recognition_{name}_accuracy"]
-        style, colour = styles[name]
-        # No added noise sits at the left end of the log axis.
-        recognition_ax.semilogx([max(sd, 0.01) for sd in levels], [values[str(sd)] for sd in levels], style,
-                                marker="o", color=colour, label=label)
-    recognition_ax.axhline(1 / len(CLASS_FREQUENCIES_HZ), color="0.6", linewidth=0.8, label="chance")
-    recognition_ax.set_xticks([max(sd, 0.01) for sd in levels], ["none", *(f"{sd:g}" for sd in noise_sd)])
-    recognition_ax.set_xticks([], minor=True)
-    recognition_ax.set_xlabel("noise s.d. σ added to the test recordings (a.u.)")
-    recognition_ax.set_ylabel("test accuracy at the end of the recording")
-    recognition_ax.set_ylim(0, 1.02)
-    recognition_ax.set_title(f"Recognising 4 / 6 / 8 Hz limit cycles (recorded at σ = {TRAIN_NOISE_SD})",
-                             fontsize=10)
-    # Below the panels: inside, the legends would cover the curves.
-    fig.legend(*mean_ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.35, 0.0), ncol=2,
-               fontsize=9, frameon=False)
-    fig.legend(*recognition_ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.84, 0.0),
-               fontsize=9, frameon=False)
-    fig.suptitle("Under observation noise the rRNN degrades gracefully; estimating the noise online it comes close "
-                 "to being told in the typical trial, but some trials lose the cycle's phase")
-    save(fig, path, rect=(0, 0.17, 1, 1))
+    with figure(path, 1, 3, size=(WIDTH, 8)) as (fig, (mean_ax, median_ax, recognition_ax)):
+        median_ax.sharey(mean_ax)  # before plotting, so that the shared limits hold both panels' curves
+        for ax, key, title in ((mean_ax, "", "decoding, all trials"), (median_ax, "_median_trial", "median trial")):
+            for name in _DECODERS:
+                values = metrics[f"{name}{key}_normalised_rmse"]
+                linestyle, colour, label = _STYLES[_ROLES[name]]
+                ax.loglog(noise_sd, [values[str(sd)] for sd in noise_sd], linestyle, marker="o", color=colour,
+                          label=label)
+            ax.axvline(TRAIN_NOISE_SD, color=COLORS["reference"], linestyle=":", linewidth=1.5,
+                       label=rf"training noise, $\sigma$ = {TRAIN_NOISE_SD:g}")
+            ax.set_xticks(noise_sd, [f"{sd:g}" for sd in noise_sd])
+            ax.set_xticks([], minor=True)
+            ax.set_xlabel(r"noise s.d. $\sigma$ (a.u.)")
+            ax.set_title(title)
+        mean_ax.set_ylabel("state RMSE / state s.d. (ratio)")
+        log_ticks(mean_ax.yaxis)
+        levels = (0.0, *noise_sd)
+        for name in _CLASSIFIERS:
+            values = metrics[f"recognition_{name}_accuracy"]
+            linestyle, colour, label = _STYLES[_ROLES[name]]
+            # No added noise sits at the left end of the log axis.
+            recognition_ax.semilogx([max(sd, 0.01) for sd in levels], [values[str(sd)] for sd in levels], linestyle,
+                                    marker="o", color=colour, label=label)
+        recognition_ax.axhline(1 / len(CLASS_FREQUENCIES_HZ), color=COLORS["reference"], linestyle="--",
+                               linewidth=1.2, label="chance")
+        recognition_ax.set_xticks([max(sd, 0.01) for sd in levels], ["0", *(f"{sd:g}" for sd in noise_sd)])
+        recognition_ax.set_xticks([], minor=True)
+        recognition_ax.set_xlabel(r"added noise s.d. $\sigma$ (a.u.)")
+        recognition_ax.set_ylabel("test accuracy (fraction)")
+        recognition_ax.set_ylim(0, 1.02)
+        recognition_ax.set_title("recognising 4, 6, 8 Hz")
+        legend_below(fig, ncol=2)
+        strongest = str(noise_sd[-1])
+        fig.suptitle(rf"Under observation noise the rRNN degrades gracefully. At $\sigma$ = {noise_sd[-1]:g}: "
+                     f"state error {metrics['rrnn_normalised_rmse'][strongest]:.2f}\n(rRNN told the noise) vs "
+                     f"{metrics['reservoir_normalised_rmse'][strongest]:.2f} (reservoir); recognition "
+                     f"{metrics['recognition_bank_told_accuracy'][strongest]:.0%} (bank told the noise) vs "
+                     f"{metrics['recognition_reservoir_accuracy'][strongest]:.0%}")

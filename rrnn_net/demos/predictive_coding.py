@@ -43,13 +43,12 @@ from ..filters.stability import euler_safe_prior_variance
 from ..graph import compile_rrnn
 from ..model import GenerativeRNN
 from ..recognition import RRNNClassifier, softmax_posterior
-from .plotting import COLORS, figure, save, write_metrics
+from .plotting import CATEGORY_COLORS, COLORS, WIDTH, figure, legend_below, write_metrics
 
 EVIDENCE_WINDOW_S = 0.05  # T_w, memory of the leaky evidence
 SETTLE_S = 0.1  # left out after t = 0 and after the switch when scoring the posterior (the bank's transients)
 MODEL_NAMES = ("slow", "fast")
-MODEL_COLORS = {"slow": COLORS["ukf"], "fast": COLORS["open_loop"]}
-UNIT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+MODEL_COLORS = dict(zip(MODEL_NAMES, CATEGORY_COLORS, strict=False))
 
 
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
@@ -199,78 +198,97 @@ def _posterior_metrics(posteriors: dict, active: np.ndarray, sample_interval: fl
 
 
 # ------------------------------------------------------------------ figures
-def _switch_line(ax: Axes, metrics: dict, label: bool = False) -> None:
-    ax.axvline(metrics["switch_time_s"], color="0.3", linestyle="--", linewidth=1.2,
-               label="switch slow → fast" if label else None)
+def _switch_line(ax: Axes, metrics: dict) -> None:
+    ax.axvline(metrics["switch_time_s"], color=COLORS["reference"], linestyle="--", linewidth=1.5,
+               label="switch slow → fast")
+
+
+def _stacked(ax: Axes, time_axis: np.ndarray, traces: np.ndarray, spacing: float, symbol: str, **style) -> None:
+    """Channels (T, m) drawn one above the other, channel 1 on top, each around its own baseline, ticked by symbol."""
+    n_channels = traces.shape[-1]
+    baselines = spacing * np.arange(n_channels)[::-1]
+    for channel, baseline in enumerate(baselines):
+        ax.plot(time_axis, baseline + traces[:, channel], **(style if channel == 0 else {**style, "label": None}))
+    ax.set_yticks(baselines, [f"${symbol}_{{{channel + 1}}}$" for channel in range(n_channels)])
 
 
 def _plot_network(path: Path, time_axis: np.ndarray, observations: np.ndarray, networks: dict,
                   surprise: np.ndarray, metrics: dict) -> None:
-    fig, axes = figure(3, 1, figsize=(13, 10), sharex=True)
+    """One trial: every channel with both networks' predictions, the slow network's errors, and the surprise."""
     trial = 0
-    axes[0].plot(time_axis, observations[trial, :, 0], ".", color=COLORS["observation"], markersize=4,
-                 label="observation y₁")
-    for name in MODEL_NAMES:
-        axes[0].plot(time_axis, networks[name].predicted_obs[trial, :, 0], color=MODEL_COLORS[name],
-                     label=f"prediction ŷ₁ of the {name} model's network")
-    axes[0].set_ylabel("channel 1 (a.u.)")
-    axes[0].set_title(f"Data: {metrics['slow_frequency_hz']:.1f} Hz oscillation, then "
-                      f"{metrics['fast_frequency_hz']:.1f} Hz; predictions of both models' Brian2 networks (one trial)")
-
     slow_errors = networks["slow"].prediction_error[trial]
-    for unit in range(slow_errors.shape[-1]):
-        axes[1].plot(time_axis, slow_errors[:, unit], color=UNIT_COLORS[unit % len(UNIT_COLORS)], linewidth=1,
-                     label=f"error unit ε{unit + 1}")
-    noise = metrics["observation_noise_sd"]
-    axes[1].axhspan(-2 * noise, 2 * noise, color="0.85", label="±2 s.d. of the observation noise")
-    axes[1].set_ylabel("prediction error ε (a.u.)")
-    axes[1].set_title("Prediction-error units of the slow model's network (Brian2)")
+    with figure(path, 3, 1, size=(WIDTH, 11), sharex=True, height_ratios=(1.3, 1.3, 1)) as (fig, axes):
+        spacing = 2.2 * float(np.max(np.abs(observations[trial])))
+        _stacked(axes[0], time_axis, observations[trial], spacing, "y", linestyle="", marker=".",
+                 color=COLORS["observation"], label="observation $y_j$")
+        for name in MODEL_NAMES:
+            _stacked(axes[0], time_axis, networks[name].predicted_obs[trial], spacing, "y", color=MODEL_COLORS[name],
+                     label=rf"prediction $\hat{{y}}_j$, {name} model's network")
+        axes[0].set_ylabel("channel (a.u., stacked)")
 
-    accumulated = np.cumsum(surprise[trial], axis=0)
-    for unit in range(accumulated.shape[-1]):
-        axes[2].plot(time_axis, accumulated[:, unit], color=UNIT_COLORS[unit % len(UNIT_COLORS)], linewidth=1,
-                     label=f"error unit {unit + 1}")
-    for name in MODEL_NAMES:
-        axes[2].plot(time_axis, -np.cumsum(networks[name].loglik[trial]), color=MODEL_COLORS[name], linewidth=2.5,
-                     alpha=0.8, label=f"evidence unit of the {name} network (−ℓ, all units)")
-    axes[2].set_yscale("log")
-    axes[2].set_ylabel("accumulated surprise ½∫λε² dt (nats)")
-    axes[2].set_xlabel("time (s)")
-    axes[2].set_title("Accumulated surprise per error unit (slow network) and per network")
-    for index, ax in enumerate(axes):
-        _switch_line(ax, metrics, label=index == 0)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=10)
-    save(fig, path)
+        spacing = 2.2 * float(np.max(np.abs(slow_errors)))
+        noise = metrics["observation_noise_sd"]
+        for baseline in spacing * np.arange(slow_errors.shape[-1]):
+            axes[1].axhspan(baseline - 2 * noise, baseline + 2 * noise, color="0.88", linewidth=0,
+                            label="±2 s.d. of the observation noise" if baseline == 0 else None)
+        _stacked(axes[1], time_axis, slow_errors, spacing, r"\varepsilon", color=COLORS["error"], linewidth=1.5,
+                 label=r"prediction error $\varepsilon_j$, slow model's network")
+        axes[1].set_ylabel("error unit (a.u., stacked)")
+
+        accumulated = np.cumsum(surprise[trial], axis=0)
+        for unit in range(accumulated.shape[-1]):
+            axes[2].plot(time_axis, accumulated[:, unit], color=COLORS["error"], linewidth=1.2,
+                         label="surprise of each error unit, slow network" if unit == 0 else None)
+        for name in MODEL_NAMES:
+            axes[2].plot(time_axis, -np.cumsum(networks[name].loglik[trial]), color=MODEL_COLORS[name], linewidth=3,
+                         label=rf"evidence unit $-\ell$, {name} model's network")
+        axes[2].set_yscale("log")
+        axes[2].set_ylabel(r"surprise $\frac{1}{2}\int\lambda\varepsilon^2 dt$ (nats)")
+        axes[2].set_xlabel("time (s)")
+        for ax in axes:
+            _switch_line(ax, metrics)
+        legend_below(fig, ncol=2)
+        fig.suptitle(f"When the data switch from {metrics['slow_frequency_hz']:.1f} to "
+                     f"{metrics['fast_frequency_hz']:.1f} Hz dynamics, the slow model's prediction errors rise\n(RMS "
+                     f"{metrics['slow_network_rms_error_before_switch']:.2f} → "
+                     f"{metrics['slow_network_rms_error_after_switch']:.2f}) and so does its surprise "
+                     f"({metrics['slow_network_surprise_rate_before_switch_per_s']:,.0f} → "
+                     f"{metrics['slow_network_surprise_rate_after_switch_per_s']:,.0f} nats/s)")
+
+
+def _latency(metrics: dict, name: str) -> str:
+    """When posterior ``name`` crosses over for good after the switch (median over trials), in words."""
+    latency = metrics[f"{name}_median_crossover_latency_s"]
+    return "never" if latency is None else f"{latency * 1e3:.0f} ms"
 
 
 def _plot_posterior(path: Path, time_axis: np.ndarray, bank_increments: np.ndarray, posteriors: dict,
                     metrics: dict) -> None:
-    fig, axes = figure(2, 1, figsize=(11, 7.5), sharex=True)
-    evidence = np.cumsum(bank_increments, axis=1)
-    for index, name in enumerate(MODEL_NAMES):
-        axes[0].plot(time_axis, evidence[..., index].mean(axis=0), color=MODEL_COLORS[name],
-                     label=f"{name} model ({metrics[f'{name}_frequency_hz']:.1f} Hz)")
-    axes[0].set_ylabel("accumulated log evidence (nats)")
-    axes[0].set_title(f"Recognition bank (UKF): log evidence of each model, mean of {metrics['n_trials']} trials")
+    """The bank's evidence for each model, and the posterior on the fast model read three ways."""
+    with figure(path, 2, 1, size=(WIDTH, 9), sharex=True) as (fig, axes):
+        evidence = np.cumsum(bank_increments, axis=1)
+        for index, name in enumerate(MODEL_NAMES):
+            axes[0].plot(time_axis, evidence[..., index].mean(axis=0), color=MODEL_COLORS[name],
+                         label=f"log evidence of the {name} model ({metrics[f'{name}_frequency_hz']:.1f} Hz), "
+                               f"mean of {metrics['n_trials']} trials")
+        axes[0].set_ylabel("log evidence (nats)")
 
-    styles = {"bank_cumulative": ("-", COLORS["ukf"], "bank (UKF), cumulative"),
-              "bank_leaky": ("-", COLORS["ekf"], f"bank (UKF), leaky (T_w = {EVIDENCE_WINDOW_S * 1e3:g} ms)"),
-              "network_leaky": ("--", COLORS["brian2"], "Brian2 evidence units, leaky")}
-    for name, (linestyle, colour, label) in styles.items():
-        prob = posteriors[name]
-        latency = metrics[f"{name}_median_crossover_latency_s"]
-        suffix = "never" if latency is None else f"{latency * 1e3:.0f} ms after the switch"
-        axes[1].plot(time_axis, np.median(prob, axis=0), linestyle, color=colour,
-                     label=f"{label}:\ncrosses 0.5 {suffix}")
-        axes[1].fill_between(time_axis, prob.min(axis=0), prob.max(axis=0), color=colour, alpha=0.12, linewidth=0)
-    axes[1].axhline(0.5, color="0.6", linewidth=0.8)
-    axes[1].set_ylim(-0.03, 1.03)
-    axes[1].set_ylabel("posterior P(fast model | data)")
-    axes[1].set_xlabel("time (s)")
-    axes[1].set_title("Posterior over the dynamics: median over trials (band: all trials)")
-    for ax in axes:
-        _switch_line(ax, metrics, label=True)
-    # Inside the axes, where the curves leave room: the evidence falls away below, the posterior sits at 0 or 1.
-    axes[0].legend(loc="lower left", fontsize=10)
-    axes[1].legend(loc="center left", bbox_to_anchor=(0.11, 0.5), fontsize=10)
-    save(fig, path)
+        window = rf"$T_w$ = {EVIDENCE_WINDOW_S * 1e3:g} ms"
+        styles = {"bank_cumulative": (":", COLORS["rrnn"], "bank (UKF), evidence from t = 0"),
+                  "bank_leaky": ("-", COLORS["rrnn"], f"bank (UKF), leaky evidence ({window})"),
+                  "network_leaky": ("--", COLORS["network"], "Brian2 networks' evidence units, leaky")}
+        for name, (linestyle, colour, label) in styles.items():
+            prob = posteriors[name]
+            axes[1].plot(time_axis, np.median(prob, axis=0), linestyle, color=colour, linewidth=3,
+                         label=f"{label}: crosses 0.5 after {_latency(metrics, name)}")
+            axes[1].fill_between(time_axis, prob.min(axis=0), prob.max(axis=0), color=colour, alpha=0.12,
+                                 linewidth=0)
+        axes[1].axhline(0.5, color=COLORS["reference"], linewidth=1)
+        axes[1].set_ylim(-0.03, 1.03)
+        axes[1].set_ylabel("P(fast model | data)")
+        axes[1].set_xlabel("time (s); posterior: median over trials, band: all trials")
+        for ax in axes:
+            _switch_line(ax, metrics)
+        legend_below(fig, ncol=1)
+        fig.suptitle(f"The bank's posterior crosses to the fast model {_latency(metrics, 'bank_leaky')} after the "
+                     f"switch\nwith leaky evidence, {_latency(metrics, 'bank_cumulative')} with evidence from t = 0")

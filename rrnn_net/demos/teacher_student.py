@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .._files import write_atomically
 from ..errors import ParameterError
@@ -52,12 +52,14 @@ from ..teacher import (
     train_ensemble,
     transfer_function_error,
 )
+from .plotting import CATEGORY_COLORS, COLORS, WIDTH, figure, legend_below, scientific
 
 __all__ = ["StudyConfig", "Condition", "FAST_CONFIG", "run_study", "summarise", "write_outputs", "run"]
 
 SIZE_LABELS = ("under", "exact", "over")
 MODULUS_BINS = (0.0, 0.25, 0.5, 0.75, 1.0)
 LOW_LOSS = 1e-4  # test NMSE below which a run counts as fitting the teacher almost exactly
+_STUDENT = COLORS["baseline"]  # the student is a conventional RNN trained by BPTT
 
 
 @dataclass(frozen=True)
@@ -324,86 +326,140 @@ def _write_csv(path: Path, rows: list[dict], columns: Sequence[str]) -> Path:
     return write_atomically(path, table.getvalue())
 
 
-def _figures(rows: list[dict], summary: list[dict], curves: dict[str, dict], config: StudyConfig,
-             out: Path) -> list[Path]:
+def _figures(rows, summary, curves, config: StudyConfig, out: Path) -> list[Path]:
+    return [_plot_poles(rows, summary, curves, config, out / "poles_polar.png"),
+            _plot_losses(summary, curves, config, out / "loss_curves.png"),
+            _plot_summary(rows, summary, config, out / "summary.png")]
+
+
+def _runs_of(rows: list[dict], condition: Condition) -> list[dict]:
+    """The runs of ``condition`` that did not diverge."""
+    return [r for r in rows if (r["order"], r["size"], r["activation"])
+            == (condition.order, condition.size, condition.activation) and not r["diverged"]]
+
+
+def _summary_of(summary: list[dict], condition: Condition) -> dict:
+    return next(s for s in summary if s["condition"] == condition.name)
+
+
+def _plot_poles(rows, summary, curves, config: StudyConfig, path: Path) -> Path:
+    """The headline condition seed by seed: teacher poles and student eigenvalues, in the complex plane."""
     headline = config.headline
-    runs = [r for r in rows if (r["order"], r["size"], r["activation"])
-            == (headline.order, headline.size, headline.activation) and not r["diverged"]]
+    runs = _runs_of(rows, headline)
     n_cols = min(5, len(runs))
     n_rows = int(np.ceil(len(runs) / n_cols))
-    figure = Figure(figsize=(2.6 * n_cols, 2.8 * n_rows + 0.4))
     spectra = curves[headline.name]["spectra"]
-    for index, run in enumerate(runs):
-        ax = figure.add_subplot(n_rows, n_cols, index + 1, projection="polar")
-        poles = np.array([complex(*p) for p in run["teacher_poles"]])
-        eigenvalues = np.array([complex(*e) for e in run["student_eigenvalues"]])
-        trajectory = spectra[:, run["seed"]].ravel()
-        ax.scatter(np.angle(trajectory), np.abs(trajectory), s=1, color="tab:blue", alpha=0.15)
-        plot_spectra(ax, poles, eigenvalues, threshold=config.threshold)
-        ax.set_title(f"seed {run['seed']}: {run['n_recovered']}/{headline.order}", fontsize=8)
-        ax.tick_params(labelsize=5)
-    figure.suptitle(f"{headline.name}: teacher poles (x) vs student eigenvalues (dots; faint: during training); "
-                    f"red = farther than {config.threshold}", fontsize=9)
-    figure.tight_layout()
-    polar_path = _save_png(figure, out / "poles_polar.png")
-
-    figure = Figure(figsize=(4 * len(config.conditions), 3.2))
-    for index, condition in enumerate(config.conditions):
-        ax = figure.add_subplot(1, len(config.conditions), index + 1)
-        loss = curves[condition.name]["loss"]
-        ax.semilogy(np.arange(1, loss.shape[0] + 1), loss, lw=0.7, alpha=0.7)
-        ax.set_title(condition.name, fontsize=8)
-        ax.set_xlabel("epoch")
-        if index == 0:
-            ax.set_ylabel("training NMSE")
-    figure.tight_layout()
-    loss_path = _save_png(figure, out / "loss_curves.png")
-
-    figure = Figure(figsize=(13, 3.8))
-    ax = figure.add_subplot(1, 3, 1)
-    by_modulus = recovery_by_modulus(rows, config)
-    centres = 0.5 * (np.array(MODULUS_BINS[:-1]) + np.array(MODULUS_BINS[1:]))
-    for activation in ("linear", "tanh"):
-        if activation in by_modulus:
-            rates = np.array([np.nan if v is None else v for v in by_modulus[activation]])
-            ax.plot(centres, rates, "o-", label=activation)
-    ax.set_xlabel("teacher pole |p|")
-    ax.set_ylabel(f"fraction recovered (within {config.threshold})")
-    ax.set_ylim(0, 1.05)
-    ax.legend(fontsize=8)
-    ax.set_title("recovery vs pole modulus (N ≥ order)", fontsize=9)
-
-    ax = figure.add_subplot(1, 3, 2)
-    labels = [f"n{s['order']} {s['size']}\n{s['activation']}" for s in summary]
-    positions = np.arange(len(summary))
-    ax.bar(positions - 0.2, [s["dominant_recovery_rate"] for s in summary], 0.4, label="dominant pole")
-    ax.bar(positions + 0.2, [s["frac_all_recovered"] for s in summary], 0.4, label="all poles")
-    ax.set_xticks(positions, labels, fontsize=6)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("fraction of seeds")
-    ax.legend(fontsize=8)
-    ax.set_title("recovered within threshold", fontsize=9)
-
-    ax = figure.add_subplot(1, 3, 3)
-    full = [r for r in rows if r["n_hidden"] >= r["order"] and not r["diverged"]]
-    moduli = np.concatenate([r["pole_moduli"] for r in full])
-    distances = np.concatenate([r["pole_distances"] for r in full])
-    nmse = np.concatenate([[r["test_nmse"]] * r["order"] for r in full])
-    points = ax.scatter(moduli, np.maximum(distances, 1e-8), c=np.log10(np.maximum(nmse, 1e-16)), s=8,
-                        cmap="viridis")
-    ax.set_yscale("log")
-    ax.axhline(config.threshold, color="tab:red", lw=0.8)
-    ax.set_xlabel("teacher pole |p|")
-    ax.set_ylabel("distance to matched eigenvalue")
-    figure.colorbar(points, ax=ax, label="log10 test NMSE")
-    ax.set_title("small poles are missed even at low loss", fontsize=9)
-    figure.tight_layout()
-    summary_path = _save_png(figure, out / "summary.png")
-    return [polar_path, loss_path, summary_path]
+    with figure(path, n_rows, n_cols, size=(WIDTH, 2.6 * n_rows + 2.6), squeeze=False,
+                subplot_kw={"projection": "polar"}) as (fig, axes):
+        for ax, run in zip(axes.flat, runs, strict=False):
+            poles = np.array([complex(*p) for p in run["teacher_poles"]])
+            eigenvalues = np.array([complex(*e) for e in run["student_eigenvalues"]])
+            trajectory = spectra[:, run["seed"]].ravel()
+            ax.scatter(np.angle(trajectory), np.abs(trajectory), s=2, color=_STUDENT, alpha=0.2)
+            plot_spectra(ax, poles, eigenvalues, threshold=config.threshold, color=_STUDENT)
+            ax.set_title(f"seed {run['seed']}: {run['n_recovered']} of {headline.order}")
+            # Numbers would crowd a small panel: rings at the summary's |p| bins, inside the unit circle, say enough.
+            ax.set_rticks(MODULUS_BINS[1:-1], [])
+            ax.set_xticklabels([])
+        for ax in axes.flat[len(runs):]:
+            ax.set_visible(False)
+        legend_below(fig, [
+            Line2D([], [], marker="x", linestyle="", color="black", markersize=10, label="teacher pole"),
+            Line2D([], [], marker="o", linestyle="", color=_STUDENT, label="student eigenvalue (trained)"),
+            Line2D([], [], marker="o", linestyle="", color=_STUDENT, alpha=0.3, markersize=3,
+                   label="eigenvalues during training"),
+            Line2D([], [], color="tab:red", linewidth=1, label=f"match farther than {config.threshold:g}"),
+            Line2D([], [], color="0.6", linewidth=1,
+                   label="unit circle |p| = 1; rings at " + ", ".join(f"{b:g}" for b in MODULUS_BINS[1:-1])),
+        ], ncol=2)
+        stats = _summary_of(summary, headline)
+        fig.suptitle(f"{headline.name}: BPTT recovers the dominant pole in {stats['dominant_recovery_rate']:.0%} "
+                     f"of seeds,\nall {headline.order} poles in {stats['frac_all_recovered']:.0%} "
+                     f"(eigenvalues of W vs the teacher's poles)")
+    return path
 
 
-def _save_png(figure: Figure, path: Path) -> Path:
-    return write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
+def _plot_losses(summary, curves, config: StudyConfig, path: Path) -> Path:
+    """Training loss of every seed per condition, with the median over seeds."""
+    n_cols = min(3, len(config.conditions))
+    n_rows = int(np.ceil(len(config.conditions) / n_cols))
+    with figure(path, n_rows, n_cols, size=(WIDTH, 3.4 * n_rows + 2.4), squeeze=False, sharey=True) as (fig, axes):
+        for ax, condition in zip(axes.flat, config.conditions, strict=False):
+            loss = curves[condition.name]["loss"]
+            epochs = np.arange(1, loss.shape[0] + 1)
+            ax.semilogy(epochs, loss, color=_STUDENT, linewidth=0.8, alpha=0.5)
+            ax.semilogy(epochs, np.median(loss, axis=1), color="black", linewidth=2.5)
+            ax.set_title(f"order {condition.order}, {condition.activation}\n"
+                         f"N = {condition.n_hidden} ({condition.size})")
+        for ax in axes.flat[len(config.conditions):]:
+            ax.set_visible(False)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("training NMSE (ratio)")
+        for ax in axes[-1]:
+            ax.set_xlabel("epoch")
+        legend_below(fig, [Line2D([], [], color=_STUDENT, linewidth=0.8, label=f"one seed ({config.n_seeds})"),
+                           Line2D([], [], color="black", linewidth=2.5, label="median over seeds")], ncol=2)
+        nmse = [s["median_test_nmse"] for s in summary]
+        fig.suptitle(f"BPTT training of the students: median test NMSE {scientific(min(nmse))} to "
+                     f"{scientific(max(nmse))} across conditions")
+    return path
+
+
+def _plot_summary(rows, summary, config: StudyConfig, path: Path) -> Path:
+    """Recovery by pole modulus, recovery per condition, and each pole's distance to its match."""
+    with figure(path, size=(WIDTH, 9), mosaic=[["modulus", "distance"], ["conditions", "conditions"]],
+                height_ratios=(1.2, 1)) as (fig, axes):
+        by_modulus = recovery_by_modulus(rows, config)
+        centres = 0.5 * (np.array(MODULUS_BINS[:-1]) + np.array(MODULUS_BINS[1:]))
+        ax = axes["modulus"]
+        for activation, colour in zip(("linear", "tanh"), CATEGORY_COLORS, strict=False):
+            if activation in by_modulus:
+                rates = np.array([np.nan if v is None else v for v in by_modulus[activation]])
+                ax.plot(centres, rates, "o-", color=colour, label=f"{activation} students")
+        ax.set_xlabel("teacher pole modulus |p|")
+        ax.set_ylabel("poles recovered (fraction)")
+        ax.set_ylim(0, 1.05)
+        ax.set_title("recovery by |p| (N ≥ order)")
+
+        ax = axes["distance"]
+        full = [r for r in rows if r["n_hidden"] >= r["order"] and not r["diverged"]]
+        moduli = np.concatenate([r["pole_moduli"] for r in full])
+        distances = np.concatenate([r["pole_distances"] for r in full])
+        nmse = np.concatenate([[r["test_nmse"]] * r["order"] for r in full])
+        points = ax.scatter(moduli, np.maximum(distances, 1e-8), c=np.log10(np.maximum(nmse, 1e-16)), s=16,
+                            cmap="viridis")
+        ax.set_yscale("log")
+        ax.axhline(config.threshold, color=COLORS["reference"], linestyle="--", linewidth=1.5,
+                   label=f"recovered below {config.threshold:g}")
+        ax.set_xlabel("teacher pole modulus |p|")
+        ax.set_ylabel("distance to its eigenvalue")
+        ax.set_title("every pole, by the run's test loss")
+        fig.colorbar(points, ax=ax, label=r"test NMSE ($\log_{10}$)")
+
+        ax = axes["conditions"]
+        positions = np.arange(len(summary))
+        ax.bar(positions - 0.2, [s["dominant_recovery_rate"] for s in summary], 0.4, color=CATEGORY_COLORS[0],
+               label="dominant pole")
+        ax.bar(positions + 0.2, [s["frac_all_recovered"] for s in summary], 0.4, color=CATEGORY_COLORS[1],
+               label="all poles")
+        ax.set_xticks(positions, [f"order {s['order']}, {s['activation']}\nN = {s['n_hidden']} ({s['size']})"
+                                  for s in summary])
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("seeds (fraction)")
+        ax.set_title(f"recovered within {config.threshold:g}, per condition")
+        legend_below(fig, ncol=5)
+        fig.suptitle(f"Spectral bias: BPTT misses small poles. {_recovery_sentence(by_modulus)}")
+    return path
+
+
+def _recovery_sentence(by_modulus: dict) -> str:
+    """Recovery of the smallest and the largest poles by linear students, in words (for a title)."""
+    rates = by_modulus.get("linear")
+    if rates is None or rates[0] is None or rates[-1] is None:
+        return ""
+    edges = by_modulus["bin_edges"]
+    return (f"Linear students recover\n{rates[0]:.0%} of the poles with |p| < {edges[1]:g} and "
+            f"{rates[-1]:.0%} of those with |p| > {edges[-2]:g}")
 
 
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:

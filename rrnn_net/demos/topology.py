@@ -27,10 +27,10 @@ from ..filters import average_filter_gain
 from ..graph import GraphSummary, compile_baseline, compile_rrnn, draw, summarize
 from ..graph.io import FORMATS, load_graph, save_graph
 from ..model import GenerativeRNN
-from .plotting import COLORS, figure, save, write_metrics
+from .plotting import COLORS, WIDTH, figure, legend_below, write_metrics
 
 N_HIDDEN, N_OBS = 4, 2  # small enough that every unit and connection can be drawn and labelled
-GRAPH_COLORS = {"rrnn_adaptive": COLORS["ukf"], "rrnn_fixed": COLORS["continuous"], "baseline": COLORS["baseline"]}
+GRAPH_COLORS = {"rrnn_adaptive": COLORS["rrnn"], "rrnn_fixed": COLORS["fixed_gain"], "baseline": COLORS["baseline"]}
 GRAPH_LABELS = {"rrnn_adaptive": "rRNN, adaptive gain", "rrnn_fixed": "rRNN, fixed gain",
                 "baseline": "conventional RNN (reservoir)"}
 
@@ -124,26 +124,25 @@ def _scaling(sizes: tuple[int, ...], n_obs: int) -> dict:
 
 
 def _plot_scaling(path: Path, counts: dict, n_obs: int) -> None:
-    fig, axes = figure(1, 2, figsize=(11, 4.6))
+    """Units and connections of each graph form against N, with N² and N³ for reference."""
     sizes = np.asarray(counts["n_hidden"])
-    for ax, quantity in zip(axes, ("units", "connections"), strict=True):
-        for name, label in GRAPH_LABELS.items():
-            ax.loglog(sizes, counts[f"{name}_{quantity}"], "o-", color=GRAPH_COLORS[name], label=label)
-        ax.set_xlabel("hidden (state) units N")
-        ax.set_ylabel(f"number of {quantity}")
-    axes[0].legend(loc="upper left")
-    # Reference slopes anchored at the largest N, where the leading power dominates.
-    references = [
+    with figure(path, 1, 2, size=(WIDTH, 7)) as (fig, axes):
+        for ax, quantity in zip(axes, ("units", "connections"), strict=True):
+            for name, label in GRAPH_LABELS.items():
+                ax.loglog(sizes, counts[f"{name}_{quantity}"], "o-", color=GRAPH_COLORS[name], label=label)
+            ax.set_xlabel("hidden (state) units $N$")
+        axes[0].set_ylabel("units (neurons)")
+        axes[1].set_ylabel("connections (synapses)")
+        # Reference slopes anchored at the largest N, where the leading power dominates.
         axes[1].loglog(sizes, counts["rrnn_adaptive_connections"][-1] * (sizes / sizes[-1]) ** 3, ":",
-                       color="0.4", label="∝ N³")[0],
+                       color=COLORS["reference"], label=r"$\propto N^3$")
         axes[1].loglog(sizes, counts["rrnn_fixed_connections"][-1] * (sizes / sizes[-1]) ** 2, "--",
-                       color="0.4", label="∝ N²")[0],
-    ]
-    axes[1].legend(handles=references, loc="lower right")
-    for ax in axes:  # after every loglog call, each of which resets the tick locators
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticks(sizes, [str(n) for n in sizes])
-    axes[0].set_title("units (neurons)")
-    axes[1].set_title("connections (synapses)")
-    fig.suptitle(f"Size of the compiled networks (m = {n_obs} observed channels)")
-    save(fig, path)
+                       color=COLORS["reference"], label=r"$\propto N^2$")
+        for ax in axes:  # after every loglog call, each of which resets the tick locators
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticks(sizes, [str(n) for n in sizes])
+        legend_below(fig, ncol=3)
+        largest = f"$N$ = {sizes[-1]}"
+        fig.suptitle(f"The adaptive rRNN's connections grow as $N^3$, the fixed-gain rRNN's as $N^2$: at {largest}, "
+                     f"{counts['rrnn_adaptive_connections'][-1]:,}\nvs {counts['rrnn_fixed_connections'][-1]:,} "
+                     f"connections ($m$ = {n_obs} observed channels)")

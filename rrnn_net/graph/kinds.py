@@ -131,7 +131,10 @@ class Variable:
 
 @dataclass(frozen=True)
 class DrawStyle:
-    """How a kind is drawn: colour (Okabe–Ito), legend label, and for block kinds a (name, formula) caption."""
+    """How a kind is drawn: colour (Okabe–Ito), legend label, and for block kinds a (name, formula) caption.
+
+    Symbols in the label and the formula are mathtext (``"$P_{ik}$"``), so that drawings set subscripts.
+    """
 
     colour: str
     label: str
@@ -407,46 +410,49 @@ def _product_output(unit: str, reads: tuple[str, ...]) -> tuple[Variable, ...]:
 for _kind in (
     NodeKind("sensory", (("index", _OBS),), modes=_RRNN,
              provides=(Variable("observation", "1", "y_j"), Variable("gate", "1", "g_j")),
-             recorded=("observation", "gate"), draw=DrawStyle("#56B4E9", "sensory y_j")),
+             recorded=("observation", "gate"), draw=DrawStyle("#56B4E9", "sensory $y_j$")),
     NodeKind("error", (("index", _OBS),), (Number("offset"), Number("precision", "hertz", 0.0)), _RRNN,
              inputs={"sensory": (1, 1), "prediction": _ANY, "precision": (0, 1)},
              provides=(Variable("predicted", "1", "ŷ_j", ("prediction",)),
                        Variable("error", "1", "ε_j", ("sensory", "prediction")),
                        Variable("weighted_error", "hertz", "ξ_j = λ_j ε_j", ("sensory", "prediction", "precision")),
                        Variable("surprise", "hertz", "ξ_j ε_j", ("sensory", "prediction", "precision"))),
-             recorded=("predicted", "error"), draw=DrawStyle("#D55E00", "prediction error ε_j")),
+             recorded=("predicted", "error"), draw=DrawStyle("#D55E00", r"prediction error $\varepsilon_j$")),
     NodeKind("state", (("index", _HIDDEN),), (Number("bias"), _TAU, Number("mean0")), _RRNN,
              inputs={"recurrent": _ANY, "feedback": _ANY, "gain": _ANY, "fixed_gain": _ANY},
              provides=(Variable("rate", "1", "ρ_i = φ(μ_i)"), Variable("slope", "1", "φ'(μ_i)"),
                        Variable("back_error", "hertz", "u_i = φ'(μ_i) e_i", ("feedback",))),
              state=(Variable("mu", "1", "μ_i", ("recurrent", "gain", "fixed_gain"), initial="mean0"),
                     Variable("correction", "1", "∫ error-driven dμ_i/dt", ("gain", "fixed_gain"))),
-             recorded=("mu", "correction"), draw=DrawStyle("#0072B2", "state (prediction) μ_i")),
+             recorded=("mu", "correction"), draw=DrawStyle("#0072B2", r"state (prediction) $\mu_i$")),
     NodeKind("evidence", (), modes=_RRNN, inputs={"surprise": _ANY, "normaliser": _ANY},
              state=(Variable("evidence", "1", "ℓ", ("surprise", "normaliser")),), recorded=("evidence",),
-             draw=DrawStyle("#F0E442", "evidence ℓ")),
+             draw=DrawStyle("#F0E442", r"evidence $\ell$")),
     NodeKind("covariance", (("row", _HIDDEN), ("col", _HIDDEN)),
              (Number("process_noise", "hertz", covariance=True), _TAU, Number("cov0", covariance=True)), _ADAPTIVE,
              inputs={"drift": _ANY, "quadratic": _ANY},
              state=(Variable("cov", "1", "P_ik", ("drift", "quadratic"), initial="cov0"),),
              recorded=("cov",),
-             draw=DrawStyle("#009E73", "covariance P_ik", ("covariance", "P_ik"))),
+             draw=DrawStyle("#009E73", "covariance $P_{ik}$", ("covariance", "$P_{ik}$"))),
     NodeKind("scaled_covariance", (("row", _HIDDEN), ("col", _HIDDEN)), (Number("gain"),), _ADAPTIVE,
              inputs={"slope": (1, 1), "covariance_read": (1, 1)}, product=True,
              provides=_product_output("1", ("slope", "covariance_read")), recorded=("product",),
-             draw=DrawStyle("#7FCDBB", "scaled covariance φ'(μ_l) P_lk", ("scaled covariance", "φ'(μ_l) P_lk"))),
+             draw=DrawStyle("#7FCDBB", r"scaled covariance $\varphi'(\mu_l)\,P_{lk}$",
+                                ("scaled covariance", r"$\varphi'(\mu_l)\,P_{lk}$"))),
     NodeKind("projection", (("row", _OBS), ("col", _HIDDEN)), (Number("gain"),), _ADAPTIVE,
              inputs={"projection": (1, None), "gate": (0, 1), "precision_gate": (0, 1)}, product=True,
              provides=_product_output("1", ("projection", "gate", "precision_gate")), recorded=("product",),
-             draw=DrawStyle("#CC79A7", "projection Z_jk = g_j Σ_l M_jl (DP)_lk", ("projection", "Z_jk"))),
+             draw=DrawStyle("#CC79A7", r"projection $Z_{jk} = g_j \sum_l M_{jl}\,(DP)_{lk}$",
+                            ("projection", "$Z_{jk}$"))),
     NodeKind("quadratic", (("obs", _OBS), ("row", _HIDDEN), ("col", _HIDDEN)),
              (Number("gain", "hertz", 0.0),), _ADAPTIVE, inputs={"quadratic_factor": (1, 2)}, product=True,
              provides=_product_output("hertz", ("quadratic_factor",)), recorded=("product",),
-             draw=DrawStyle("#E69F00", "quadratic λ_j Z_ji Z_jk", ("quadratic", "λ_j Z_ji Z_jk"))),
+             draw=DrawStyle("#E69F00", r"quadratic $\lambda_j\,Z_{ji}\,Z_{jk}$",
+                            ("quadratic", r"$\lambda_j\,Z_{ji}\,Z_{jk}$"))),
     NodeKind("gain_product", (("row", _HIDDEN), ("col", _HIDDEN)), (Number("gain"),), _ADAPTIVE,
              inputs={"covariance_read": (1, 1), "back_error": (1, 1)}, product=True,
              provides=_product_output("hertz", ("covariance_read", "back_error")), recorded=("product",),
-             draw=DrawStyle("#8C6BB1", "gain product P_ik u_k", ("gain product", "P_ik u_k"))),
+             draw=DrawStyle("#8C6BB1", r"gain product $P_{ik}\,u_k$", ("gain product", r"$P_{ik}\,u_k$"))),
     # Online noise estimation (compile_rrnn(noise="adaptive")): one precision unit per channel.
     NodeKind("precision", (("index", _OBS),),
              (Number("alpha0", "1", 0.0, strict=True), Number("beta0", "1", 0.0, strict=True),
@@ -460,16 +466,16 @@ for _kind in (
              state=(Variable("alpha", "1", "α_j", ("noise_gate",), initial="alpha0"),
                     Variable("beta", "1", "β_j", ("noise_error", "noise_gate"), initial="beta0")),
              recorded=("noise",),
-             draw=DrawStyle("#A6761D", "precision λ_j = α_j/(β_j Δ)")),
+             draw=DrawStyle("#A6761D", r"precision $\lambda_j = \alpha_j/(\beta_j \Delta)$")),
     NodeKind("input", (("index", _INPUT),), modes=_BASELINE, provides=(Variable("observation", "1", "u_j"),),
-             recorded=("observation",), draw=DrawStyle("#56B4E9", "input u_j")),
+             recorded=("observation",), draw=DrawStyle("#56B4E9", "input $u_j$")),
     NodeKind("hidden", (("index", _HIDDEN),), (Number("bias"), _TAU, Number("x0")), _BASELINE,
              inputs={"input": _ANY, "recurrent": _ANY}, provides=(Variable("rate", "1", "φ(x_i)"),),
              state=(Variable("x", "1", "x_i", ("recurrent", "input"), initial="x0"),), recorded=("x",),
-             draw=DrawStyle("#0072B2", "hidden x_i")),
+             draw=DrawStyle("#0072B2", "hidden $x_i$")),
     NodeKind("output", (("index", _OUTPUT),), (Number("offset"),), _BASELINE, inputs={"readout": _ANY},
              provides=(Variable("output", "1", "o_q", ("readout",)),), recorded=("output",),
-             draw=DrawStyle("#D55E00", "output o_q")),
+             draw=DrawStyle("#D55E00", "output $o_q$")),
 ):
     register_node_kind(_kind)
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,7 +26,7 @@ from ._checks import as_batch
 from .students import StudentRNN
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    pass
 
 __all__ = [
     "SpectrumMatch",
@@ -225,8 +224,8 @@ def lyapunov_exponents(student: StudentRNN, X: ArrayLike, *, washout: int = 0) -
     return -np.sort(-log_growth / (n_steps - washout), axis=-1)
 
 
-def plot_spectra(ax: Axes, reference: ArrayLike, estimates: ArrayLike | Sequence[ArrayLike], *,
-                 threshold: float | None = None, label: str = "student eigenvalues") -> Axes:
+def plot_spectra(ax, reference, estimates, *, threshold: float | None = None, label: str = "student eigenvalues",
+                 color: str = "tab:blue"):
     """Polar plot of reference poles (black crosses) and one or more sets of estimates (dots).
 
     Each estimate set is joined to its Hungarian partners by thin lines; with
@@ -240,6 +239,8 @@ def plot_spectra(ax: Axes, reference: ArrayLike, estimates: ArrayLike | Sequence
     estimates : array_like, complex, shape (k,), or a sequence of such arrays (or a 2-D array, one set per row)
     threshold : float, optional
     label : str
+    color : str
+        Colour of the estimates.
 
     Returns
     -------
@@ -260,7 +261,7 @@ def plot_spectra(ax: Axes, reference: ArrayLike, estimates: ArrayLike | Sequence
             far = threshold is not None and d > threshold
             ax.plot([np.angle(reference[r]), np.angle(values[e])], [abs(reference[r]), abs(values[e])],
                     color="tab:red" if far else "0.7", lw=0.6)
-        ax.scatter(np.angle(values), np.abs(values), s=14, color="tab:blue", alpha=0.6,
+        ax.scatter(np.angle(values), np.abs(values), s=14, color=color, alpha=0.6,
                    label=label if index == 0 else None, zorder=3)
     ax.scatter(np.angle(reference), np.abs(reference), marker="x", s=50, color="black", label="teacher poles",
                zorder=4)

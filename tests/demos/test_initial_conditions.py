@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rrnn_net.demos import HEADLINES, run_demo, summary
+from rrnn_net.demos.initial_conditions import StartRun, telling_trial
 from rrnn_net.demos.metrics import time_to_tolerance
 
 FIGURES = ("initial_conditions_rmse", "initial_conditions_time_to_tolerance", "initial_conditions_example")
@@ -51,6 +52,15 @@ def test_time_to_tolerance_is_when_the_curve_stays_below():
     assert time_to_tolerance(np.array([3.0, 0.5, 2.0, 0.5, 0.5]), 1.0, 0.1) == pytest.approx(0.4)
     assert time_to_tolerance(np.array([0.5, 0.5]), 1.0, 0.1) == 0.0
     assert time_to_tolerance(np.array([0.5, 2.0]), 1.0, 0.1) is None
+
+
+def test_the_example_shows_the_trial_where_the_open_loop_generator_is_farthest_off():
+    states = np.zeros((3, 9, 2))
+    open_loop = states.copy()
+    open_loop[1, 6:, 1] = 2.0  # off at the end: the example's trial and unit
+    open_loop[2, :3, 0] = 5.0  # farther off, but only at the start, as every decoder from a wrong start
+    example = StartRun(states, {"open_loop": open_loop}, max_euler_factor=0.5)
+    assert telling_trial(example) == (1, 1)
 
 
 def test_the_one_line_summary_names_its_headline_metrics(demo):

@@ -14,7 +14,7 @@ import pytest
 from rrnn_net.cli import EXIT_ERROR, main
 from rrnn_net.demos import DEMOS, run_demo
 from rrnn_net.demos.outputs import METRICS, RUN_MARKER
-from rrnn_net.demos.plotting import figure, save, write_metrics
+from rrnn_net.demos.plotting import figure, write_metrics
 from rrnn_net.errors import OutputConflictError, ParameterError
 
 written_before_metrics: list[set[str]] = []
@@ -23,9 +23,8 @@ written_before_metrics: list[set[str]] = []
 def stand_in(out_dir, *, seed: int, fast: bool) -> dict:
     """Writes a figure named by its seed, then its metrics, as a real demo does."""
     written_before_metrics.append({path.name for path in out_dir.iterdir()})
-    fig, ax = figure()
-    ax.plot([0, seed])
-    save(fig, out_dir / f"figure_seed{seed}.png")
+    with figure(out_dir / f"figure_seed{seed}.png") as (_, ax):
+        ax.plot([0, seed])
     metrics = {"seed": seed, "fast": fast}
     write_metrics(metrics, out_dir / METRICS)
     return metrics

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from matplotlib.image import imread
+from PIL import Image
 
 from rrnn_net import GenerativeRNN, ParameterError
-from rrnn_net.graph import GraphSchemaError, compile_rrnn, draw
+from rrnn_net.demos.plotting import DPI, WIDTH
+from rrnn_net.graph import GraphSchemaError, compile_rrnn, draw, drawing
 from rrnn_net.graph.examples import example_graphs
 
 
@@ -44,3 +46,27 @@ def test_draw_refuses_a_format_matplotlib_cannot_write_before_drawing(tmp_path):
     with pytest.raises(ParameterError, match=r"x\.xyz: matplotlib writes no '\.xyz' images; use one of .*\.png"):
         draw(example_graphs(["baseline"])["baseline"], tmp_path / "x.xyz")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["rrnn_adaptive", "baseline"])
+def test_draw_is_slide_sized_at_200_dpi(tmp_path, name):
+    path = draw(example_graphs([name])[name], tmp_path / f"{name}.png")
+    with Image.open(path) as image:
+        assert image.info["dpi"] == pytest.approx((DPI, DPI), abs=0.01)
+        # The drawing with its labels and legend is the style's width (plus the saved margin), whatever the graph.
+        assert image.size[0] / DPI == pytest.approx(WIDTH, abs=0.5)
+
+
+def test_draw_shows_the_sign_of_each_weight_by_its_head(monkeypatch, tmp_path):
+    heads = []
+    style_of = drawing._edge_style
+
+    def recorded(kind, weight, strength):
+        style = style_of(kind, weight, strength)
+        heads.append((weight, style["arrowstyle"]))
+        return style
+
+    monkeypatch.setattr(drawing, "_edge_style", recorded)
+    draw(example_graphs(["rrnn_fixed"])["rrnn_fixed"], tmp_path / "fixed.png")
+    assert {weight > 0 for weight, _ in heads} == {True, False}  # the example holds both signs
+    assert all(head is (drawing._EXCITE if weight >= 0 else drawing._INHIBIT) for weight, head in heads)
