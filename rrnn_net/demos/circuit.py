@@ -36,9 +36,9 @@ Writes ``circuit_front_end.png``, ``circuit_predictions.png``,
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -66,9 +66,6 @@ from ..filters.stability import euler_safe_prior_variance
 from ..graph import compile_rrnn
 from ..model import GenerativeRNN
 from .plotting import COLORS, WIDTH, figure, legend_below, write_metrics
-
-if TYPE_CHECKING:
-    pass
 
 BASELINE_RATE_HZ = 100.0  # r₀, an encoding neuron's rate at y = 0
 GAIN_HZ = 60.0  # g, rate per unit of y: the observations stay within ±1.5, so rates stay positive
@@ -573,7 +570,7 @@ def _plot_accuracy(path: Path, metrics: dict) -> None:
                      f"(rate input {metrics['rate_circuit_rmse']:.2f}): the cost of spikes shrinks with $n$")
 
 
-def _size_color(sizes, n: int) -> tuple:
+def _size_color(sizes: Sequence[int], n: int) -> tuple[float, float, float, float]:
     """The colour of a population of ``n`` neurons per channel among ``sizes``: purples, darker for more neurons."""
     position = list(sizes).index(n) / max(len(sizes) - 1, 1)
     return colormaps["Purples"](0.55 + 0.45 * position)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..filters import EKF, UKF
+from ..filters import EKF, UKF, FilterResult
 from ..model import GenerativeRNN
 from .metrics import time_to_tolerance
 from .plotting import COLORS, WIDTH, figure, legend_below, log_ticks, signed, write_metrics
@@ -136,7 +136,8 @@ def _rmse_over_time(estimate: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean((estimate - truth) ** 2, axis=(0, 2)))
 
 
-def _plot(path, time_axis, states, observations, ukf, open_loop, rmse_curves, metrics) -> None:
+def _plot(path: Path, time_axis: np.ndarray, states: np.ndarray, observations: np.ndarray, ukf: FilterResult,
+          open_loop: np.ndarray, rmse_curves: dict[str, np.ndarray], metrics: dict[str, Any]) -> None:
     """One trial's state, its channel 1 with the rRNN's prediction and error, and the RMSE over all trials."""
     trial, unit = 0, 0
     with figure(path, 3, 1, size=(WIDTH, 9.5), sharex=True) as (fig, axes):

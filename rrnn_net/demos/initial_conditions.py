@@ -37,7 +37,7 @@ import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from dask.diagnostics import ProgressBar
@@ -51,6 +51,9 @@ from ..model import GenerativeRNN
 from ..sweep import sweep
 from .metrics import time_to_tolerance
 from .plotting import COLORS, WIDTH, figure, legend_below, write_metrics
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 TOLERANCE = 0.1  # state RMSE, as a fraction of the state's s.d., counted as "locked on"
 CLAIM_TIME_CONSTANTS = 20.0  # the claim: the Bayesian rRNN locks on within this many τ from every tested start
@@ -292,7 +295,7 @@ def _plot_rmse(path: Path, time_in_tau: np.ndarray, curves: dict, distances: np.
         fig.suptitle(_claim_title(metrics))
 
 
-def _reference_lines(ax, *, vertical: bool) -> None:
+def _reference_lines(ax: Axes, *, vertical: bool) -> None:
     """The tolerance, and the claim's time limit (on the time axis: x when ``vertical``, else y)."""
     claim = rf"claim: locked on within {CLAIM_TIME_CONSTANTS:g} $\tau$"
     if vertical:

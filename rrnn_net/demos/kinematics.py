@@ -29,6 +29,7 @@ import copy
 import itertools
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.lines import Line2D
@@ -168,7 +169,8 @@ def _mean_decision_time(samples: np.ndarray, sample_rate_hz: float) -> float | N
     return float(decided.mean() / sample_rate_hz) if decided.size else None
 
 
-def _plot_examples(path, time_axis, online, classes, labels, metrics) -> None:
+def _plot_examples(path: Path, time_axis: np.ndarray, online: dict[str, np.ndarray], classes: np.ndarray,
+                   labels: np.ndarray, metrics: dict[str, Any]) -> None:
     """One test recording per class: the posterior over classes of the rRNN bank and of the reservoir."""
     with figure(path, 2, 2, size=(WIDTH, 8.5), sharex=True, sharey=True) as (fig, axes):
         for ax, label in zip(axes.flat, classes, strict=False):
@@ -193,7 +195,8 @@ def _plot_examples(path, time_axis, online, classes, labels, metrics) -> None:
         fig.suptitle(f"The rRNN bank recognises movements online{when}")
 
 
-def _plot_accuracy_over_time(path, time_axis, curves, n_classes, metrics) -> None:
+def _plot_accuracy_over_time(path: Path, time_axis: np.ndarray, curves: dict[str, np.ndarray], n_classes: int,
+                             metrics: dict[str, Any]) -> None:
     with figure(path, size=(WIDTH, 7)) as (fig, ax):
         for name, curve in curves.items():
             style, colour = _STYLE[name]
@@ -209,7 +212,7 @@ def _plot_accuracy_over_time(path, time_axis, curves, n_classes, metrics) -> Non
                      f"{metrics['reservoir_instantaneous_accuracy_at_25pct']:.0%} (instantaneous)")
 
 
-def _plot_robustness(path, metrics, n_classes) -> None:
+def _plot_robustness(path: Path, metrics: dict[str, Any], n_classes: int) -> None:
     with figure(path, 1, 2, size=(WIDTH, 7.5), gridspec_kw={"width_ratios": [3, 2]}) as (fig, axes):
         noise_ax, missing_ax = axes
         for name in _METHODS:

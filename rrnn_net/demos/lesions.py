@@ -26,7 +26,7 @@ heat maps, connection class × scale) and ``metrics.json``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -41,6 +41,11 @@ from ..filters.stability import euler_safe_prior_variance
 from ..graph import EDGE_KINDS, compile_rrnn, consistency, lesion
 from ..model import GenerativeRNN
 from .plotting import WIDTH, figure, legend_below, write_metrics
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
 
 PRIOR_SAFETY = 0.25  # h·λ_max(P₀ Gᵀ Λ G) at the start: a class scaled by 1.5 raises it at most 2.25-fold
 # One-letter tags of the filter's parts for the figure's row labels.

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 from cycler import cycler
@@ -41,6 +42,12 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from PIL import Image
 
 from .._files import write_atomically
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["CATEGORY_COLORS", "COLORS", "DPI", "MIN_FONT_PT", "STYLE", "WIDTH", "figure", "legend_below",
            "log_ticks", "save", "scientific", "signed", "small_texts", "style", "unreadable_texts",
@@ -69,7 +76,7 @@ COLORS = {
 #: Colours of categorical items, in order (Okabe–Ito, then Tol's wine and indigo).
 CATEGORY_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#882255", "#332288")
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "savefig.dpi": DPI,
     "savefig.facecolor": "white",
     "font.size": 16.0,
@@ -101,7 +108,7 @@ def style() -> Iterator[None]:
 
 @contextmanager
 def figure(path: Path, nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (WIDTH, HEIGHT),
-           mosaic=None, **subplots) -> Iterator[tuple[Figure, object]]:
+           mosaic: Any = None, **subplots: Any) -> Iterator[tuple[Figure, Any]]:
     """A figure under the demo style, saved to ``path`` when the ``with`` block ends without an error.
 
     Everything drawn inside the block takes the style (matplotlib reads most
@@ -125,6 +132,8 @@ def figure(path: Path, nrows: int = 1, ncols: int = 1, *, size: tuple[float, flo
     ------
     (Figure, Axes, array of Axes or dict of Axes)
     """
+    # The axes are typed Any: which of the three they are depends on the arguments (as for Figure.subplots);
+    # so is mosaic, which subplot_mosaic's overloads take either as a str or as a list, not as their union.
     with style():
         fig = Figure(figsize=size, layout="constrained")
         axes = fig.subplots(nrows, ncols, **subplots) if mosaic is None else fig.subplot_mosaic(mosaic, **subplots)
@@ -132,7 +141,8 @@ def figure(path: Path, nrows: int = 1, ncols: int = 1, *, size: tuple[float, flo
         save(fig, path)
 
 
-def legend_below(fig: Figure, handles=None, labels=None, *, ncol: int = 2, source=None) -> Legend:
+def legend_below(fig: Figure, handles: Iterable[Artist] | None = None, labels: Iterable[str] | None = None, *,
+                 ncol: int = 2, source: Axes | None = None) -> Legend:
     """A figure legend under the axes, in space the constrained layout reserves, so that it covers no data.
 
     ``handles``/``labels`` default to those of ``source`` (an Axes), or of every
@@ -142,10 +152,13 @@ def legend_below(fig: Figure, handles=None, labels=None, *, ncol: int = 2, sourc
     return fig.legend(handles, labels, loc="outside lower center", ncol=ncol)
 
 
-def _entries(fig: Figure, handles, labels, source) -> tuple[list, list]:
+def _entries(fig: Figure, handles: Iterable[Artist] | None, labels: Iterable[str] | None,
+             source: Axes | None) -> tuple[list[Artist], list[str]]:
     if handles is not None:
-        return list(handles), list(labels if labels is not None else (handle.get_label() for handle in handles))
-    found: dict[str, object] = {}
+        # Artist.get_label is typed object; set_label stores labels as str.
+        return list(handles), list(labels if labels is not None
+                                   else (cast(str, handle.get_label()) for handle in handles))
+    found: dict[str, Artist] = {}
     for ax in [source] if source is not None else fig.axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             found.setdefault(label, handle)
@@ -155,7 +168,12 @@ def _entries(fig: Figure, handles, labels, source) -> tuple[list, list]:
 def small_texts(fig: Figure) -> list[Text]:
     """The visible, non-empty texts of ``fig`` smaller than :data:`MIN_FONT_PT`."""
     return [text for text in fig.findobj(Text)
-            if text.get_visible() and text.get_text().strip() and text.get_fontsize() < MIN_FONT_PT]
+            if text.get_visible() and text.get_text().strip() and _points(text) < MIN_FONT_PT]
+
+
+def _points(text: Text) -> float:
+    """The font size of ``text`` in points (typed ``float | str`` in matplotlib's stubs, a float at runtime)."""
+    return cast(float, text.get_fontsize())
 
 
 def unreadable_texts(fig: Figure) -> str:
@@ -180,7 +198,7 @@ def save(fig: Figure, path: Path) -> Path:
     return write_png(fig, path)
 
 
-def write_png(fig: Figure, path: Path, *, dpi: int = DPI, **savefig) -> Path:
+def write_png(fig: Figure, path: Path, *, dpi: int = DPI, **savefig: Any) -> Path:
     """Write ``fig`` as a 256-colour PNG, through a temporary file renamed into place.
 
     A plot's flat colours and their anti-aliased edges fit a palette of 256
@@ -194,7 +212,7 @@ def write_png(fig: Figure, path: Path, *, dpi: int = DPI, **savefig) -> Path:
     return write_atomically(path, lambda handle: palette.save(handle, format="png", optimize=True, dpi=(dpi, dpi)))
 
 
-def log_ticks(axis) -> None:
+def log_ticks(axis: Axis) -> None:
     """Tick a log-scaled axis at 1, 2 and 5 times powers of ten, labelled as plain numbers (0.05, not 5×10⁻²).
 
     Call it after the last ``loglog``/``semilogy`` call: each resets the axis' tickers.
@@ -215,6 +233,6 @@ def signed(value: float, spec: str = "g") -> str:
     return format(value, spec).replace("-", "\N{MINUS SIGN}")
 
 
-def write_metrics(metrics: dict, path: Path) -> Path:
+def write_metrics(metrics: dict[str, Any], path: Path) -> Path:
     """Write metrics as sorted, indented JSON (atomically); a demo writes them last, marking its run complete."""
     return write_atomically(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")

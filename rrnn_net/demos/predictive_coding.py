@@ -203,7 +203,7 @@ def _switch_line(ax: Axes, metrics: dict) -> None:
                label="switch slow → fast")
 
 
-def _stacked(ax: Axes, time_axis: np.ndarray, traces: np.ndarray, spacing: float, symbol: str, **style) -> None:
+def _stacked(ax: Axes, time_axis: np.ndarray, traces: np.ndarray, spacing: float, symbol: str, **style: Any) -> None:
     """Channels (T, m) drawn one above the other, channel 1 on top, each around its own baseline, ticked by symbol."""
     n_channels = traces.shape[-1]
     baselines = spacing * np.arange(n_channels)[::-1]

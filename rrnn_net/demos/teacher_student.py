@@ -326,7 +326,8 @@ def _write_csv(path: Path, rows: list[dict], columns: Sequence[str]) -> Path:
     return write_atomically(path, table.getvalue())
 
 
-def _figures(rows, summary, curves, config: StudyConfig, out: Path) -> list[Path]:
+def _figures(rows: list[dict], summary: list[dict], curves: dict[str, dict], config: StudyConfig,
+             out: Path) -> list[Path]:
     return [_plot_poles(rows, summary, curves, config, out / "poles_polar.png"),
             _plot_losses(summary, curves, config, out / "loss_curves.png"),
             _plot_summary(rows, summary, config, out / "summary.png")]
@@ -342,7 +343,8 @@ def _summary_of(summary: list[dict], condition: Condition) -> dict:
     return next(s for s in summary if s["condition"] == condition.name)
 
 
-def _plot_poles(rows, summary, curves, config: StudyConfig, path: Path) -> Path:
+def _plot_poles(rows: list[dict], summary: list[dict], curves: dict[str, dict], config: StudyConfig,
+                path: Path) -> Path:
     """The headline condition seed by seed: teacher poles and student eigenvalues, in the complex plane."""
     headline = config.headline
     runs = _runs_of(rows, headline)
@@ -379,7 +381,7 @@ def _plot_poles(rows, summary, curves, config: StudyConfig, path: Path) -> Path:
     return path
 
 
-def _plot_losses(summary, curves, config: StudyConfig, path: Path) -> Path:
+def _plot_losses(summary: list[dict], curves: dict[str, dict], config: StudyConfig, path: Path) -> Path:
     """Training loss of every seed per condition, with the median over seeds."""
     n_cols = min(3, len(config.conditions))
     n_rows = int(np.ceil(len(config.conditions) / n_cols))
@@ -405,7 +407,7 @@ def _plot_losses(summary, curves, config: StudyConfig, path: Path) -> Path:
     return path
 
 
-def _plot_summary(rows, summary, config: StudyConfig, path: Path) -> Path:
+def _plot_summary(rows: list[dict], summary: list[dict], config: StudyConfig, path: Path) -> Path:
     """Recovery by pole modulus, recovery per condition, and each pole's distance to its match."""
     with figure(path, size=(WIDTH, 9), mosaic=[["modulus", "distance"], ["conditions", "conditions"]],
                 height_ratios=(1.2, 1)) as (fig, axes):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -32,6 +33,10 @@ from ..demos.plotting import DPI, MIN_FONT_PT, WIDTH, style, unreadable_texts, w
 from ..errors import ParameterError
 from .kinds import EDGE_KINDS, NODE_KINDS
 from .schema import validate_graph
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.legend import Legend
 
 __all__ = ["draw"]
 
@@ -194,7 +199,7 @@ def _drawing(G: nx.DiGraph, collapse_above: int, max_drawn_edges: int, title: st
     return figure
 
 
-def _fit_to_width(figure: Figure, ax) -> None:
+def _fit_to_width(figure: Figure, ax: Axes) -> None:
     """Size the figure so that what is saved (the drawing and the text around it) is :data:`WIDTH` inches wide.
 
     The axes fill the figure at the drawing's own aspect ratio; the rows' names and the legend may reach out of
@@ -242,15 +247,15 @@ def _row_heights(G: nx.DiGraph) -> dict[str, float]:
     return dict(_CORE_ROWS[G.graph["graph_type"]])
 
 
-def _draw_core_nodes(ax, positions: dict, kinds: dict, collapsed: bool) -> dict[str, Circle]:
+def _draw_core_nodes(ax: Axes, positions: _Positions, kinds: dict[str, str], collapsed: bool) -> dict[str, Circle]:
     """One circle per core unit (its index inside where it fits); returns them, the ends of the connections."""
     per_kind = Counter(kinds[node] for node in positions)
-    circles = {}
+    circles: dict[str, Circle] = {}
     for node, (x, y) in positions.items():
         kind = kinds[node]
         radius = 0.4 if kind == "evidence" else float(np.clip(3.6 / per_kind[kind], *_NODE_RADIUS))
-        circles[node] = ax.add_patch(Circle((x, y), radius, facecolor=_colour(kind), edgecolor="black",
-                                            linewidth=1.0, zorder=4))
+        circles[node] = Circle((x, y), radius, facecolor=_colour(kind), edgecolor="black", linewidth=1.0, zorder=4)
+        ax.add_patch(circles[node])  # kept as made: add_patch is typed to return a plain Patch
         if kind != "evidence" and not collapsed and radius >= _LABELLED_RADIUS:
             ax.annotate(node.split(":")[1], (x, y), ha="center", va="center", fontsize=_TEXT_PT, color="white",
                         fontweight="bold", zorder=5)
@@ -259,7 +264,7 @@ def _draw_core_nodes(ax, positions: dict, kinds: dict, collapsed: bool) -> dict[
     return circles
 
 
-def _label_rows(ax, positions: dict, kinds: dict, circles: dict) -> None:
+def _label_rows(ax: Axes, positions: _Positions, kinds: dict[str, str], circles: dict[str, Circle]) -> None:
     """Each row of the core named left of its units: the kind and its symbol (the legend has the full labels)."""
     rows = [node for node in positions if kinds[node] != "evidence"]
     x = min(circles[node].center[0] - circles[node].radius for node in rows) - 0.3
@@ -270,7 +275,8 @@ def _label_rows(ax, positions: dict, kinds: dict, circles: dict) -> None:
                     color=_colour(kind), fontweight="bold", annotation_clip=False)
 
 
-def _draw_core_edges(ax, G: nx.DiGraph, positions: dict, circles: dict, max_drawn_edges: int) -> None:
+def _draw_core_edges(ax: Axes, G: nx.DiGraph, positions: _Positions, circles: dict[str, Circle],
+                     max_drawn_edges: int) -> None:
     kinds = dict(G.nodes(data="kind"))
     edges = [(s, t, d) for s, t, d in G.edges(data=True)
              if _is_core_edge(d["kind"]) and s in positions and t in positions]
@@ -293,21 +299,22 @@ def _draw_core_edges(ax, G: nx.DiGraph, positions: dict, circles: dict, max_draw
     _draw_summary_edges(ax, G, kinds, summarised, counts)
 
 
-def _edge_style(kind: str, weight: float, strength: float) -> dict:
+def _edge_style(kind: str, weight: float, strength: float) -> dict[str, Any]:
     """Colour by kind, width and opacity by |weight| relative to the kind's largest, head by sign."""
     return {"color": _edge_colour(kind), "alpha": 0.25 + 0.7 * strength, "linewidth": 0.6 + 2.6 * strength,
             "linestyle": "--" if kind == "surprise" else "-", "arrowstyle": _EXCITE if weight >= 0 else _INHIBIT,
             "mutation_scale": _HEAD_SCALE}
 
 
-def _self_loop(circle: Circle, style: dict) -> FancyArrowPatch:
+def _self_loop(circle: Circle, style: dict[str, Any]) -> FancyArrowPatch:
     """A loop from the top of a unit back into it, its head showing the sign as any connection's."""
     (x, y), radius = circle.center, circle.radius
     start, end = (x - 0.7 * radius, y + 0.7 * radius), (x + 0.7 * radius, y + 0.7 * radius)
     return FancyArrowPatch(start, end, connectionstyle=_LOOP, shrinkA=0, shrinkB=0, zorder=2, **style)
 
 
-def _draw_summary_edges(ax, G: nx.DiGraph, kinds: dict, summarised: list[str], counts: Counter) -> None:
+def _draw_summary_edges(ax: Axes, G: nx.DiGraph, kinds: dict[str, str], summarised: list[str],
+                        counts: Counter[str]) -> None:
     """One labelled arrow per summarised core edge kind, beside the rows it connects."""
     rows = _row_heights(G)
     ends = {kind: next((kinds[s], kinds[t]) for s, t, d in G.edges(data=True) if d["kind"] == kind)
@@ -421,7 +428,9 @@ def _draw_block(ax: Axes, block: _Block, members: list[dict], n_obs: int, collap
     if not collapsed:
         for x, y, size in _cell_layout(block, members, n_obs):
             ax.add_patch(Rectangle((x, y), size, size, facecolor=colour, edgecolor="none", zorder=4))
-    name, formula = NODE_KINDS[block.kind].draw.caption
+    caption = NODE_KINDS[block.kind].draw.caption
+    assert caption is not None  # every block kind has one (_is_block)
+    name, formula = caption
     # One word a line: a block is about an inch wide.
     ax.annotate(f"{name.replace(' ', chr(10))}\n{formula}\n×{len(members)}", (block.centre[0], block.top - 0.06),
                 ha="center", va="top", fontsize=_TEXT_PT, linespacing=1.05, color="white" if collapsed else "black",
@@ -457,8 +466,8 @@ def _u_arrow(ax: Axes, start: _Point, end: _Point, height: float, label: str) ->
                 va="bottom", fontsize=_TEXT_PT, color=_WIRING_COLOUR)
 
 
-def _labelled_arrow(ax, start, end, label: str, *, colour: str = _WIRING_COLOUR, bend: float = 0.0,
-                    side: str = "above") -> None:
+def _labelled_arrow(ax: Axes, start: _Point, end: _Point, label: str, *, colour: str = _WIRING_COLOUR,
+                    bend: float = 0.0, side: str = "above") -> None:
     ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={bend}", arrowstyle=_EXCITE,
                                  mutation_scale=_WIRING_HEAD_SCALE, color=colour, lw=1.6, shrinkA=3, shrinkB=3,
                                  zorder=3))
@@ -473,7 +482,8 @@ def _labelled_arrow(ax, start, end, label: str, *, colour: str = _WIRING_COLOUR,
 
 
 # ------------------------------------------------------------------ legend
-def _legend_arrow(legend, orig_handle, xdescent, ydescent, width, height, fontsize) -> FancyArrowPatch:
+def _legend_arrow(legend: Legend, orig_handle: FancyArrowPatch, xdescent: float, ydescent: float, width: float,
+                  height: float, fontsize: float) -> FancyArrowPatch:
     """An arrow handle drawn in the legend as the connections are: its head, and a loop where it is one."""
     y = height / 2 - ydescent
     loop = orig_handle.get_connectionstyle() is _LOOP
@@ -486,18 +496,19 @@ def _legend_arrow(legend, orig_handle, xdescent, ydescent, width, height, fontsi
                            mutation_scale=0.8 * orig_handle.get_mutation_scale(), shrinkA=0, shrinkB=0)
 
 
-def _add_legend(ax, G: nx.DiGraph, kinds: dict, with_machinery: bool) -> None:
+def _add_legend(ax: Axes, G: nx.DiGraph, kinds: dict[str, str], with_machinery: bool) -> None:
     """Below the drawing: the core's unit and connection kinds, and how a connection shows its weight.
 
     The blocks' kinds are not repeated: each block's caption names its kind.
     """
-    handles = [Line2D([], [], marker="o", linestyle="", markersize=12, markerfacecolor=_colour(kind),
-                      markeredgecolor="black", label=NODE_KINDS[kind].draw.label)
-               for kind in dict.fromkeys(kinds.values()) if not _is_block(kind)]
+    handles: list[Artist] = [
+        Line2D([], [], marker="o", linestyle="", markersize=12, markerfacecolor=_colour(kind), markeredgecolor="black",
+               label=NODE_KINDS[kind].draw.label)
+        for kind in dict.fromkeys(kinds.values()) if not _is_block(kind)]
     edge_kinds = dict.fromkeys(kind for _, _, kind in G.edges(data="kind") if _is_core_edge(kind))
     handles += [Line2D([], [], color=_edge_colour(kind), lw=3, linestyle="--" if kind == "surprise" else "-",
                        label=f"{kind} connection") for kind in edge_kinds]
-    sample = {"color": "black", "lw": 2, "mutation_scale": _HEAD_SCALE}
+    sample: dict[str, Any] = {"color": "black", "lw": 2, "mutation_scale": _HEAD_SCALE}
     handles += [
         FancyArrowPatch((0, 0), (1, 0), arrowstyle=_EXCITE, label="head: weight > 0", **sample),
         FancyArrowPatch((0, 0), (1, 0), arrowstyle=_INHIBIT, label="head: weight < 0", **sample),

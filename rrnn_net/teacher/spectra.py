@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,7 +27,7 @@ from ._checks import as_batch
 from .students import StudentRNN
 
 if TYPE_CHECKING:
-    pass
+    from matplotlib.axes import Axes
 
 __all__ = [
     "SpectrumMatch",
@@ -224,8 +225,8 @@ def lyapunov_exponents(student: StudentRNN, X: ArrayLike, *, washout: int = 0) -
     return -np.sort(-log_growth / (n_steps - washout), axis=-1)
 
 
-def plot_spectra(ax, reference, estimates, *, threshold: float | None = None, label: str = "student eigenvalues",
-                 color: str = "tab:blue"):
+def plot_spectra(ax: Axes, reference: ArrayLike, estimates: ArrayLike | Sequence[ArrayLike], *,
+                 threshold: float | None = None, label: str = "student eigenvalues", color: str = "tab:blue") -> Axes:
     """Polar plot of reference poles (black crosses) and one or more sets of estimates (dots).
 
     Each estimate set is joined to its Hungarian partners by thin lines; with
