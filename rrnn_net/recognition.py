@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import Tags, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
@@ -44,6 +45,11 @@ from .model import GenerativeRNN
 __all__ = ["RRNNClassifier", "NotFittedError", "softmax_posterior"]
 
 DECODERS = ("ukf", "ekf", "brian2")
+#: How the bank treats observation noise while recognising: see :class:`RRNNClassifier`.
+RECOGNITION_NOISE = (*NOISE_MODES, "grid")
+#: Default ``noise_levels``: added variance 0, and −28.5 to +7.5 dB of each channel's variance in 3 dB steps
+#: (SNR 28.5 to −7.5 dB). 3 dB steps: 6 dB steps lost accuracy at −5 dB SNR on validation data (docs/learning.md).
+NOISE_LEVELS = (0.0, *(10.0 ** (np.arange(-28.5, 8.0, 3.0) / 10.0)).tolist())
 #: How the class models are learned: see :class:`RRNNClassifier`.
 OBJECTIVES = ("conditional", "evidence", "multistep")
 _FORMAT = "rrnn_net.RRNNClassifier"
@@ -82,12 +88,23 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         the compiled fixed-gain network run in Brian2 (numpy target; its
         evidence lacks the predictive-variance term, so it is an
         approximation; it starts every trial at the origin).
-    noise : {"fixed", "adaptive"}
-        ``"adaptive"``: while recognising, each class model's UKF/EKF
-        estimates every channel's observation noise online, starting from
-        the learned R (:mod:`rrnn_net.filters.noise`), so noise the bank was
-        not trained on is inferred rather than told. Learning is unchanged.
-        Not available with ``decoder="brian2"``.
+    noise : {"fixed", "adaptive", "grid"}
+        Observation noise while recognising (learning is unchanged):
+        ``"fixed"``, the learned R. ``"adaptive"``: each class model's UKF/EKF
+        estimates every channel's noise online by variational Bayes, starting
+        from the learned R (:mod:`rrnn_net.filters.noise`); measured, it is
+        biased by class (a model that expects fast motion takes added noise
+        for state uncertainty, a wrong model takes its misfit for noise).
+        ``"grid"``: the sensors' added white noise is a latent variable with
+        a uniform prior over ``noise_levels``; every class model is scored
+        at every level and the level is marginalised exactly, after every
+        sample: ℓ_k(t) = log mean_g exp ℓ_{k,g}(t). Noise the bank was not
+        trained on is inferred, not told, at ``len(noise_levels)`` times the
+        cost. Neither is available with ``decoder="brian2"``.
+    noise_levels : sequence of float, optional
+        ``noise="grid"``: the added noise variances, in units of each
+        channel's training variance (0 = the learned R alone). Default
+        :data:`NOISE_LEVELS`: 0 and 3 dB steps from −28.5 to +7.5 dB.
     objective : {"conditional", "evidence", "multistep"}
         How the class models are learned (:func:`rrnn_net.learning.fit_bank`):
         ``"conditional"`` (default) maximum likelihood of each class model on
@@ -162,6 +179,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         tau: float | None = None,
         decoder: str = "ukf",
         noise: str = "fixed",
+        noise_levels: Sequence[float] | None = None,
         objective: str = "conditional",
         tying: str = "noise",
         evidence_weight: float = 0.1,
@@ -178,6 +196,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.tau = tau
         self.decoder = decoder
         self.noise = noise
+        self.noise_levels = noise_levels
         self.objective = objective
         self.tying = tying
         self.evidence_weight = evidence_weight
@@ -321,8 +340,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_fitted()
         sequences = self._standardize(check_sequences(X, n_channels=self.channel_mean_.size))
-        increments = [self._score(index, sequences) for index in range(len(self.models_))]
-        return np.cumsum(np.stack(increments, axis=-1), axis=1)
+        if self.noise != "grid":
+            return self._evidence(sequences, 0.0)
+        # Exact marginalisation over the grid under a uniform prior on the levels.
+        levels = self._noise_levels()
+        per_level = np.stack([self._evidence(sequences, level) for level in levels])
+        return logsumexp(per_level, axis=0) - np.log(len(levels))
 
     def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
         """Posterior softmax(β ℓ(t)) over classes after each sample, shape (n_samples, n_timepoints, n_classes)."""
@@ -450,9 +473,14 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def _check_settings(self) -> tuple[float, float]:
         """Check every constructor parameter; return the sampling interval and τ in seconds."""
         choice(self.decoder, DECODERS, "decoder")
-        choice(self.noise, NOISE_MODES, "noise")
+        choice(self.noise, RECOGNITION_NOISE, "noise")
         if self.noise != "fixed" and self.decoder == "brian2":
-            raise ParameterError("noise='adaptive' runs in the UKF and EKF decoders, not in the Brian2 network (yet)")
+            raise ParameterError(f"noise={self.noise!r} runs in the UKF and EKF decoders, not in the Brian2 network "
+                                 "(yet)")
+        if self.noise == "grid":
+            self._noise_levels()
+        elif self.noise_levels is not None:
+            raise ParameterError("noise_levels are the levels of noise='grid'")
         if self.objective not in OBJECTIVES:
             raise ParameterError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         positive_scalar(self.prior_variance, "prior_variance")
@@ -489,13 +517,28 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         standardized = (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
         return np.ascontiguousarray(np.swapaxes(standardized, 1, 2))
 
-    def _score(self, index: int, sequences: np.ndarray) -> np.ndarray:
+    def _evidence(self, sequences: np.ndarray, added_noise: float) -> np.ndarray:
+        """Accumulated log evidence (n, T, n_classes) with ``added_noise`` (standardised variance) on every channel."""
+        increments = [self._score(index, sequences, added_noise) for index in range(len(self.models_))]
+        return np.cumsum(np.stack(increments, axis=-1), axis=1)
+
+    def _score(self, index: int, sequences: np.ndarray, added_noise: float = 0.0) -> np.ndarray:
         """Per-sample log evidence increments (n, T) of class model ``index``."""
         model = self.models_[index]
+        if added_noise:
+            model = model.replace(R=model.R + added_noise * np.eye(model.n_obs))
         if self.decoder == "brian2":
             return _brian2_increments(model, sequences)
-        decoder = (UKF if self.decoder == "ukf" else EKF)(model, noise=self.noise)
+        decoder = (UKF if self.decoder == "ukf" else EKF)(model, noise="adaptive" if self.noise == "adaptive"
+                                                          else "fixed")
         return decoder.filter(sequences, mean0=self.mean0_[index], cov0=self.cov0_[index]).loglik
+
+    def _noise_levels(self) -> np.ndarray:
+        levels = NOISE_LEVELS if self.noise_levels is None else self.noise_levels
+        array = finite_array(levels, "noise_levels")
+        if array.ndim != 1 or array.size == 0 or np.any(array < 0):
+            raise ParameterError(f"noise_levels must be a non-empty list of variances >= 0, got {levels!r}")
+        return array
 
 
 _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")

@@ -302,3 +302,44 @@ def test_from_models_takes_the_sampling_from_the_models_and_refuses_it_as_a_para
         RRNNClassifier.from_models([models[0], models[1].replace(sample_interval=0.01)], classes=[0, 1])
     with pytest.raises(ParameterError, match="Invalid parameter 'n_hiden'"):
         RRNNClassifier.from_models(models, classes=[0, 1], n_hiden=3)
+
+
+# ------------------------------------------------------------------ issue 12: the noise level marginalised
+def test_grid_noise_is_the_exact_marginal_over_banks_told_each_level(two_class_data, tmp_path):
+    from scipy.special import logsumexp
+
+    models, X, _ = two_class_data
+    levels = [0.0, 0.3, 1.2]
+    std = np.array([2.0, 0.5])
+    grid = RRNNClassifier.from_models(models, classes=[0, 1], channel_std=std, noise="grid", noise_levels=levels)
+    fixed = RRNNClassifier.from_models(models, classes=[0, 1], channel_std=std)
+    # Each level is an added variance in units of the channel's variance: with_added_noise takes data units.
+    told = [fixed.with_added_noise(level * std**2).log_evidence_online(X) for level in levels]
+    np.testing.assert_allclose(grid.log_evidence_online(X), logsumexp(told, axis=0) - np.log(3), rtol=1e-12)
+    grid.save(tmp_path / "grid.npz")
+    loaded = RRNNClassifier.load(tmp_path / "grid.npz")
+    assert loaded.noise == "grid" and list(loaded.noise_levels) == levels
+    np.testing.assert_array_equal(loaded.predict_proba(X), grid.predict_proba(X))
+
+
+def test_grid_noise_recognises_noisy_recordings_as_well_as_being_told_where_online_estimation_fails():
+    models = [GenerativeRNN.oscillator(4, 2, seed=seed, frequency=f) for seed, f in ((0, 6.0), (1, 6.5))]
+    X, y = class_sequences(models, 10, 120, seed=0)
+    noisy = X + 2.0 * np.random.default_rng(5).standard_normal(X.shape)  # 4× the signal's variance, unannounced
+    bank = RRNNClassifier.from_models(models, classes=[0, 1])
+    told = bank.with_added_noise(4.0).score(noisy, y)
+    grid = bank.set_params(noise="grid").score(noisy, y)
+    adaptive = bank.set_params(noise="adaptive").score(noisy, y)
+    assert grid == told == 1.0 and adaptive < 0.8
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"noise": "grid", "noise_levels": [0.0, -1.0]}, "variances >= 0"),
+    ({"noise": "grid", "noise_levels": []}, "non-empty"),
+    ({"noise": "fixed", "noise_levels": [0.0, 1.0]}, "levels of noise='grid'"),
+    ({"noise": "grid", "decoder": "brian2"}, "Brian2"),
+])
+def test_bad_noise_grids_are_refused(two_class_data, settings, message):
+    models, _, _ = two_class_data
+    with pytest.raises(ParameterError, match=message):
+        RRNNClassifier.from_models(models, classes=[0, 1], **settings)

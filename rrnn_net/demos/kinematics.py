@@ -37,7 +37,7 @@ from matplotlib.lines import Line2D
 from ..baseline import ReservoirClassifier
 from ..datasets import load_basic_motions
 from ..learning import expected_calibration_error
-from ..recognition import RRNNClassifier
+from ..recognition import NOISE_LEVELS, RRNNClassifier
 from ..sweep import sweep
 from .plotting import CATEGORY_COLORS, COLORS, WIDTH, figure, legend_below, signed, write_metrics
 
@@ -50,13 +50,14 @@ DECISION_THRESHOLD = 0.9
 RESERVOIR_SIZE = 100
 _METHODS = {
     "rrnn": "rRNN bank (learned noise)",
-    "rrnn_adaptive_noise": "rRNN bank, noise estimated online (told nothing)",
+    "rrnn_noise_grid": "rRNN bank, noise level inferred over a grid (told nothing)",
+    "rrnn_adaptive_noise": "rRNN bank, noise estimated online by VB (told nothing)",
     "rrnn_noise_known": r"rRNN bank, told the added noise ($R + \sigma^2$)",
     "reservoir_accumulated": "reservoir, accumulated log-probabilities",
     "reservoir_instantaneous": "reservoir, instantaneous readout",
 }
 _STYLE = {"rrnn": ("-", COLORS["rrnn"]), "rrnn_noise_known": ("--", COLORS["rrnn"]),
-          "rrnn_adaptive_noise": ("-.", COLORS["online_noise"]),
+          "rrnn_noise_grid": ("-", COLORS["online_noise"]), "rrnn_adaptive_noise": ("-.", COLORS["online_noise"]),
           "reservoir_accumulated": ("-", COLORS["baseline"]), "reservoir_instantaneous": (":", COLORS["baseline"])}
 
 
@@ -81,7 +82,11 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     reservoir = ReservoirClassifier(RESERVOIR_SIZE, tau=0.2, sample_interval=1.0 / data.sample_rate_hz, washout=10,
                                     seed=seed).fit(data.X_train, data.y_train)
 
-    adaptive = copy.deepcopy(rrnn).set_params(noise="adaptive")  # the same bank, inferring the sensor noise
+    # The same bank, inferring the sensor noise: by variational Bayes per class model, or marginalising a grid of
+    # levels (the fast run's grid has 6 dB steps, to save time).
+    adaptive = copy.deepcopy(rrnn).set_params(noise="adaptive")
+    noise_levels = list(NOISE_LEVELS[::2] if fast else NOISE_LEVELS)
+    grid = copy.deepcopy(rrnn).set_params(noise="grid", noise_levels=noise_levels)
     online = _online_posteriors(rrnn, reservoir, data.X_test)
     accuracy_curves = {name: _accuracy_over_time(proba, rrnn.classes_, data.y_test)
                        for name, proba in online.items()}
@@ -95,12 +100,12 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
         rng = np.random.default_rng(seed)
         X = data.X_test + rng.standard_normal(data.X_test.shape) * noise_std[None, :, None]
         informed = rrnn.with_added_noise(noise_std**2)
-        return _end_accuracies(rrnn, reservoir, X, data.y_test, informed=informed, adaptive=adaptive)
+        return _end_accuracies(rrnn, reservoir, X, data.y_test, informed=informed, adaptive=adaptive, grid=grid)
 
     def missing_accuracy(fraction: float, seed: int) -> dict:
         rng = np.random.default_rng(seed)
         X = np.where(rng.random(data.X_test.shape) < fraction, np.nan, data.X_test)
-        return _end_accuracies(rrnn, reservoir, X, data.y_test, adaptive=adaptive)
+        return _end_accuracies(rrnn, reservoir, X, data.y_test, adaptive=adaptive, grid=grid)
 
     noise_records = sweep(noisy_accuracy, {"snr_db": list(snr_levels)}, seeds=noise_seeds).records
     missing_records = sweep(missing_accuracy, {"fraction": list(missing_fractions)}, seeds=noise_seeds).records
@@ -115,6 +120,8 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
         "rrnn_fraction_decided": float(np.mean(np.isfinite(rrnn.decision_time(data.X_test, DECISION_THRESHOLD)))),
         "rrnn_evidence_scale": rrnn.evidence_scale_,
         "rrnn_adaptive_noise_clean_accuracy": adaptive.score(data.X_test, data.y_test),
+        "rrnn_noise_grid_clean_accuracy": grid.score(data.X_test, data.y_test),
+        "rrnn_noise_grid_levels": noise_levels,
     }
     truth = np.searchsorted(rrnn.classes_, data.y_test)
     for name, curve in accuracy_curves.items():
@@ -154,13 +161,16 @@ def _accuracy_over_time(proba: np.ndarray, classes: np.ndarray, labels: np.ndarr
 
 
 def _end_accuracies(rrnn: RRNNClassifier, reservoir: ReservoirClassifier, X: np.ndarray, labels: np.ndarray, *,
-                    informed: RRNNClassifier | None = None, adaptive: RRNNClassifier | None = None) -> dict:
+                    informed: RRNNClassifier | None = None, adaptive: RRNNClassifier | None = None,
+                    grid: RRNNClassifier | None = None) -> dict:
     accuracies = {name: float(_accuracy_over_time(proba, rrnn.classes_, labels)[-1])
                   for name, proba in _online_posteriors(rrnn, reservoir, X).items()}
     if informed is not None:
         accuracies["rrnn_noise_known"] = informed.score(X, labels)
     if adaptive is not None:
         accuracies["rrnn_adaptive_noise"] = adaptive.score(X, labels)
+    if grid is not None:
+        accuracies["rrnn_noise_grid"] = grid.score(X, labels)
     return accuracies
 
 
@@ -245,8 +255,10 @@ def _plot_robustness(path: Path, metrics: dict[str, Any], n_classes: int) -> Non
         legend_below(fig, ncol=2)
         noisiest = min(metrics["rrnn_noise_known_accuracy_vs_snr_db"], key=float)
         at_noisiest = {name: metrics[f"{name}_accuracy_vs_snr_db"][noisiest]
-                       for name in ("rrnn_noise_known", "rrnn_adaptive_noise", "reservoir_accumulated")}
+                       for name in ("rrnn_noise_known", "rrnn_noise_grid", "rrnn_adaptive_noise",
+                                    "reservoir_accumulated")}
         fig.suptitle(f"At {signed(float(noisiest))} dB SNR the rRNN bank told the added noise is "
-                     f"{at_noisiest['rrnn_noise_known']:.0%} correct,\nestimating it online "
+                     f"{at_noisiest['rrnn_noise_known']:.0%} correct, inferring its level\n"
+                     f"{at_noisiest['rrnn_noise_grid']:.0%}, estimating it by VB "
                      f"{at_noisiest['rrnn_adaptive_noise']:.0%}, the reservoir "
                      f"{at_noisiest['reservoir_accumulated']:.0%}")

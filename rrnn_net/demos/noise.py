@@ -40,7 +40,7 @@ from ..baseline import InputDrivenRNN, ReservoirClassifier
 from ..datasets import class_sequences
 from ..filters import UKF, ContinuousFilter
 from ..model import GenerativeRNN
-from ..recognition import RRNNClassifier
+from ..recognition import NOISE_LEVELS, RRNNClassifier
 from ..sweep import sweep
 from .plotting import COLORS, WIDTH, figure, legend_below, log_ticks, write_metrics
 
@@ -51,18 +51,19 @@ WASHOUT = 50  # samples excluded from the RMSE: both decoders' initial transient
 # network's equations estimating the noise online; the reservoir trained at TRAIN_NOISE_SD.
 _DECODERS = ("rrnn_train_noise", "rrnn_adaptive_noise", "rrnn", "network_adaptive_noise", "reservoir")
 CLASS_FREQUENCIES_HZ = (4.0, 6.0, 8.0)
-# Classifiers: the learned bank (its learned noise, estimating the noise online, told the added noise, R + σ²) and
-# the reservoir accumulating its log-probabilities.
-_CLASSIFIERS = ("bank", "bank_adaptive", "bank_told", "reservoir")
+# Classifiers: the learned bank (its learned noise, estimating the noise online by VB, inferring its level over a
+# grid, told the added noise, R + σ²) and the reservoir accumulating its log-probabilities.
+_CLASSIFIERS = ("bank", "bank_adaptive", "bank_grid", "bank_told", "reservoir")
 # Decoders and classifiers in the same role share a line in the figure: (line style, colour, legend label).
 _STYLES = {"trained": ("-", COLORS["rrnn"], "rRNN, the noise it was trained at (told nothing)"),
            "online": ("-.", COLORS["online_noise"], "rRNN, noise estimated online (told nothing)"),
            "told": ("--", COLORS["rrnn"], "rRNN, told the noise"),
+           "grid": ("-", COLORS["online_noise"], "rRNN bank, noise level inferred over a grid (told nothing)"),
            "network": (":", COLORS["network"], "rRNN network equations, noise estimated online"),
            "reservoir": ("-", COLORS["baseline"], rf"reservoir trained at $\sigma$ = {TRAIN_NOISE_SD:g}")}
 _ROLES = {"rrnn_train_noise": "trained", "rrnn_adaptive_noise": "online", "rrnn": "told",
           "network_adaptive_noise": "network", "reservoir": "reservoir",
-          "bank": "trained", "bank_adaptive": "online", "bank_told": "told"}
+          "bank": "trained", "bank_adaptive": "online", "bank_grid": "grid", "bank_told": "told"}
 
 
 def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
@@ -137,12 +138,14 @@ def _recognition_under_noise(seed: int, fast: bool, seeds: list[int], levels: tu
                           fit_options=options).fit(X_train, y_train)
     reservoir = ReservoirClassifier(100, tau=models[0].tau, sample_interval=models[0].sample_interval, washout=10,
                                     seed=seed).fit(X_train, y_train)
-    adaptive = copy.deepcopy(bank).set_params(noise="adaptive")  # the same bank, inferring the sensor noise
+    # The same bank, inferring the sensor noise: by VB per class model, or marginalising a grid of levels.
+    adaptive = copy.deepcopy(bank).set_params(noise="adaptive")
+    grid = copy.deepcopy(bank).set_params(noise="grid", noise_levels=list(NOISE_LEVELS[::2]) if fast else None)
 
     def recognise(noise_sd: float, seed: int) -> dict:
         X, y = class_sequences(models, n_per_class, n_steps, seed=seed + 300)
         X = X + noise_sd * np.random.default_rng(seed).standard_normal(X.shape)
-        return {"bank": bank.score(X, y), "bank_adaptive": adaptive.score(X, y),
+        return {"bank": bank.score(X, y), "bank_adaptive": adaptive.score(X, y), "bank_grid": grid.score(X, y),
                 "bank_told": bank.with_added_noise(noise_sd**2).score(X, y),
                 "reservoir": reservoir.score(X, y)}
 

@@ -28,3 +28,8 @@ def test_fast_kinematics_demo(tmp_path):
     assert set(adaptive) == set(metrics["rrnn_accuracy_vs_snr_db"]) and all(0 <= a <= 1 for a in adaptive.values())
     assert metrics["rrnn_adaptive_noise_clean_accuracy"] >= 0.5  # chance is 0.25; the full run: 1.0
     assert 0 <= metrics["rrnn_accuracy_with_missing"]["0.3"] <= 1
+    # Inferring the noise level over a grid (told nothing), the bank beats the reservoir at the strongest noise
+    # and keeps its clean accuracy.
+    grid = metrics["rrnn_noise_grid_accuracy_vs_snr_db"]
+    assert grid["-5.0"] > metrics["reservoir_accumulated_accuracy_vs_snr_db"]["-5.0"]
+    assert metrics["rrnn_noise_grid_clean_accuracy"] >= metrics["rrnn_accuracy_at_100pct"] - 0.025

@@ -39,3 +39,6 @@ def test_fast_noise_demo(tmp_path):
     assert min(bank["0.0"], online["0.0"]) >= 0.9
     assert told_bank["1.0"] >= max(bank["1.0"], online["1.0"], reservoir["1.0"])
     assert all(online[sd] >= reservoir[sd] for sd in online)
+    # Inferring the noise level over a grid, told nothing: as good as told at the strongest noise, clean intact.
+    grid = metrics["recognition_bank_grid_accuracy"]
+    assert grid["0.0"] >= bank["0.0"] - 0.05 and grid["1.0"] >= told_bank["1.0"] - 0.05
