@@ -37,7 +37,7 @@ DEMOS: dict[str, str] = {
 HEADLINES: dict[str, tuple[str, ...]] = {
     "decoding": ("ukf_rmse_after_settling", "open_loop_rmse_after_settling"),
     "kinematics": ("rrnn_accuracy_at_100pct", "reservoir_accumulated_accuracy_at_100pct"),
-    "noise": ("recognition_bank_adaptive_accuracy", "recognition_reservoir_accuracy"),
+    "noise": ("recognition_bank_grid_accuracy", "recognition_reservoir_accuracy"),
     "teacher_student": ("summary.0.condition", "summary.0.dominant_recovery_rate", "summary.0.median_test_nmse"),
     "topology": ("graphs.rrnn_adaptive.n_units", "graphs.rrnn_adaptive.n_locality_violations"),
     "initial_conditions": ("claim_holds", "ekf_median_time_to_tolerance_tau"),
