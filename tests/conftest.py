@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
 
 from rrnn_net import GenerativeRNN
 
@@ -16,6 +17,10 @@ settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("explore", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The suite runs on two worker processes: one BLAS thread each, or OpenBLAS's spinning threads oversubscribe the
+# cores (the filters' matrices are small; a numpy-heavy test ran 8x slower beside a compiling worker).
+threadpool_limits(limits=1, user_api="blas")
 
 
 

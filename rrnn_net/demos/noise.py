@@ -140,7 +140,7 @@ def _recognition_under_noise(seed: int, fast: bool, seeds: list[int], levels: tu
                                     seed=seed).fit(X_train, y_train)
     # The same bank, inferring the sensor noise: by VB per class model, or marginalising a grid of levels.
     adaptive = copy.deepcopy(bank).set_params(noise="adaptive")
-    grid = copy.deepcopy(bank).set_params(noise="grid", noise_levels=list(NOISE_LEVELS[::2]) if fast else None)
+    grid = copy.deepcopy(bank).set_params(noise="grid", noise_levels=list(NOISE_LEVELS[::3]) if fast else None)
 
     def recognise(noise_sd: float, seed: int) -> dict:
         X, y = class_sequences(models, n_per_class, n_steps, seed=seed + 300)
