@@ -425,7 +425,7 @@ class _Learner:
 
     # ------------------------------------------------------------ data
     def _batches(self, step: int) -> tuple[dict, np.ndarray, np.ndarray]:
-        """(sequences (b, L, m), class codes (b,)) for one step: a random subset, random windows."""
+        """(frozen parameters, sequences (b, L, m), class codes (b,)) for one step: a random subset, random windows."""
         settings = self.settings
         n_train = self.train.shape[0]
         chosen = (np.arange(n_train) if settings.batch_size is None or settings.batch_size >= n_train
