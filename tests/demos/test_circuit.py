@@ -5,8 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net.demos import HEADLINES, run_demo, summary
+from rrnn_net.demos import run_demo
 from rrnn_net.demos.circuit import TAU_SYN_S, kernel_area
+
+from . import assert_one_line_summary
 
 FIGURES = ("circuit_front_end.png", "circuit_predictions.png", "circuit_downstream.png", "circuit_accuracy.png")
 SPIKING_KEYS = {"rmse", "rmse_told_noise", "front_end_noise_variance", "front_end_noise_variance_theory",
@@ -80,6 +82,4 @@ def test_kernel_area_is_the_sampled_kernel_sum():
 
 
 def test_the_one_line_summary_names_its_headline_metrics(demo):
-    _, metrics = demo
-    line = summary("circuit", metrics)
-    assert "\n" not in line and all(path in line for path in HEADLINES["circuit"])
+    assert_one_line_summary("circuit", demo[1])

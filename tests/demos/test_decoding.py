@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from rrnn_net.cli import main
-from rrnn_net.demos import HEADLINES, get_demo, run_demo, summary
+from rrnn_net.demos import get_demo, run_demo
+
+from . import assert_one_line_summary
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,4 @@ def test_every_registered_demo_resolves():
 
 
 def test_the_one_line_summary_names_its_headline_metrics(fast_run):
-    _, metrics = fast_run
-    line = summary("decoding", metrics)
-    assert "\n" not in line and all(path in line for path in HEADLINES["decoding"])
+    assert_one_line_summary("decoding", fast_run[1])

@@ -3,9 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net.demos import HEADLINES, run_demo, summary
+from rrnn_net.demos import run_demo
 from rrnn_net.demos.initial_conditions import StartRun, telling_trial
 from rrnn_net.demos.metrics import time_to_tolerance
+
+from . import assert_one_line_summary
 
 FIGURES = ("initial_conditions_rmse", "initial_conditions_time_to_tolerance", "initial_conditions_example")
 DECODERS = ("ukf", "ekf", "brian2_adaptive", "brian2_fixed", "open_loop")
@@ -64,6 +66,4 @@ def test_the_example_shows_the_trial_where_the_open_loop_generator_is_farthest_o
 
 
 def test_the_one_line_summary_names_its_headline_metrics(demo):
-    _, metrics = demo
-    line = summary("initial_conditions", metrics)
-    assert "\n" not in line and all(path in line for path in HEADLINES["initial_conditions"])
+    assert_one_line_summary("initial_conditions", demo[1])

@@ -7,10 +7,12 @@ import pytest
 
 from rrnn_net import GenerativeRNN
 from rrnn_net.backends import run
-from rrnn_net.demos import HEADLINES, run_demo, summary
+from rrnn_net.demos import run_demo
 from rrnn_net.demos.lesions import PRIOR_SAFETY
 from rrnn_net.filters.stability import euler_safe_prior_variance
 from rrnn_net.graph import compile_rrnn, lesion
+
+from . import assert_one_line_summary
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,4 @@ def test_a_lesioned_network_runs_alike_on_brian2_and_the_reference_backend():
 
 
 def test_the_one_line_summary_names_its_headline_metrics(demo):
-    _, metrics = demo
-    line = summary("lesions", metrics)
-    assert "\n" not in line and all(path in line for path in HEADLINES["lesions"])
+    assert_one_line_summary("lesions", demo[1])

@@ -3,8 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from rrnn_net.demos import HEADLINES, run_demo, summary
+from rrnn_net.demos import run_demo
 from rrnn_net.demos.predictive_coding import crossover_latency, leaky_evidence
+
+from . import assert_one_line_summary
 
 POSTERIORS = ("bank_cumulative", "bank_leaky", "network_leaky")
 
@@ -67,6 +69,4 @@ def test_crossover_latency_counts_from_the_switch_until_it_stays_above_half():
 
 
 def test_the_one_line_summary_names_its_headline_metrics(demo):
-    _, metrics = demo
-    line = summary("predictive_coding", metrics)
-    assert "\n" not in line and all(path in line for path in HEADLINES["predictive_coding"])
+    assert_one_line_summary("predictive_coding", demo[1])

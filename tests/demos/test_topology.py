@@ -3,8 +3,10 @@ import json
 import networkx as nx
 import pytest
 
-from rrnn_net.demos import HEADLINES, run_demo, summary
+from rrnn_net.demos import run_demo
 from rrnn_net.graph import load_graph, summarize
+
+from . import assert_one_line_summary
 
 GRAPHS = ("rrnn_adaptive", "rrnn_fixed", "baseline")
 
@@ -57,6 +59,4 @@ def test_adaptive_connections_grow_faster_than_n_squared_fixed_ones_do_not(demo)
 
 
 def test_the_one_line_summary_names_its_headline_metrics(demo):
-    _, metrics = demo
-    line = summary("topology", metrics)
-    assert "\n" not in line and all(path in line for path in HEADLINES["topology"])
+    assert_one_line_summary("topology", demo[1])
