@@ -479,6 +479,12 @@ class GenerativeRNN:
         params.update(changes)
         return GenerativeRNN(**params)
 
+    def __reduce__(self) -> tuple[type[GenerativeRNN], tuple]:
+        # Pickling, copy and deepcopy rebuild through __init__: the copy is validated and its arrays stay
+        # read-only (the default would restore writeable copies of them).
+        return (GenerativeRNN, (self.W, self.M, self.b, self.c, self.tau, self.sample_interval, self.Q, self.R,
+                                self.substeps, self.activation))
+
     def __repr__(self) -> str:
         return (f"GenerativeRNN(N={self.n_hidden}, m={self.n_obs}, tau={self.tau:g} s, "
                 f"sample_interval={self.sample_interval:g} s, "

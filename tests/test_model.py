@@ -1,4 +1,6 @@
+import copy
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -261,3 +263,16 @@ def test_pretty_printers_show_the_repr_without_touching_the_deprecated_dt():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert pretty(model) == repr(model)
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy, lambda model: pickle.loads(pickle.dumps(model))],
+                         ids=["copy", "deepcopy", "pickle"])
+def test_copies_are_equal_and_stay_read_only(tanh_model, duplicate):
+    twin = duplicate(tanh_model)
+    for name in ("W", "M", "b", "c", "Q", "R"):
+        assert np.array_equal(getattr(twin, name), getattr(tanh_model, name))
+        assert not getattr(twin, name).flags.writeable, name
+    assert (twin.tau, twin.sample_interval, twin.substeps, twin.activation) == (
+        tanh_model.tau, tanh_model.sample_interval, tanh_model.substeps, tanh_model.activation)
+    y = tanh_model.simulate(20, seed=1)[1]
+    assert np.array_equal(twin.simulate(20, seed=1)[1], y)
