@@ -80,12 +80,15 @@ class _Messages:
             assert spec.target is not None  # edge_messages resolves every target
             weights = projection.weight if spec.weighted else np.ones_like(projection.weight)
             matrix = sparse.csr_matrix((weights, (projection.post, projection.pre)), shape=shape)
-            self.parts.append((spec.source, spec.target, matrix.T.tocsr()))
+            self.parts.append((spec.source, spec.target, matrix))
 
     def deliver(self, values: Mapping[str, Values]) -> None:
         source, target = values[self.projection.source.kind], values[self.projection.target.kind]
         for variable, into, matrix in self.parts:
-            target[into] = target[into] + source[variable] @ matrix
+            # (targets, sources) CSR times a dense (sources, B) block is scipy's direct kernel; dense @ sparse
+            # would transpose the matrix again on every message (measured 2-4x slower for B <= 16).
+            value = source[variable]  # (B, n_sources), or (n_sources,) for a parameter
+            target[into] = target[into] + (matrix @ value if value.ndim == 1 else (matrix @ value.T).T)
 
 
 def _summed_messages(projection: Projection) -> _Messages:
