@@ -22,9 +22,6 @@ stratified K-fold cross-validation *within aeon's training split* (mean
 held-out accuracy, training accuracy and ECE at 100 % over the folds). That
 is how a setting is compared before it may become a default.
 
-    python benchmarks/bench_recognition.py [--datasets BasicMotions ...] [--only rrnn] [--json out.json]
-                                           [--set tying=none ...] [--folds 3] [--snr 10 0 -5]
-
 ``--snr DB ...`` also scores every fitted classifier on the test recordings
 with white noise added at those signal-to-noise ratios (per channel, against
 the test recordings' own s.d.; one seeded draw, as the kinematics demo adds
@@ -34,6 +31,9 @@ inferred, not told). Nothing is refitted: the training data stay clean.
 ``--set NAME=VALUE`` changes an RRNNClassifier parameter from its default
 (VALUE is read as a Python literal, else as a string; ``fit_options.NAME=VALUE``
 sets one entry of ``fit_options``).
+
+    python benchmarks/bench_recognition.py [--datasets BasicMotions ...] [--only rrnn] [--json out.json]
+                                           [--set tying=none ...] [--folds 3] [--snr 10 0 -5]
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def main() -> None:
     parser.add_argument("--snr", type=float, nargs="+", default=[], metavar="DB",
                         help="also score the fitted classifiers on test recordings with noise added at these SNRs")
     parser.add_argument("--folds", type=int, default=0,
-                        help="score every classifier by K-fold cross-validation inside the training split (no test data)")
+                        help="score every classifier by K-fold cross-validation in the training split (no test data)")
     args = parser.parse_args()
     settings: dict = {}
     for item in args.set:
