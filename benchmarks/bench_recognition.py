@@ -47,6 +47,7 @@ import warnings
 import numpy as np
 
 from rrnn_net import RRNNClassifier
+from rrnn_net._files import write_atomically
 from rrnn_net.datasets import AEON_RECORDINGS
 from rrnn_net.learning import expected_calibration_error
 
@@ -69,9 +70,14 @@ def lengths(X) -> np.ndarray:
     return np.array([series.shape[-1] for series in X])
 
 
-def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, settings: dict) -> tuple[dict, object]:
+def rrnn_classifier(name: str, seed: int, settings: dict) -> RRNNClassifier:
+    """The rRNN bank for recordings ``name``: their sampling interval (1 s where aeon gives no rate), ``settings``."""
     rate = AEON_RECORDINGS.get(name)
-    classifier = RRNNClassifier(sample_interval=1.0 / rate if rate else 1.0, seed=seed, **settings)
+    return RRNNClassifier(sample_interval=1.0 / rate if rate else 1.0, seed=seed, **settings)
+
+
+def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, settings: dict) -> tuple[dict, object]:
+    classifier = rrnn_classifier(name, seed, settings)
     start = time.perf_counter()
     classifier.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
@@ -103,13 +109,12 @@ def cross_validated_metrics(kind: str, name: str, X_train, y_train, folds: int, 
     """Stratified K-fold cross-validation inside the training split (the test split is not used)."""
     from sklearn.model_selection import StratifiedKFold
 
-    rate = AEON_RECORDINGS.get(name)
     rows = []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for fit_index, held_index in splitter.split(np.zeros(len(y_train)), y_train):
         X_fit, X_held = _subset(X_train, fit_index), _subset(X_train, held_index)
-        classifier = (RRNNClassifier(sample_interval=1.0 / rate if rate else 1.0, seed=seed, **settings)
-                      if kind == "rrnn" else peer_classifier(kind, X_fit, X_held))
+        classifier = (rrnn_classifier(name, seed, settings) if kind == "rrnn"
+                      else peer_classifier(kind, X_fit, X_held))
         start = time.perf_counter()
         classifier.fit(X_fit, y_train[fit_index])
         fit_seconds = time.perf_counter() - start
@@ -193,6 +198,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=0,
                         help="score every classifier by K-fold cross-validation in the training split (no test data)")
     args = parser.parse_args()
+    if args.folds and args.snr:
+        parser.error("--snr scores the test split, --folds never loads it: give one of them")
     settings: dict = {}
     for item in args.set:
         name, value = _setting(item)
@@ -243,8 +250,7 @@ def main() -> None:
             for kind, accuracies in table.items():
                 print(f"| {name} | {kind} | " + " | ".join(f"{value:.3f}" for value in accuracies.values()) + " |")
     if args.json:
-        with open(args.json, "w") as stream:
-            json.dump(results, stream, indent=2)
+        write_atomically(args.json, json.dumps(results, indent=2) + "\n")
 
 
 def _setting(text: str) -> tuple[str, object]:
