@@ -38,6 +38,7 @@ from ._validation import (
     positive_scalar,
 )
 from .datasets import check_sequences
+from .decimation import DECIMATIONS, block_ends, block_means, choose_decimation
 from .errors import NotFittedError, ParameterError, ShapeError
 from .filters import EKF, NOISE_MODES, UKF, FilterResult
 from .model import GenerativeRNN
@@ -53,7 +54,7 @@ NOISE_LEVELS = (0.0, *(10.0 ** (np.arange(-28.5, 8.0, 3.0) / 10.0)).tolist())
 #: How the class models are learned: see :class:`RRNNClassifier`.
 OBJECTIVES = ("conditional", "evidence", "multistep")
 _FORMAT = "rrnn_net.RRNNClassifier"
-_FORMAT_VERSION = 3  # 3: "seed" and "sample_interval" (2 said "random_state" and "sample_interval")
+_FORMAT_VERSION = 4  # 4: "decimation"; 3: "seed" and "sample_interval" (2 said "random_state" and "dt")
 
 
 def sequence_classifier_tags(tags: Tags) -> Tags:
@@ -82,7 +83,19 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     sample_interval : float
         Δ in seconds between samples of the recordings (0.1 for 10 Hz).
     tau : float, optional
-        Time constant of the class models in seconds (default 2Δ).
+        Time constant of the class models in seconds (default: twice their
+        sampling interval, ``decimation_``·Δ).
+    decimation : int or "auto"
+        The class models observe the means of blocks of this many
+        consecutive samples, one every ``decimation``·Δ
+        (:mod:`rrnn_net.decimation`): an oversampled recording otherwise gives
+        them nearly redundant innovations. ``"auto"`` (default) takes the
+        largest factor in :data:`~rrnn_net.decimation.DECIMATIONS` whose block
+        means keep 99 % of the standardised training recordings' variance
+        (and, with ``tau`` given, whose Euler step stays stable); recordings
+        that are not oversampled keep factor 1. Online posteriors are still
+        reported after every sample: a block's evidence arrives at its last
+        sample. :meth:`from_models` takes ``"auto"`` as 1.
     decoder : {"ukf", "ekf", "brian2"}
         The rRNN that scores sequences: the numpy UKF (default), the EKF, or
         the compiled fixed-gain network run in Brian2 (numpy target; its
@@ -147,6 +160,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Channels of the sequences (scikit-learn's name).
     n_hidden_ : int
         The size of the kept class models.
+    decimation_ : int
+        Samples per block the class models observe (their sampling
+        interval is ``decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
         Validation score (mean log posterior of the true class) of each size tried.
     models_ : list of GenerativeRNN
@@ -177,6 +193,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         *,
         sample_interval: float = 0.1,
         tau: float | None = None,
+        decimation: int | str = "auto",
         decoder: str = "ukf",
         noise: str = "fixed",
         noise_levels: Sequence[float] | None = None,
@@ -194,6 +211,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.n_hidden = n_hidden
         self.sample_interval = sample_interval
         self.tau = tau
+        self.decimation = decimation
         self.decoder = decoder
         self.noise = noise
         self.noise_levels = noise_levels
@@ -231,7 +249,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         X = check_sequences(X)
         y = check_targets(y, X.shape[0])
-        sample_interval, tau = self._check_settings()
+        self._check_settings()
         fitter = None
         if self.fitter is not None or self.objective == "multistep":
             fitter = self.fitter or _default_fitter()
@@ -249,7 +267,10 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.channel_mean_ = np.nanmean(X, axis=(0, 2))
         self.channel_std_ = np.nanstd(X, axis=(0, 2))
         self.channel_std_[self.channel_std_ == 0] = 1.0
-        sequences = self._standardize(X)
+        standardized = self._standardize(X)
+        self.decimation_ = self._choose_decimation(standardized, options.get("substeps", 1))
+        sequences = block_means(standardized, self.decimation_)
+        sample_interval, tau = self._model_times()
         self.fit_result_ = None
         if fitter is not None:
             self.n_hidden_ = self._sizes()[0]
@@ -287,7 +308,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         (n_classes, N) and ``cov0`` (n_classes, N, N) are the class models'
         priors (default N(0, prior_variance·I)); ``evidence_scale`` is β
         (default 1: exact Bayesian model comparison). The class models must
-        share N and m.
+        share N and m. With ``decimation=k`` the models observe block means of
+        k samples: the recordings' ``sample_interval`` is the models' over k
+        (``"auto"``, the default, is 1 here: there are no recordings to choose from).
         """
         if isinstance(models, GenerativeRNN) or not isinstance(models, (list, tuple)) or not models or not all(
                 isinstance(model, GenerativeRNN) for model in models):
@@ -304,7 +327,10 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                                  f"{[model.sample_interval for model in models]}")
         if taken := sorted({"n_hidden", "sample_interval"} & params.keys()):
             raise ParameterError(f"from_models takes {' and '.join(taken)} from the models; do not pass it")
-        classifier = cls(n_hidden=n_hidden, sample_interval=models[0].sample_interval).set_params(**params)
+        classifier = cls(n_hidden=n_hidden).set_params(**params)
+        classifier.decimation_ = 1 if classifier.decimation == "auto" else positive_int(classifier.decimation,
+                                                                                          "decimation")
+        classifier.set_params(sample_interval=models[0].sample_interval / classifier.decimation_)
         classifier._check_settings()
         classifier.classes_ = classes
         classifier.n_features_in_ = n_obs
@@ -389,13 +415,16 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         variance = np.broadcast_to(as_float_array(variance, "variance"), self.channel_std_.shape)
         if not np.all(np.isfinite(variance)) or np.any(variance < 0):
             raise ParameterError("variance must be finite and non-negative")
-        extra = np.diag(variance / self.channel_std_**2)
-        params = {k: v for k, v in self.get_params().items() if k not in ("n_hidden", "sample_interval")}
+        # The models observe block means, which carry 1/decimation_ of the added variance.
+        extra = np.diag(variance / self.channel_std_**2 / self.decimation_)
+        params = {k: v for k, v in self.get_params().items()
+                  if k not in ("n_hidden", "sample_interval", "decimation")}
         copy = type(self).from_models([model.replace(R=model.R + extra) for model in self.models_], self.classes_,
                                       channel_mean=self.channel_mean_, channel_std=self.channel_std_,
                                       mean0=self.mean0_, cov0=self.cov0_, evidence_scale=self.evidence_scale_,
-                                      **params)
-        return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval)
+                                      decimation=self.decimation_, **params)
+        return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval,
+                               decimation=self.decimation)
 
     # ----------------------------------------------------------------- I/O
     def save(self, path: str | Path) -> Path:
@@ -422,6 +451,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         params = {k: v for k, v in self.get_params().items() if k != "fitter"}
         metadata = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
                     "classes": self.classes_.tolist(), "evidence_scale": self.evidence_scale_,
+                    "decimation": self.decimation_,
                     "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
                                for model in self.models_]}
         arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_, "mean0": self.mean0_,
@@ -448,7 +478,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         try:
             metadata = json.loads(str(data["metadata"]))
             if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT or metadata.get("version") not in (
-                    1, 2, _FORMAT_VERSION):
+                    1, 2, 3, _FORMAT_VERSION):
                 raise ParameterError("unknown format or version")
             version = metadata["version"]
             models = [_saved_model(data, index, scalars) for index, scalars in enumerate(metadata["models"])]
@@ -458,10 +488,14 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                       "evidence_scale": metadata["evidence_scale"]} if version >= 2 else {}
             # Learning settings newer than the file (noise, ...) take their defaults; the rest is checked.
             params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
-            settings = {name: value for name, value in params.items() if name not in ("n_hidden", "sample_interval")}
+            # Versions 1-3 had no decimation: the models observed every sample.
+            decimation = positive_int(metadata["decimation"], "decimation") if version >= 4 else 1
+            settings = {name: value for name, value in params.items()
+                        if name not in ("n_hidden", "sample_interval", "decimation")}
             classifier = cls.from_models(models, metadata["classes"], channel_mean=mean, channel_std=std, **priors,
-                                         **settings)
-            classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"])
+                                         decimation=decimation, **settings)
+            classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"],
+                                  decimation=params.get("decimation", 1))
             classifier._check_settings()
         except (KeyError, TypeError, AttributeError) as exc:  # a missing entry, or one of the wrong JSON type
             raise ParameterError(f"{path} is not a saved RRNNClassifier: {type(exc).__name__} {exc}") from None
@@ -470,8 +504,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return classifier
 
     # ------------------------------------------------------------ helpers
-    def _check_settings(self) -> tuple[float, float]:
-        """Check every constructor parameter; return the sampling interval and τ in seconds."""
+    def _check_settings(self) -> None:
+        """Check every constructor parameter."""
         choice(self.decoder, DECODERS, "decoder")
         choice(self.noise, RECOGNITION_NOISE, "noise")
         if self.noise != "fixed" and self.decoder == "brian2":
@@ -486,11 +520,26 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         positive_scalar(self.prior_variance, "prior_variance")
         check_seed(self.seed)
         self._sizes()
-        return self._times()
+        positive_scalar(self.sample_interval, "sample_interval", unit="second")
+        if self.tau is not None:
+            positive_scalar(self.tau, "tau", unit="second")
+        if self.decimation != "auto":
+            positive_int(self.decimation, "decimation")
 
-    def _times(self) -> tuple[float, float]:
-        """The sampling interval and the time constant in seconds (a Brian2 quantity of time, or a float)."""
+    def _choose_decimation(self, sequences: np.ndarray, substeps: int) -> int:
+        """``decimation``, or under ``"auto"`` the factor :func:`choose_decimation` takes among stable ones."""
+        if self.decimation != "auto":
+            return positive_int(self.decimation, "decimation")
         sample_interval = positive_scalar(self.sample_interval, "sample_interval", unit="second")
+        candidates: tuple[int, ...] = DECIMATIONS
+        if self.tau is not None:  # a given τ bounds the models' Euler step (below 2τ)
+            tau = positive_scalar(self.tau, "tau", unit="second")
+            candidates = tuple(k for k in DECIMATIONS if k * sample_interval / substeps < 2.0 * tau)
+        return choose_decimation(sequences, candidates)
+
+    def _model_times(self) -> tuple[float, float]:
+        """The class models' sampling interval (decimation_·Δ) and τ, in seconds."""
+        sample_interval = self.decimation_ * positive_scalar(self.sample_interval, "sample_interval", unit="second")
         tau = 2.0 * sample_interval if self.tau is None else positive_scalar(self.tau, "tau", unit="second")
         return sample_interval, tau
 
@@ -518,9 +567,21 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return np.ascontiguousarray(np.swapaxes(standardized, 1, 2))
 
     def _evidence(self, sequences: np.ndarray, added_noise: float) -> np.ndarray:
-        """Accumulated log evidence (n, T, n_classes) with ``added_noise`` (standardised variance) on every channel."""
-        increments = [self._score(index, sequences, added_noise) for index in range(len(self.models_))]
-        return np.cumsum(np.stack(increments, axis=-1), axis=1)
+        """Accumulated log evidence (n, T, n_classes) with ``added_noise`` (standardised variance) on every channel.
+
+        The class models score block means; each block's increment is added at
+        the sample that completes it (:func:`block_ends`).
+        """
+        blocks = block_means(sequences, self.decimation_)
+        # White noise added to every sample has 1/decimation_ of its variance in a block mean.
+        increments = np.stack([self._score(index, blocks, added_noise / self.decimation_)
+                               for index in range(len(self.models_))], axis=-1)
+        if self.decimation_ > 1:
+            per_sample = np.zeros(sequences.shape[:2] + increments.shape[-1:])
+            rows = np.arange(sequences.shape[0])[:, None]
+            np.add.at(per_sample, (rows, block_ends(sequences, self.decimation_)), increments)
+            increments = per_sample
+        return np.cumsum(increments, axis=1)
 
     def _score(self, index: int, sequences: np.ndarray, added_noise: float = 0.0) -> np.ndarray:
         """Per-sample log evidence increments (n, T) of class model ``index``."""

@@ -185,20 +185,26 @@ def test_learned_classifier_round_trips_with_its_priors_and_scale(tmp_path, lear
     assert noisier.evidence_scale_ == learned.evidence_scale_
 
 
-def test_a_version_1_file_loads_with_the_prior_it_was_saved_with(tmp_path, two_class_data):
+@pytest.mark.parametrize("version", [1, 3])
+def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
     import json
 
     models, X, _ = two_class_data
     clf = RRNNClassifier.from_models(models, classes=[0, 1], prior_variance=0.3)
     path = clf.save(tmp_path / "new.npz")
     with np.load(path) as data:
-        arrays = {name: data[name] for name in data.files if name not in ("mean0", "cov0", "metadata")}
+        dropped = ("mean0", "cov0", "metadata") if version == 1 else ("metadata",)
+        arrays = {name: data[name] for name in data.files if name not in dropped}
         metadata = json.loads(str(data["metadata"]))
-    metadata["version"] = 1
-    del metadata["evidence_scale"]
+    metadata["version"] = version
+    del metadata["decimation"], metadata["params"]["decimation"]  # version 4's
+    if version == 1:  # no learned prior, no evidence scale
+        del metadata["evidence_scale"]
     old = tmp_path / "old.npz"
     np.savez(old, metadata=np.array(json.dumps(metadata)), **arrays)
-    np.testing.assert_array_equal(RRNNClassifier.load(old).predict_proba_online(X), clf.predict_proba_online(X))
+    loaded = RRNNClassifier.load(old)
+    assert loaded.decimation_ == 1
+    np.testing.assert_array_equal(loaded.predict_proba_online(X), clf.predict_proba_online(X))
 
 
 def test_several_sizes_keep_the_one_validation_prefers(two_class_data):
@@ -279,6 +285,7 @@ def test_bad_settings_are_named_before_any_fitting(two_class_data, settings, mes
     (lambda metadata, arrays: metadata["params"].update(n_hidden="x"), "n_hidden must be a positive integer"),
     (lambda metadata, arrays: arrays.update(channel_std=np.array([1.0, np.nan])), "channel_std contains NaN"),
     (lambda metadata, arrays: metadata.pop("params"), "KeyError 'params'"),
+    (lambda metadata, arrays: metadata.update(decimation="auto"), "decimation must be a positive integer"),
 ])
 def test_a_saved_classifier_with_a_lost_or_impossible_setting_is_refused(tmp_path, two_class_data, edit, message):
     import json
@@ -343,3 +350,69 @@ def test_bad_noise_grids_are_refused(two_class_data, settings, message):
     models, _, _ = two_class_data
     with pytest.raises(ParameterError, match=message):
         RRNNClassifier.from_models(models, classes=[0, 1], **settings)
+
+
+# ------------------------------------------------------------------ decimation: class models observe block means
+def test_decimated_evidence_is_the_models_evidence_of_block_means_at_each_blocks_last_sample(two_class_data):
+    from rrnn_net import UKF
+    from rrnn_net.decimation import block_means
+
+    models, X, _ = two_class_data
+    X = X[:3].copy()
+    X[2, :, 101:] = np.nan  # ends inside a block of 3
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], decimation=3, prior_variance=0.3)
+    assert clf.decimation_ == 3 and clf.sample_interval == pytest.approx(models[0].sample_interval / 3)
+    online = clf.log_evidence_online(X)
+    assert online.shape == (3, 120, 2)
+    blocks = block_means(np.swapaxes(X, 1, 2), 3)  # (3, 40, 2)
+    expected = UKF(models[1]).filter(blocks, cov0=0.3 * np.eye(4)).evidence
+    np.testing.assert_allclose(online[:2, 2::3, 1], expected[:2], rtol=1e-12)
+    np.testing.assert_array_equal(online[:, 0:2], 0.0)  # no block complete yet
+    np.testing.assert_array_equal(online[:, 3:5], np.repeat(online[:, 2:3], 2, axis=1))
+    # The shorter sequence's last block (samples 99-101) arrives at its last sample, 101.
+    np.testing.assert_allclose(online[2, 101, 1], expected[2, 33], rtol=1e-12)
+    np.testing.assert_array_equal(online[2, 101:], np.repeat(online[2, 101:102], 19, axis=0))
+
+
+@pytest.mark.parametrize("decimation", [1, 2])
+def test_added_noise_reaches_block_means_with_a_share_of_its_variance(two_class_data, decimation):
+    from scipy.special import logsumexp
+
+    models, X, _ = two_class_data
+    std = np.array([2.0, 0.5])
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], channel_std=std, decimation=decimation)
+    noisier = clf.with_added_noise([0.4, 0.1])
+    assert noisier.decimation_ == decimation
+    for before, after in zip(clf.models_, noisier.models_, strict=True):
+        np.testing.assert_allclose(after.R - before.R, np.diag([0.1, 0.4]) / decimation)
+    levels = [0.0, 0.3]
+    grid = RRNNClassifier.from_models(models, classes=[0, 1], channel_std=std, noise="grid", noise_levels=levels,
+                                      decimation=decimation)
+    told = [clf.with_added_noise(level * std**2).log_evidence_online(X) for level in levels]
+    np.testing.assert_allclose(grid.log_evidence_online(X), logsumexp(told, axis=0) - np.log(2), rtol=1e-12)
+
+
+def test_fit_decimates_oversampled_recordings_within_the_stable_steps(two_class_data, tmp_path):
+    models, X, y = two_class_data
+    oversampled = np.repeat(X, 4, axis=2)  # 480 samples; a block of 4 loses nothing
+    calls = []
+
+    def recording_fitter(sequences, n_hidden, *, sample_interval, tau, seed):
+        calls.append((sequences.shape, sample_interval, tau))
+        return models[len(calls) % 2 - 1].replace(sample_interval=sample_interval, tau=tau)
+
+    clf = RRNNClassifier(4, sample_interval=0.00125, fitter=recording_fitter).fit(oversampled, y)
+    assert clf.decimation_ >= 4
+    assert calls[0] == ((6, 480 // clf.decimation_, 2), pytest.approx(0.00125 * clf.decimation_),
+                        pytest.approx(0.0025 * clf.decimation_))
+    loaded = RRNNClassifier.load(clf.save(tmp_path / "decimated.npz"))
+    assert loaded.decimation_ == clf.decimation_ and loaded.decimation == "auto"
+    np.testing.assert_array_equal(loaded.predict_proba_online(oversampled), clf.predict_proba_online(oversampled))
+    calls.clear()
+    # A given τ = 3Δ bounds the models' Euler step k·Δ below 2τ = 6Δ: factor 4 at most.
+    clf = RRNNClassifier(4, sample_interval=0.00125, tau=0.00375, fitter=recording_fitter).fit(oversampled, y)
+    assert clf.decimation_ == 4 and calls[0][1:] == (pytest.approx(0.005), 0.00375)
+    clf = RRNNClassifier(4, sample_interval=0.00125, decimation=1, fitter=recording_fitter).fit(oversampled, y)
+    assert clf.decimation_ == 1
+    with pytest.raises(ParameterError, match="decimation must be a positive integer"):
+        RRNNClassifier(4, decimation="most").fit(X, y)

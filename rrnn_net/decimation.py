@@ -1,0 +1,192 @@
+"""Block means of oversampled recordings: the sampling interval at which a class model observes.
+
+A recording sampled far faster than it changes (an outline traced in 251
+points, a slow gesture) gives a state-space model nearly redundant
+innovations: its evidence counts the same information many times, and
+learning fits the local smoothness instead of the shape that tells the
+classes apart. :class:`rrnn_net.RRNNClassifier` therefore lets its class
+models observe the means of blocks of ``factor`` consecutive samples, one
+every ``factor`` sampling intervals. The mean is the anti-aliasing filter
+before the decimation. Measured (docs/learning.md, 3-fold cross-validation
+inside the training split): ArrowHead's accuracy went from 0.65 (mean of
+three seeds) at factor 1 to 0.74 at factor 4, while recordings that are not
+oversampled lost accuracy (PickupGestureWiimoteZ at factors 2 and 4,
+ItalyPowerDemand at 2, BasicMotions at 4). :func:`choose_decimation` tells
+the two apart from the training recordings alone, by the share of their
+variance the block means lose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._validation import positive_int
+from .errors import NonFiniteError, ParameterError, ShapeError
+
+__all__ = ["DECIMATIONS", "MAX_LOST_VARIANCE", "MIN_BLOCKS", "block_means", "block_ends", "lost_variance",
+           "choose_decimation"]
+
+#: The factors ``decimation="auto"`` chooses from.
+DECIMATIONS = (1, 2, 4, 8)
+#: The largest share of the training recordings' variance the block means may lose under ``"auto"``. Set
+#: from 3-fold cross-validation inside the training splits (docs/learning.md): ArrowHead loses 0.6 % at
+#: factor 4 and gains; PickupGestureWiimoteZ loses 1.3 % at factor 2 and does not.
+MAX_LOST_VARIANCE = 0.01
+#: ``"auto"`` keeps at least this many blocks in the shortest training recording.
+MIN_BLOCKS = 16
+
+
+def block_means(sequences: np.ndarray, factor: int) -> np.ndarray:
+    """Means of consecutive blocks of ``factor`` samples, ignoring missing ones.
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+        Batch-first; NaN marks missing samples and the padding of shorter sequences.
+    factor : int
+        Samples per block (≥ 1). The last block of a sequence may be shorter.
+
+    Returns
+    -------
+    ndarray, shape (n_sequences, ceil(n_timepoints / factor), n_channels)
+        NaN where a block holds no observed sample of that channel.
+
+    Examples
+    --------
+    >>> block_means(np.array([[[1.0], [3.0], [np.nan], [4.0], [5.0]]]), 2)[0, :, 0]
+    array([2., 4., 5.])
+    """
+    sequences = _check_batch(sequences)
+    factor = positive_int(factor, "factor")
+    if factor == 1:
+        return sequences
+    n, length, channels = sequences.shape
+    n_blocks = -(-length // factor)
+    padded = np.full((n, n_blocks * factor, channels), np.nan)
+    padded[:, :length] = sequences
+    blocks = padded.reshape(n, n_blocks, factor, channels)
+    observed = ~np.isnan(blocks)
+    counts = observed.sum(axis=2)
+    sums = np.where(observed, blocks, 0.0).sum(axis=2)
+    return np.divide(sums, counts, out=np.full(sums.shape, np.nan), where=counts > 0)
+
+
+def block_ends(sequences: np.ndarray, factor: int) -> np.ndarray:
+    """The sample at which each block of :func:`block_means` is complete, per sequence.
+
+    Block j of a sequence ends at sample min((j + 1)·factor, L) − 1, where L
+    is one past the sequence's last observed sample: a sequence's last,
+    shorter block is known when the sequence ends, not after its padding.
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+    factor : int
+
+    Returns
+    -------
+    ndarray of int, shape (n_sequences, ceil(n_timepoints / factor))
+
+    Examples
+    --------
+    >>> block_ends(np.array([[[1.0], [2.0], [3.0], [np.nan]]]), 2)
+    array([[1, 2]])
+    """
+    sequences = _check_batch(sequences)
+    factor = positive_int(factor, "factor")
+    observed = ~np.all(np.isnan(sequences), axis=2)
+    length = sequences.shape[1] - np.argmax(observed[:, ::-1], axis=1)  # one past the last observed sample
+    ends = np.arange(1, -(-sequences.shape[1] // factor) + 1) * factor
+    return np.minimum(ends[None, :], length[:, None]) - 1
+
+
+def lost_variance(sequences: np.ndarray, factor: int) -> float:
+    """Share of the sequences' variance (about each sequence's mean) not carried by their block means.
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+        Standardised per channel, so that every channel counts alike.
+    factor : int
+
+    Returns
+    -------
+    float
+        Σ (y − its block's mean)² / Σ (y − its sequence's mean)² over observed
+        samples and channels; 0 for ``factor=1`` or constant sequences.
+
+    Examples
+    --------
+    >>> t = np.arange(200.0)
+    >>> round(lost_variance(np.sin(2 * np.pi * t / 100)[None, :, None], 4), 4)
+    0.0049
+    """
+    sequences = _check_batch(sequences)
+    means = block_means(sequences, factor)
+    held = np.repeat(means, positive_int(factor, "factor"), axis=1)[:, :sequences.shape[1]]
+    observed = ~np.isnan(sequences)
+    total = np.sum(np.where(observed, sequences - _nanmean_over_time(sequences), 0.0) ** 2)
+    if total == 0.0:
+        return 0.0
+    return float(np.sum(np.where(observed, sequences - held, 0.0) ** 2) / total)
+
+
+def choose_decimation(sequences: np.ndarray, candidates: Sequence[int] = DECIMATIONS, *,
+                      max_lost_variance: float = MAX_LOST_VARIANCE, min_blocks: int = MIN_BLOCKS) -> int:
+    """The largest factor whose block means lose at most ``max_lost_variance`` of the variance.
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+        Standardised training sequences.
+    candidates : sequence of int
+        Factors to choose from (1 is always allowed).
+    max_lost_variance : float
+        In [0, 1).
+    min_blocks : int
+        A factor must leave at least this many blocks in the shortest sequence.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> t = np.arange(256.0)
+    >>> choose_decimation(np.sin(2 * np.pi * t / 128)[None, :, None])
+    4
+    >>> choose_decimation(np.random.default_rng(0).normal(size=(3, 256, 1)))
+    1
+    """
+    sequences = _check_batch(sequences)
+    if not 0.0 <= max_lost_variance < 1.0:
+        raise ParameterError(f"max_lost_variance must lie in [0, 1), got {max_lost_variance!r}")
+    min_blocks = positive_int(min_blocks, "min_blocks")
+    observed = ~np.all(np.isnan(sequences), axis=2)
+    shortest = int(np.min(sequences.shape[1] - np.argmax(observed[:, ::-1], axis=1)))
+    allowed = [positive_int(factor, "candidates[i]") for factor in candidates]
+    allowed = [factor for factor in allowed if -(-shortest // factor) >= min_blocks]
+    chosen = 1
+    for factor in sorted(allowed):
+        if factor > 1 and lost_variance(sequences, factor) <= max_lost_variance:
+            chosen = factor
+    return chosen
+
+
+def _nanmean_over_time(sequences: np.ndarray) -> np.ndarray:
+    observed = ~np.isnan(sequences)
+    counts = observed.sum(axis=1, keepdims=True)
+    sums = np.where(observed, sequences, 0.0).sum(axis=1, keepdims=True)
+    return np.divide(sums, counts, out=np.zeros(sums.shape), where=counts > 0)
+
+
+def _check_batch(sequences: object) -> np.ndarray:
+    array = np.asarray(sequences, dtype=np.float64)
+    if array.ndim != 3 or 0 in array.shape:
+        raise ShapeError(f"sequences must be a non-empty (n_sequences, n_timepoints, n_channels) array, got shape "
+                         f"{array.shape}")
+    if np.isinf(array).any():
+        raise NonFiniteError("sequences hold inf; only NaN (a missing sample) is allowed")
+    return array

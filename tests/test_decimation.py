@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from rrnn_net.decimation import block_ends, block_means, choose_decimation, lost_variance
+from rrnn_net.errors import NonFiniteError, ParameterError, ShapeError
+
+
+def _sequences_with_gaps(seed=0, n=3, length=23, channels=2):
+    rng = np.random.default_rng(seed)
+    sequences = rng.normal(size=(n, length, channels))
+    sequences[rng.random(sequences.shape) < 0.2] = np.nan
+    sequences[1, 17:] = np.nan  # a shorter sequence, NaN-padded
+    return sequences
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 5, 23, 40])
+def test_block_means_are_the_means_of_the_observed_samples_of_each_block(factor):
+    sequences = _sequences_with_gaps()
+    means = block_means(sequences, factor)
+    n_blocks = -(-sequences.shape[1] // factor)
+    assert means.shape == (3, n_blocks, 2)
+    for i in range(3):
+        for j in range(n_blocks):
+            for c in range(2):
+                block = sequences[i, j * factor:(j + 1) * factor, c]
+                block = block[~np.isnan(block)]
+                expected = block.mean() if block.size else np.nan
+                np.testing.assert_allclose(means[i, j, c], expected, rtol=1e-14)
+
+
+def test_block_ends_stop_at_each_sequences_last_observed_sample():
+    sequences = _sequences_with_gaps()
+    ends = block_ends(sequences, 5)
+    assert ends.tolist()[0] == [4, 9, 14, 19, 22]
+    assert ends.tolist()[1] == [4, 9, 14, 16, 16], "the padded sequence's last block ends with it"
+
+
+def test_lost_variance_against_a_direct_computation():
+    sequences = _sequences_with_gaps(seed=1)
+    factor = 4
+    lost = total = 0.0
+    for i in range(3):
+        for c in range(2):
+            series = sequences[i, :, c]
+            observed = ~np.isnan(series)
+            total += np.sum((series[observed] - series[observed].mean()) ** 2)
+            for start in range(0, series.size, factor):
+                block = series[start:start + factor]
+                block = block[~np.isnan(block)]
+                lost += np.sum((block - block.mean()) ** 2) if block.size else 0.0
+    np.testing.assert_allclose(lost_variance(sequences, factor), lost / total, rtol=1e-12)
+    assert lost_variance(sequences, 1) == 0.0
+    assert lost_variance(np.ones((2, 8, 1)), 2) == 0.0
+
+
+def test_an_oversampled_recording_is_decimated_and_white_noise_is_not():
+    t = np.arange(256.0)
+    slow = np.stack([np.sin(2 * np.pi * t / 128 + phase) for phase in (0.0, 1.0)])[:, :, None]
+    assert choose_decimation(slow) == 4  # 8 loses 2 % of the variance
+    assert choose_decimation(slow, max_lost_variance=0.05) == 8
+    assert choose_decimation(slow, (1, 2)) == 2
+    assert choose_decimation(slow[:, :40]) == 2, "factor 4 would leave 10 blocks, fewer than MIN_BLOCKS"
+    noise = np.random.default_rng(0).normal(size=(4, 256, 2))
+    assert choose_decimation(noise) == 1
+    np.testing.assert_allclose(lost_variance(noise, 4), 0.75, atol=0.02)  # (k − 1)/k for white noise
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: block_means(np.zeros((2, 5)), 2), ShapeError, r"\(n_sequences, n_timepoints, n_channels\)"),
+    (lambda: block_means(np.zeros((2, 0, 1)), 2), ShapeError, "non-empty"),
+    (lambda: block_means(np.full((1, 4, 1), np.inf), 2), NonFiniteError, "inf"),
+    (lambda: block_means(np.zeros((1, 4, 1)), 0), ParameterError, "factor must be a positive integer"),
+    (lambda: block_ends(np.zeros((1, 4, 1)), 2.0), ParameterError, "factor must be a positive integer"),
+    (lambda: choose_decimation(np.zeros((1, 4, 1)), max_lost_variance=1.0), ParameterError, r"\[0, 1\)"),
+    (lambda: choose_decimation(np.zeros((1, 4, 1)), (1, -2)), ParameterError, "candidates"),
+])
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
