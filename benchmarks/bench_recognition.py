@@ -7,7 +7,8 @@ fit time, and for the rRNN bank how early it decides: the mean share of a
 recording seen before the true class's posterior first reaches 0.9 (1 if it
 never does), and how often a wrong class got there first. The
 rRNN bank is :class:`rrnn_net.RRNNClassifier` with its defaults — every
-learning choice it makes is made on a validation split of the training data
+learning choice it makes is made from the training data (the block size from
+their variance, the kept steps and β on a validation split carved from them)
 — and sees the data in aeon's format (a list of arrays where lengths differ).
 1-NN DTW is ``KNeighborsTimeSeriesClassifier(distance="dtw")``; MiniRocket is
 ``MiniRocketClassifier`` (behind aeon's ``Padder`` where lengths differ). The

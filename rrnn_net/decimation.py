@@ -59,7 +59,7 @@ def block_means(sequences: np.ndarray, factor: int) -> np.ndarray:
     array([2., 4., 5.])
     """
     sequences = _check_batch(sequences)
-    factor = positive_int(factor, "factor")
+    factor = _factor(factor, sequences)
     if factor == 1:
         return sequences
     n, length, channels = sequences.shape
@@ -95,7 +95,7 @@ def block_ends(sequences: np.ndarray, factor: int) -> np.ndarray:
     array([[1, 2]])
     """
     sequences = _check_batch(sequences)
-    factor = positive_int(factor, "factor")
+    factor = _factor(factor, sequences)
     observed = ~np.all(np.isnan(sequences), axis=2)
     length = sequences.shape[1] - np.argmax(observed[:, ::-1], axis=1)  # one past the last observed sample
     ends = np.arange(1, -(-sequences.shape[1] // factor) + 1) * factor
@@ -124,8 +124,9 @@ def lost_variance(sequences: np.ndarray, factor: int) -> float:
     0.0049
     """
     sequences = _check_batch(sequences)
+    factor = _factor(factor, sequences)
     means = block_means(sequences, factor)
-    held = np.repeat(means, positive_int(factor, "factor"), axis=1)[:, :sequences.shape[1]]
+    held = np.repeat(means, factor, axis=1)[:, :sequences.shape[1]]
     observed = ~np.isnan(sequences)
     total = np.sum(np.where(observed, sequences - _nanmean_over_time(sequences), 0.0) ** 2)
     if total == 0.0:
@@ -173,6 +174,11 @@ def choose_decimation(sequences: np.ndarray, candidates: Sequence[int] = DECIMAT
         if factor > 1 and lost_variance(sequences, factor) <= max_lost_variance:
             chosen = factor
     return chosen
+
+
+def _factor(factor: object, sequences: np.ndarray) -> int:
+    """A checked block size; one longer than the sequences is one block, as a block of their length."""
+    return min(positive_int(factor, "factor"), sequences.shape[1])
 
 
 def _nanmean_over_time(sequences: np.ndarray) -> np.ndarray:

@@ -529,7 +529,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def _choose_decimation(self, sequences: np.ndarray, substeps: int) -> int:
         """``decimation``, or under ``"auto"`` the factor :func:`choose_decimation` takes among stable ones."""
         if self.decimation != "auto":
-            return positive_int(self.decimation, "decimation")
+            decimation = positive_int(self.decimation, "decimation")
+            if decimation > sequences.shape[1]:
+                raise ParameterError(f"decimation must be at most the longest training recording's "
+                                     f"{sequences.shape[1]} samples, got {decimation}")
+            return decimation
         sample_interval = positive_scalar(self.sample_interval, "sample_interval", unit="second")
         candidates: tuple[int, ...] = DECIMATIONS
         if self.tau is not None:  # a given τ bounds the models' Euler step (below 2τ)

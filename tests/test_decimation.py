@@ -13,7 +13,7 @@ def _sequences_with_gaps(seed=0, n=3, length=23, channels=2):
     return sequences
 
 
-@pytest.mark.parametrize("factor", [1, 2, 3, 5, 23, 40])
+@pytest.mark.parametrize("factor", [1, 2, 3, 5, 23, 40, 10**12])
 def test_block_means_are_the_means_of_the_observed_samples_of_each_block(factor):
     sequences = _sequences_with_gaps()
     means = block_means(sequences, factor)

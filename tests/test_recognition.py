@@ -416,3 +416,5 @@ def test_fit_decimates_oversampled_recordings_within_the_stable_steps(two_class_
     assert clf.decimation_ == 1
     with pytest.raises(ParameterError, match="decimation must be a positive integer"):
         RRNNClassifier(4, decimation="most").fit(X, y)
+    with pytest.raises(ParameterError, match="at most the longest training recording's 120 samples, got 121"):
+        RRNNClassifier(4, decimation=121, fitter=recording_fitter).fit(X, y)
