@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Number
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -42,6 +42,9 @@ from .decimation import DECIMATIONS, block_ends, block_means, choose_decimation
 from .errors import NotFittedError, ParameterError, ShapeError
 from .filters import EKF, NOISE_MODES, UKF, FilterResult
 from .model import GenerativeRNN
+
+if TYPE_CHECKING:
+    from .learning import BankFit
 
 __all__ = ["RRNNClassifier", "NotFittedError", "softmax_posterior"]
 
@@ -80,6 +83,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Hidden units of each class model. Several sizes: a bank is learned
         for each and the one with the best validation score is kept
         (``n_hidden_``); the cost is the sum of the fits.
+    n_init : int
+        Fits of each size from different initial models and training
+        windows (:func:`rrnn_net.learning.fit_bank`'s ``restart``), all
+        scored on the same validation split; the best is kept, as
+        scikit-learn's ``n_init``. The cost is ``n_init`` fits per size.
     sample_interval : float
         Δ in seconds between samples of the recordings (0.1 for 10 Hz).
     tau : float, optional
@@ -164,7 +172,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Samples per block the class models observe (their sampling
         interval is ``decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
-        Validation score (mean log posterior of the true class) of each size tried.
+        Validation score (mean log posterior of the true class) of each size
+        tried (the best of its ``n_init`` fits).
     models_ : list of GenerativeRNN
     mean0_ : ndarray, shape (n_classes, n_hidden)
     cov0_ : ndarray, shape (n_classes, n_hidden, n_hidden)
@@ -191,6 +200,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self,
         n_hidden: int | Sequence[int] = 8,
         *,
+        n_init: int = 1,
         sample_interval: float = 0.1,
         tau: float | None = None,
         decimation: int | str = "auto",
@@ -209,6 +219,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         progress: bool | None = None,
     ) -> None:
         self.n_hidden = n_hidden
+        self.n_init = n_init
         self.sample_interval = sample_interval
         self.tau = tau
         self.decimation = decimation
@@ -284,13 +295,18 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         banks = [fit_bank(sequences, y, size, sample_interval=sample_interval, tau=tau, objective=self.objective,
                           tying=self.tying, evidence_weight=self.evidence_weight, calibrate=self.calibrate,
                           validation_fraction=self.validation_fraction,
-                          filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.seed,
+                          filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.seed, restart=restart,
                           progress=self.progress, **options)
-                 for size in self._sizes()]
-        # The same seed gives every size the same validation split, so their scores compare.
-        bank = max(banks, key=lambda fit: fit.validation_score if np.isfinite(fit.validation_score) else -np.inf)
+                 for size in self._sizes() for restart in range(self.n_init)]
+
+        def score(fit: BankFit) -> float:
+            return fit.validation_score if np.isfinite(fit.validation_score) else -np.inf
+
+        # The same seed gives every size and restart the same validation split, so their scores compare.
+        bank = max(banks, key=score)
         self.n_hidden_ = bank.models[0].n_hidden
-        self.validation_scores_ = {fit.models[0].n_hidden: fit.validation_score for fit in banks}
+        self.validation_scores_ = {size: max((fit for fit in banks if fit.models[0].n_hidden == size),
+                                             key=score).validation_score for size in self._sizes()}
         self.models_, self.mean0_, self.cov0_ = bank.models, bank.mean0, bank.cov0
         self.evidence_scale_ = bank.evidence_scale
         self.fit_result_ = bank
@@ -519,6 +535,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         positive_scalar(self.prior_variance, "prior_variance")
         check_seed(self.seed)
+        positive_int(self.n_init, "n_init")
         self._sizes()
         positive_scalar(self.sample_interval, "sample_interval", unit="second")
         if self.tau is not None:
@@ -614,7 +631,7 @@ _RENAMED = {"dt": "sample_interval", "random_state": "seed"}
 
 #: The keyword arguments RRNNClassifier.fit passes to fit_bank itself (after sequences, labels, n_hidden).
 _FIT_BANK_KEYWORDS = ("sample_interval", "tau", "objective", "tying", "evidence_weight", "calibrate",
-                      "validation_fraction", "filter", "seed", "progress")
+                      "validation_fraction", "filter", "seed", "restart", "progress")
 
 
 def check_targets(y: object, n: int) -> np.ndarray:

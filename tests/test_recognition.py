@@ -218,6 +218,24 @@ def test_several_sizes_keep_the_one_validation_prefers(two_class_data):
         RRNNClassifier((), sample_interval=0.005).fit(X, y)
 
 
+def test_n_init_keeps_the_restart_with_the_best_validation_score(two_class_data):
+    from rrnn_net.learning import fit_bank
+
+    _, X, y = two_class_data
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                         seed=1).fit(X, y)
+    sequences = np.swapaxes((X - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
+    scores = [fit_bank(sequences, y, 2, sample_interval=0.005, tau=0.02, filter="ekf", seed=1, restart=restart,
+                       progress=False, **options).validation_score for restart in (0, 1)]
+    assert scores[0] != scores[1]
+    assert clf.validation_scores_ == {2: max(scores)} and clf.fit_result_.validation_score == max(scores)
+    with pytest.raises(ParameterError, match="n_init must be a positive integer"):
+        RRNNClassifier(2, n_init=0).fit(X, y)
+    with pytest.raises(ParameterError, match=r"fit_options \['restart'\]: these are already passed"):
+        RRNNClassifier(2, fit_options={"restart": 1}).fit(X, y)
+
+
 def test_online_noise_estimation_scores_with_the_adaptive_filter(two_class_data, tmp_path):
     from rrnn_net import UKF
 

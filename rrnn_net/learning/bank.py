@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import check_euler_step, choice, positive_int, positive_scalar, random_generator
+from .._validation import check_euler_step, check_seed, choice, positive_int, positive_scalar, random_generator
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN
 from .multistep import fit_generative_rnn
@@ -127,6 +127,7 @@ def fit_bank(
     initial_prior: tuple[ArrayLike, ArrayLike] | None = None,
     learn: tuple[str, ...] = ("dynamics", "noise", "prior"),
     seed: int = 0,
+    restart: int = 0,
     progress: bool | None = None,
 ) -> BankFit:
     """Learn one GenerativeRNN per class (see the module docstring for the method).
@@ -185,6 +186,10 @@ def fit_bank(
         prior. The rest keeps its starting value — e.g. ``("noise",)``
         re-estimates the noise of a known model.
     seed : int
+    restart : int
+        Restart index (≥ 0). Restart r > 0 starts from other initial models
+        and draws other training windows, while the validation split stays
+        the one ``seed`` draws, so the validation scores of restarts compare.
     progress : bool, optional
         Progress bars (default: only on a terminal).
 
@@ -227,7 +232,7 @@ def fit_bank(
         raise ParameterError(f"initial_models must hold 1 or {classes.size} models, got {len(initial_models)}")
     with _jax.float64():
         learner = _Learner(data, codes, classes, settings, learn_tau=bool(learn_tau), calibrate=bool(calibrate),
-                           seed=seed, progress=progress)
+                           seed=seed, restart=check_seed(restart, "restart"), progress=progress)
         return learner.run(start, initial_models, prior, learn)
 
 
@@ -341,16 +346,21 @@ def _validation_split(codes: np.ndarray, fraction: float, rng: np.random.Generat
     return held_out
 
 
+#: Restart r's initial models are seeded from seed + r × this (more classes than this would share seeds).
+_RESTART_STRIDE = 100_003
+
+
 class _Learner:
     """One run of :func:`fit_bank`: data in standard units, the stages, the map back to data units."""
 
     def __init__(self, data: np.ndarray, codes: np.ndarray, classes: np.ndarray, settings: _Settings, *,
-                 learn_tau: bool, calibrate: bool, seed: int, progress: bool | None) -> None:
+                 learn_tau: bool, calibrate: bool, seed: int, restart: int, progress: bool | None) -> None:
         self.settings = settings
         self.learn_tau = learn_tau
         self.calibrate = calibrate
         self.progress = progress
-        self.seed = seed
+        # Restart r > 0 seeds its initial models and windows apart from seed's; the split below stays seed's.
+        self.init_seed = seed + _RESTART_STRIDE * restart
         self.rng = random_generator(seed)
         self.classes = classes
         self.n_models = classes.size
@@ -360,6 +370,8 @@ class _Learner:
         self.std = np.where(std > 0, std, 1.0)
         standard = (data - self.mean) / self.std
         held_out = _validation_split(codes, settings.validation_fraction, self.rng)
+        if restart:
+            self.rng = random_generator([seed, restart])
         self.validation_index = np.flatnonzero(held_out)
         self.train, self.train_codes = standard[~held_out], codes[~held_out]
         self.valid, self.valid_codes = standard[held_out], codes[held_out]
@@ -420,7 +432,7 @@ class _Learner:
                   else [self.train[self.train_codes == code] for code in range(self.n_models)])
         return [fit_generative_rnn(group, settings.n_hidden, sample_interval=settings.sample_interval, tau=settings.tau,
                                    substeps=settings.substeps, epochs_per_stage=settings.init_epochs,
-                                   seed=self.seed + index, progress=False)
+                                   seed=self.init_seed + index, progress=False)
                 for index, group in enumerate(groups)]
 
     # ------------------------------------------------------------ data

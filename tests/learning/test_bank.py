@@ -88,3 +88,17 @@ def test_fit_bank_rejects_bad_input(data):
         fit_bank(train, labels, 3, sample_interval=0.005, initial_models=[GenerativeRNN.oscillator(3, 2)] * 3)
     with pytest.raises(ParameterError, match="Euler step"):
         fit_bank(train, labels, 3, sample_interval=0.005, tau=0.001)
+    with pytest.raises(ParameterError, match="restart must be an integer >= 0"):
+        fit_bank(train, labels, 3, sample_interval=0.005, restart=-1)
+
+
+def test_a_restart_starts_elsewhere_on_the_same_validation_split(data):
+    _, train, labels, _, _ = data
+    settings = dict(sample_interval=0.005, tau=0.02, objective="evidence", evidence_steps=5, init_epochs=5,
+                    filter="ekf", seed=2, progress=False)
+    first, again, restarted = (fit_bank(train, labels, 3, **settings, **extra)
+                               for extra in ({}, {"restart": 0}, {"restart": 1}))
+    np.testing.assert_array_equal(again.validation_index, first.validation_index)
+    np.testing.assert_array_equal(restarted.validation_index, first.validation_index)
+    np.testing.assert_array_equal(again.models[0].W, first.models[0].W)  # restart 0 is the plain fit
+    assert not np.allclose(restarted.models[0].W, first.models[0].W)
