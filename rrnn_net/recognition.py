@@ -650,6 +650,10 @@ def check_targets(y: object, n: int) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
     labels = _check_labels(y, n, "y")
+    if labels.dtype.kind in "fc" and not np.all(np.isfinite(labels)):
+        # Refused here, in scikit-learn's words: its own check would first cast NaN to int, with a RuntimeWarning.
+        what = "NaN" if np.isnan(labels).any() else f"infinity or a value too large for dtype({labels.dtype.name!r})"
+        raise ParameterError(f"y: Input y contains {what}.")
     try:
         check_classification_targets(labels)
     except ValueError as exc:

@@ -268,6 +268,19 @@ def test_from_models_refuses_mismatched_sizes_and_a_standardisation_that_cannot_
         RRNNClassifier.from_models(models, classes=[0, 1], channel_mean=[0.0])
 
 
+@pytest.mark.parametrize(("bad", "message"), [(np.nan, "contains NaN"), (np.inf, "contains infinity")])
+def test_labels_that_are_not_finite_are_refused_without_a_warning(two_class_data, bad, message):
+    import warnings
+
+    _, X, y = two_class_data
+    labels = y.astype(float)
+    labels[3] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's own check would cast NaN to int first, with a warning
+        with pytest.raises(ParameterError, match=f"y: Input y {message}"):
+            RRNNClassifier(2, sample_interval=0.005, objective="multistep").fit(X, labels)
+
+
 @pytest.mark.parametrize(("labels", "message"), [
     (None, "classes must hold one label per sequence|the target y is None"),
     ([0, "walk"], r"all numbers or all text, got \['number', 'text'\]"),
