@@ -1,7 +1,7 @@
 """Block means of oversampled recordings: the sampling interval at which a class model observes.
 
 A recording sampled far faster than it changes (an outline traced in 251
-points, a slow gesture) gives a state-space model nearly redundant
+points, a slow movement sampled at 1 kHz) gives a state-space model nearly redundant
 innovations: its evidence counts the same information many times, and
 learning fits the local smoothness instead of the shape that tells the
 classes apart. :class:`rrnn_net.RRNNClassifier` therefore lets its class
