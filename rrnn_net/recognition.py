@@ -382,12 +382,15 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_fitted()
         sequences = self._standardize(check_sequences(X, n_channels=self.channel_mean_.size))
+        blocks = block_means(sequences, self.decimation_)
         if self.noise != "grid":
-            return self._evidence(sequences, 0.0)
-        # Exact marginalisation over the grid under a uniform prior on the levels.
-        levels = self._noise_levels()
-        per_level = np.stack([self._evidence(sequences, level) for level in levels])
-        return logsumexp(per_level, axis=0) - np.log(len(levels))
+            evidence = self._evidence(blocks, 0.0)
+        else:
+            # Exact marginalisation over the grid under a uniform prior on the levels.
+            levels = self._noise_levels()
+            per_level = np.stack([self._evidence(blocks, level) for level in levels])
+            evidence = logsumexp(per_level, axis=0) - np.log(len(levels))
+        return self._per_sample(evidence, sequences)
 
     def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
         """Posterior softmax(β ℓ(t)) over classes after each sample, shape (n_samples, n_timepoints, n_classes)."""
@@ -587,22 +590,24 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         standardized = (X - self.channel_mean_[None, :, None]) / self.channel_std_[None, :, None]
         return np.ascontiguousarray(np.swapaxes(standardized, 1, 2))
 
-    def _evidence(self, sequences: np.ndarray, added_noise: float) -> np.ndarray:
-        """Accumulated log evidence (n, T, n_classes) with ``added_noise`` (standardised variance) on every channel.
+    def _evidence(self, blocks: np.ndarray, added_noise: float) -> np.ndarray:
+        """Accumulated log evidence (n, J, n_classes) of block means (n, J, c), with ``added_noise``.
 
-        The class models score block means; each block's increment is added at
-        the sample that completes it (:func:`block_ends`).
+        ``added_noise`` is a standardised variance added to every *sample*; a
+        block mean carries 1/decimation_ of it.
         """
-        blocks = block_means(sequences, self.decimation_)
-        # White noise added to every sample has 1/decimation_ of its variance in a block mean.
-        increments = np.stack([self._score(index, blocks, added_noise / self.decimation_)
-                               for index in range(len(self.models_))], axis=-1)
-        if self.decimation_ > 1:
-            per_sample = np.zeros(sequences.shape[:2] + increments.shape[-1:])
-            rows = np.arange(sequences.shape[0])[:, None]
-            np.add.at(per_sample, (rows, block_ends(sequences, self.decimation_)), increments)
-            increments = per_sample
-        return np.cumsum(increments, axis=1)
+        increments = [self._score(index, blocks, added_noise / self.decimation_) for index in range(len(self.models_))]
+        return np.cumsum(np.stack(increments, axis=-1), axis=1)
+
+    def _per_sample(self, evidence: np.ndarray, sequences: np.ndarray) -> np.ndarray:
+        """Block evidence (n, J, K) -> after every sample (n, T, K): a block's arrives at the sample completing it."""
+        if self.decimation_ == 1:
+            return evidence
+        increments = np.diff(evidence, axis=1, prepend=0.0)
+        per_sample = np.zeros(sequences.shape[:2] + evidence.shape[-1:])
+        rows = np.arange(sequences.shape[0])[:, None]
+        np.add.at(per_sample, (rows, block_ends(sequences, self.decimation_)), increments)
+        return np.cumsum(per_sample, axis=1)
 
     def _score(self, index: int, sequences: np.ndarray, added_noise: float = 0.0) -> np.ndarray:
         """Per-sample log evidence increments (n, T) of class model ``index``."""
