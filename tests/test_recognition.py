@@ -236,6 +236,24 @@ def test_n_init_keeps_the_restart_with_the_best_validation_score(two_class_data)
         RRNNClassifier(2, fit_options={"restart": 1}).fit(X, y)
 
 
+def test_weight_decay_reaches_the_bank_learning(two_class_data):
+    from rrnn_net.learning import fit_bank
+
+    _, X, y = two_class_data
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    clf = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", weight_decay=0.5, fit_options=options,
+                         seed=1).fit(X, y)
+    sequences = np.swapaxes((X - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
+    bank = fit_bank(sequences, y, 2, sample_interval=0.005, tau=0.02, filter="ekf", weight_decay=0.5, seed=1,
+                    progress=False, **options)
+    for model, expected in zip(clf.models_, bank.models, strict=True):
+        np.testing.assert_allclose(model.W, expected.W, rtol=0, atol=1e-12)
+    with pytest.raises(ParameterError, match="weight_decay must be a finite number >= 0"):
+        RRNNClassifier(2, weight_decay=-1.0).fit(X, y)
+    with pytest.raises(ParameterError, match=r"fit_options \['weight_decay'\]: these are already passed"):
+        RRNNClassifier(2, fit_options={"weight_decay": 1.0}).fit(X, y)
+
+
 def test_online_noise_estimation_scores_with_the_adaptive_filter(two_class_data, tmp_path):
     from rrnn_net import UKF
 

@@ -113,6 +113,7 @@ def fit_bank(
     objective: str = "conditional",
     tying: str = "noise",
     evidence_weight: float = 0.1,
+    weight_decay: float = 0.01,
     evidence_steps: int = 200,
     conditional_steps: int = 100,
     learning_rate: float = 0.01,
@@ -154,6 +155,10 @@ def fit_bank(
         default: the noise covariances Q and R.
     evidence_weight : float
         Weight of the evidence term in the conditional objective (≥ 0).
+    weight_decay : float
+        λ ≥ 0 of a Gaussian prior on the recurrent weights: both stages
+        maximise their objective (per observed value) − λ ‖W‖², the squared
+        Frobenius norm averaged over the class models, in standard units.
     evidence_steps, conditional_steps : int
         Adam steps of the two stages.
     learning_rate : float
@@ -218,7 +223,7 @@ def fit_bank(
         n_hidden, sample_interval, tau, substeps = first.n_hidden, first.sample_interval, first.tau, first.substeps
     settings = _Settings.checked(
         n_hidden=n_hidden, sample_interval=sample_interval, tau=tau, substeps=substeps, objective=objective,
-        tying=tying, evidence_weight=evidence_weight, evidence_steps=evidence_steps,
+        tying=tying, evidence_weight=evidence_weight, weight_decay=weight_decay, evidence_steps=evidence_steps,
         conditional_steps=conditional_steps, learning_rate=learning_rate, validation_fraction=validation_fraction,
         window=window, batch_size=batch_size, filter=filter, init_epochs=init_epochs)
     classes, codes = np.unique(label_array, return_inverse=True)
@@ -245,6 +250,7 @@ class _Settings:
     objective: str
     tying: str
     evidence_weight: float
+    weight_decay: float
     evidence_steps: int
     conditional_steps: int
     learning_rate: float
@@ -268,9 +274,11 @@ class _Settings:
         values["learning_rate"] = positive_scalar(values["learning_rate"], "learning_rate")
         if values["batch_size"] is not None:
             values["batch_size"] = positive_int(values["batch_size"], "batch_size")
-        weight = values["evidence_weight"]
-        if not (isinstance(weight, (int, float, np.floating)) and np.isfinite(weight) and weight >= 0):
-            raise ParameterError(f"evidence_weight must be a finite number >= 0, got {weight!r}")
+        for name in ("evidence_weight", "weight_decay"):
+            weight = values[name]
+            if not (isinstance(weight, (int, float, np.floating)) and not isinstance(weight, bool)
+                    and np.isfinite(weight) and weight >= 0):
+                raise ParameterError(f"{name} must be a finite number >= 0, got {weight!r}")
         fraction = values["validation_fraction"]
         if not (isinstance(fraction, (int, float, np.floating)) and 0.0 < fraction < 1.0):
             raise ParameterError(f"validation_fraction must lie in (0, 1), got {fraction!r}")
@@ -397,7 +405,8 @@ class _Learner:
                                                   substeps=settings.substeps, filter=settings.filter,
                                                   activation=self.template.activation),
                                 n_models=self.n_models, step=self.template.step, tau=settings.tau,
-                                evidence_weight=float(settings.evidence_weight))
+                                evidence_weight=float(settings.evidence_weight),
+                                weight_decay=float(settings.weight_decay))
         raw = parameters.initial_raw(initial_models, *prior, tying=settings.tying, learn_tau=self.learn_tau)
         learned = {name for group in learn for name in LEARNABLE[group]}
         # Fields that are not learned are constants of the objectives, not leaves the optimiser sees.
@@ -489,6 +498,7 @@ class _Context:
     step: float
     tau: float
     evidence_weight: float
+    weight_decay: float = 0.0
 
 
 def _params(raw: dict, frozen: dict, context: _Context) -> ModelParams:
@@ -507,7 +517,7 @@ def _evidence_objective(raw: dict, frozen: dict, windows: jax.Array, codes: jax.
 
     params = jax.tree_util.tree_map(lambda value: value[codes], _params(raw, frozen, context))
     values = jax.vmap(lambda p, y: loglik(p, y, context.spec))(params, windows)
-    return values.sum() / jnp.maximum(jnp.sum(~jnp.isnan(windows)), 1)
+    return values.sum() / jnp.maximum(jnp.sum(~jnp.isnan(windows)), 1) - _weight_penalty(raw, context)
 
 
 def _conditional_objective(raw: dict, frozen: dict, windows: jax.Array, codes: jax.Array, *,
@@ -525,7 +535,18 @@ def _conditional_objective(raw: dict, frozen: dict, windows: jax.Array, codes: j
     conditional = jnp.sum(jnp.where(sampled, true_class, 0.0)) / jnp.maximum(jnp.sum(sampled), 1)
     own = jnp.take_along_axis(values, codes[None, :, None], axis=0)[0]
     evidence = own.sum() / jnp.maximum(jnp.sum(~jnp.isnan(windows)), 1)
-    return conditional + context.evidence_weight * evidence
+    return conditional + context.evidence_weight * evidence - _weight_penalty(raw, context)
+
+
+def _weight_penalty(raw: dict, context: _Context) -> jax.Array | float:
+    """λ ‖W‖² averaged over the class models (0 when W is not learned): the log of a Gaussian prior on W."""
+    if "W" not in raw or not context.weight_decay:
+        return 0.0
+    import jax.numpy as jnp
+
+    weights = raw["W"]
+    share = context.n_models if weights.ndim == 3 else 1  # W tied across classes has no model axis
+    return context.weight_decay * jnp.sum(weights ** 2) / share
 
 
 def _bank_values(raw: dict, frozen: dict, observations: jax.Array, *, context: _Context) -> jax.Array:

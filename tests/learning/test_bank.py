@@ -90,6 +90,9 @@ def test_fit_bank_rejects_bad_input(data):
         fit_bank(train, labels, 3, sample_interval=0.005, tau=0.001)
     with pytest.raises(ParameterError, match="restart must be an integer >= 0"):
         fit_bank(train, labels, 3, sample_interval=0.005, restart=-1)
+    for bad in (-0.1, float("nan"), float("inf"), True, "0.1"):
+        with pytest.raises(ParameterError, match="weight_decay must be a finite number >= 0"):
+            fit_bank(train, labels, 3, sample_interval=0.005, weight_decay=bad)
 
 
 def test_a_restart_starts_elsewhere_on_the_same_validation_split(data):
@@ -102,3 +105,38 @@ def test_a_restart_starts_elsewhere_on_the_same_validation_split(data):
     np.testing.assert_array_equal(restarted.validation_index, first.validation_index)
     np.testing.assert_array_equal(again.models[0].W, first.models[0].W)  # restart 0 is the plain fit
     assert not np.allclose(restarted.models[0].W, first.models[0].W)
+
+
+@pytest.mark.parametrize("tying", ["noise", "dynamics"])
+def test_weight_decay_subtracts_the_mean_squared_norm_of_w_from_both_objectives(data, tying):
+    import jax.numpy as jnp
+
+    from rrnn_net.learning._jax import float64
+    from rrnn_net.learning.bank import _conditional_objective, _Context, _evidence_objective
+    from rrnn_net.learning.evidence import EvidenceSpec
+    from rrnn_net.learning.parameters import initial_raw
+
+    models, train, _, _, _ = data
+    plain = _Context(spec=EvidenceSpec(sample_interval=0.005, filter="ekf"), n_models=2, step=0.005, tau=0.02,
+                     evidence_weight=0.1)
+    decayed = _Context(**{**plain.__dict__, "weight_decay": 0.3})
+    with float64():
+        raw = initial_raw(models, np.zeros((2, 3)), np.full((2, 3), 0.5), tying=tying, learn_tau=False)
+        windows, codes = jnp.asarray(train[:4, :20]), jnp.asarray([0, 1, 0, 1])
+        values = {}
+        for name, context in (("plain", plain), ("decayed", decayed)):
+            values[name] = [float(objective(raw, {}, windows, codes, context=context))
+                            for objective in (_evidence_objective, _conditional_objective)]
+    W = np.asarray(raw["W"])
+    expected = 0.3 * (np.sum(W ** 2) / 2 if W.ndim == 3 else np.sum(W ** 2))  # the mean over the class models
+    assert expected > 0
+    np.testing.assert_allclose(np.subtract(values["plain"], values["decayed"]), expected, rtol=1e-10)
+
+
+def test_weight_decay_shrinks_the_learned_recurrent_weights(data):
+    _, train, labels, _, _ = data
+    settings = dict(sample_interval=0.005, tau=0.02, objective="evidence", calibrate=False, evidence_steps=20,
+                    init_epochs=5, filter="ekf", seed=0, progress=False)
+    free, decayed = (fit_bank(train, labels, 3, weight_decay=decay, **settings) for decay in (0.0, 1.0))
+    for model, shrunk in zip(free.models, decayed.models, strict=True):
+        assert np.sum(shrunk.W ** 2) < 0.9 * np.sum(model.W ** 2)
