@@ -26,6 +26,10 @@ EKF evidence of :mod:`rrnn_net.learning.evidence`, differentiated by JAX):
    evidence of misspecified models ("power likelihood"), which are otherwise
    overconfident.
 
+Both stages subtract ``weight_decay`` × ‖W‖², a Gaussian prior on the
+recurrent weights against overfitting a handful of recordings per class
+(default 0: off).
+
 Every choice — the step of each stage that is kept, and β — is made on a
 validation split carved out of the training sequences (stratified by class),
 never on test data. Sequences longer than ``window`` samples are learned from
@@ -113,7 +117,7 @@ def fit_bank(
     objective: str = "conditional",
     tying: str = "noise",
     evidence_weight: float = 0.1,
-    weight_decay: float = 0.01,
+    weight_decay: float = 0.0,
     evidence_steps: int = 200,
     conditional_steps: int = 100,
     learning_rate: float = 0.01,
@@ -158,7 +162,7 @@ def fit_bank(
     weight_decay : float
         λ ≥ 0 of a Gaussian prior on the recurrent weights: both stages
         maximise their objective (per observed value) − λ ‖W‖², the squared
-        Frobenius norm averaged over the class models, in standard units.
+        Frobenius norm averaged over the class models.
     evidence_steps, conditional_steps : int
         Adam steps of the two stages.
     learning_rate : float
