@@ -146,8 +146,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         (``"conditional"`` and ``"evidence"``): learning maximises its
         objective per observed value − λ ‖W‖². Default 0 (maximum
         likelihood); measured in docs/learning.md, λ = 0.01 gains a little
-        in cross-validation on small univariate sets but costs BasicMotions
-        its robustness to added noise.
+        in cross-validation on small univariate sets, loses on ACSF1 and
+        costs BasicMotions its robustness to added noise.
     calibrate : bool
         Learn the evidence scale β on the validation split (else β = 1).
     validation_fraction : float
