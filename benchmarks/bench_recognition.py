@@ -47,6 +47,7 @@ import ast
 import json
 import time
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, setting
 
 
 def cross_validated_metrics(kind: str, name: str, X_train, y_train, folds: int, seed: int, settings: dict,
-                            snrs: list[float] = ()) -> dict:
+                            snrs: Sequence[float] = ()) -> dict:
     """Stratified K-fold cross-validation inside the training split (the test split is not used).
 
     With ``snrs``, each held-out fold is also scored with white noise added at each SNR (the rRNN bank also

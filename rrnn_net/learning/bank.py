@@ -502,7 +502,7 @@ class _Context:
     step: float
     tau: float
     evidence_weight: float
-    weight_decay: float = 0.0
+    weight_decay: float
 
 
 def _params(raw: dict, frozen: dict, context: _Context) -> ModelParams:

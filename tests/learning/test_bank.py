@@ -118,7 +118,7 @@ def test_weight_decay_subtracts_the_mean_squared_norm_of_w_from_both_objectives(
 
     models, train, _, _, _ = data
     plain = _Context(spec=EvidenceSpec(sample_interval=0.005, filter="ekf"), n_models=2, step=0.005, tau=0.02,
-                     evidence_weight=0.1)
+                     evidence_weight=0.1, weight_decay=0.0)
     decayed = _Context(**{**plain.__dict__, "weight_decay": 0.3})
     with float64():
         raw = initial_raw(models, np.zeros((2, 3)), np.full((2, 3), 0.5), tying=tying, learn_tau=False)
