@@ -6,10 +6,12 @@ import os
 
 import numpy as np
 import pytest
+from brian2 import prefs as brian2_prefs
 from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
 from rrnn_net import GenerativeRNN
+from rrnn_net._files import private_directory, user_cache_directory
 
 # Property tests: CI draws the same examples every run (a red run is reproducible, never flaky);
 # HYPOTHESIS_PROFILE=explore searches afresh with many more examples.
@@ -21,6 +23,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # The suite runs on two worker processes: one BLAS thread each, or OpenBLAS's spinning threads oversubscribe the
 # cores (the filters' matrices are small; a numpy-heavy test ran 8x slower beside a compiling worker).
 threadpool_limits(limits=1, user_api="blas")
+
+# Brian2's compiled targets (Cython, C++ standalone) build the tests' networks at -O0: the suite checks the code
+# the templates generate, not gcc's optimiser, and -O0 takes a third off each cold compilation (the Cython
+# conformance module: 148 s at Brian2's default -O3 -march=native, 94 s here). The floating-point flags stay
+# Brian2's (-ffast-math with -fno-finite-math-only, so NaN, a missing sample, is tested as users compile it).
+# Standalone projects depend on their makefile, which holds the flags, so a user's run rebuilds them at -O3;
+# Cython's extension cache is keyed on the code alone, so the tests' extensions live in a folder of their own.
+brian2_prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O0", "-ffast-math", "-fno-finite-math-only",
+                                                   "-std=c++11"]
+brian2_prefs.codegen.runtime.cython.cache_dir = str(private_directory(user_cache_directory() / "tests-cython",
+                                                                      root=user_cache_directory()))
 
 
 
