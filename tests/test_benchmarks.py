@@ -1,0 +1,71 @@
+"""Every script in benchmarks/ runs, as its usage line says, at the smallest size it accepts.
+
+The numbers are not checked here (speed lives in the benchmarks, never in a unit test); what is checked is
+that each script still runs against the package and prints its table, with the peer it is measured against.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_script(name: str, argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> str:
+    monkeypatch.setattr(sys, "argv", [name, *argv])
+    runpy.run_path(str(BENCHMARKS / name), run_name="__main__")
+    return capsys.readouterr().out
+
+
+def test_every_benchmark_script_is_tested():
+    tested = {"bench_bptt.py", "bench_brian2.py", "bench_compile.py", "bench_filters.py", "bench_recognition.py",
+              "bench_reference.py"}
+    assert {path.name for path in BENCHMARKS.glob("*.py")} == tested
+
+
+def test_filters_against_filterpy(monkeypatch, capsys):
+    out = run_script("bench_filters.py", ["--steps", "5", "--repeats", "1"], monkeypatch, capsys)
+    assert "filterpy UKF" in out  # the peer (a test dependency) was measured
+    assert out.count("x\n") == 9  # the peer and four decoders at batch 1 and 64, each as a ratio to it
+
+
+def test_compile(monkeypatch, capsys):
+    out = run_script("bench_compile.py", ["--sizes", "3", "--repeats", "1"], monkeypatch, capsys)
+    assert all(label in out for label in ("adaptive N=3", "fixed N=3 (K given)", "fixed N=3 (K averaged)"))
+
+
+def test_reference_backend_against_the_numpy_filter(monkeypatch, capsys):
+    out = run_script("bench_reference.py", ["--sizes", "3", "--samples", "10"], monkeypatch, capsys)
+    assert "| 3 | adaptive |" in out and "| 3 | fixed |" in out
+
+
+def test_bptt(monkeypatch, capsys):
+    out = run_script("bench_bptt.py", ["--repeats", "1"], monkeypatch, capsys)
+    assert "ms per epoch" in out
+
+
+def test_brian2_against_the_numpy_filter(monkeypatch, capsys, tmp_path):
+    # The numpy target compiles nothing; each target is measured in a fresh process, as in the full run.
+    out = run_script("bench_brian2.py", ["--quick", "--targets", "numpy", "--gains", "fixed", "--cache-root",
+                                         str(tmp_path)], monkeypatch, capsys)
+    assert "fixed gain, N=8: best target numpy runs at" in out
+
+
+@pytest.mark.slow
+def test_recognition_next_to_aeon_peers(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("aeon")
+    metrics = tmp_path / "recognition.json"
+    out = run_script("bench_recognition.py", [
+        "--datasets", "ItalyPowerDemand", "--json", str(metrics), "--set", "n_hidden=2",
+        "--set", "fit_options.evidence_steps=2", "--set", "fit_options.conditional_steps=2",
+        "--set", "fit_options.init_epochs=1"], monkeypatch, capsys)
+    assert "| ItalyPowerDemand" in out
+    scores = json.loads(metrics.read_text())["ItalyPowerDemand"]
+    assert set(scores) == {"rrnn", "dtw", "minirocket"}  # the peers measured in the same run
+    for name, measured in scores.items():
+        assert 0.0 <= measured["accuracy"] <= 1.0 and measured["fit_s"] > 0, name
