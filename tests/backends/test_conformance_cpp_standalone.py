@@ -5,6 +5,7 @@ The standalone-only tests come after the suite, in the same process, so they re-
 
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,13 +61,20 @@ def test_reruns_new_observations_without_rebuilding_in_a_private_project(noise_g
     assert built and all((project / "rrnn_net_project.lock").is_file() for project in built)
 
 
+def compiled_objects() -> dict[Path, int]:
+    return {path: path.stat().st_mtime_ns for path in (user_cache_directory() / "standalone").rglob("*.o")}
+
+
 def test_new_numbers_rebuild_in_the_project_directory_of_their_structure(fixed_graph, observations):
-    # The fixed-gain structure the suite built above (the smallest): new data files, no new project folder.
+    # The fixed-gain structure the suite built above (the smallest): new data files, no new project folder,
+    # nothing recompiled.
     projects = sorted((user_cache_directory() / "standalone").iterdir())
+    compiled = compiled_objects()
     edited = fixed_graph.copy()
     edited.nodes["state:3"]["bias"] -= 0.3
     result = run_brian2(edited, observations, target="cpp_standalone")
     assert result.extras["rebuilt"] is True
+    assert compiled and compiled_objects() == compiled
     matrices = to_matrices(edited)
     reference = fixed_gain_filter(matrices, observations, matrices["step"])
     np.testing.assert_allclose(result.mean, reference["mean"], rtol=0, atol=TOLERANCE)
