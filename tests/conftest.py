@@ -36,7 +36,6 @@ brian2_prefs.codegen.runtime.cython.cache_dir = str(private_directory(user_cache
                                                                       root=user_cache_directory()))
 
 
-
 def exact_kalman_filter(model: GenerativeRNN, y: np.ndarray, mean0: np.ndarray, cov0: np.ndarray):
     """Textbook Kalman filter of the Euler-discretised *linear* model, one trial, written from scratch.
 
