@@ -20,6 +20,11 @@ the per-user cache (``$XDG_CACHE_HOME/rrnn_net/standalone`` or
 ``~/.cache/rrnn_net/standalone``), so ``make`` recompiles nothing when that
 structure was built there before (new weights only change the data files).
 Project directories are private (see :func:`standalone_directory`).
+
+One network is kept per process, runtime or standalone: building either
+releases the other, whose live objects would otherwise rename the new code
+objects (``_release_loaded``). Alternating targets therefore rebuilds, from
+the caches above.
 """
 
 from __future__ import annotations
@@ -134,7 +139,8 @@ def run_runtime(build: Callable[[], RRNNCircuit], layout: GraphLayout, inputs: S
         loaded.network.restore(_STORED)
         loaded.circuit.reload(layout, inputs, numbers=layout.numbers_digest != loaded.numbers)
     else:
-        _runtime_loaded = None
+        loaded = None  # no reference may keep the old network alive while the new one is named
+        _release_loaded()
         if report is not None and target != "numpy":
             _notice(f"brian2 {target}: generating the network's code and compiling what the cache lacks "
                     "(the first run of a network takes longest; cached afterwards)")
@@ -232,11 +238,8 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
         current = stamp.is_file() and stamp.read_text() == key
         rebuilt = project is None or project.key != key or project.directory != directory or not current
         if rebuilt:
-            # Re-initialising the device invalidates the loaded project. Its objects must be gone before
-            # the new ones are named: alive, they would push the new code objects to "_1" names, new
-            # source files and a full recompilation (Brian2 objects form cycles, hence the collection).
-            project = _loaded = None
-            gc.collect()
+            project = None
+            _release_loaded()  # re-initialising the device invalidates the loaded project anyway
             if report is not None:
                 _notice(f"brian2 cpp_standalone: building the project in {directory} (first run of this network "
                         "structure takes longest; make reuses the compiled files afterwards)")
@@ -250,6 +253,20 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
                                   run_args=built_inputs(project.circuit, inputs))
         recordings = project.circuit.recordings()
     return TargetRun(recordings, built_at - start, cpp_standalone_device._last_run_time, rebuilt)
+
+
+def _release_loaded() -> None:
+    """Forget the loaded runtime network and standalone project, and collect their Brian2 objects.
+
+    Called before a network is built. Brian2 numbers a code object's name (``…_codeobject_1``) while
+    another object of that name is alive, so a network built beside the last one, of either kind, would
+    get other names than in a fresh process: new source files, and a standalone project recompiled
+    although its structure was built there before. Brian2 objects form reference cycles, hence the
+    collection.
+    """
+    global _runtime_loaded, _loaded
+    _runtime_loaded = _loaded = None
+    gc.collect()
 
 
 def _notice(message: str) -> None:
