@@ -235,6 +235,14 @@ def positive_scalar(value: object, name: str, *, unit: str | None = None) -> flo
     return float(array)
 
 
+def nonnegative_weight(value: object, name: str) -> float:
+    """A finite real number >= 0 (a weight or penalty factor; a bool is refused, not read as 0 or 1)."""
+    if not (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and np.isfinite(value) and value >= 0):
+        raise ParameterError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def choice(value: object, allowed: Collection[str], name: str) -> str:
     """``value`` when it is one of the strings ``allowed``; anything else (an array, a number) is refused by name."""
     if not isinstance(value, str) or value not in allowed:

@@ -47,7 +47,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import check_euler_step, check_seed, choice, positive_int, positive_scalar, random_generator
+from .._validation import (
+    check_euler_step,
+    check_seed,
+    choice,
+    nonnegative_weight,
+    positive_int,
+    positive_scalar,
+    random_generator,
+)
 from ..errors import ParameterError, ShapeError
 from ..model import GenerativeRNN
 from .multistep import fit_generative_rnn
@@ -279,10 +287,7 @@ class _Settings:
         if values["batch_size"] is not None:
             values["batch_size"] = positive_int(values["batch_size"], "batch_size")
         for name in ("evidence_weight", "weight_decay"):
-            weight = values[name]
-            if not (isinstance(weight, (int, float, np.floating)) and not isinstance(weight, bool)
-                    and np.isfinite(weight) and weight >= 0):
-                raise ParameterError(f"{name} must be a finite number >= 0, got {weight!r}")
+            values[name] = nonnegative_weight(values[name], name)
         fraction = values["validation_fraction"]
         if not (isinstance(fraction, (int, float, np.floating)) and 0.0 < fraction < 1.0):
             raise ParameterError(f"validation_fraction must lie in (0, 1), got {fraction!r}")
@@ -409,8 +414,8 @@ class _Learner:
                                                   substeps=settings.substeps, filter=settings.filter,
                                                   activation=self.template.activation),
                                 n_models=self.n_models, step=self.template.step, tau=settings.tau,
-                                evidence_weight=float(settings.evidence_weight),
-                                weight_decay=float(settings.weight_decay))
+                                evidence_weight=settings.evidence_weight,
+                                weight_decay=settings.weight_decay)
         raw = parameters.initial_raw(initial_models, *prior, tying=settings.tying, learn_tau=self.learn_tau)
         learned = {name for group in learn for name in LEARNABLE[group]}
         # Fields that are not learned are constants of the objectives, not leaves the optimiser sees.

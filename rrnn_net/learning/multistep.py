@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from .._validation import check_euler_step, positive_int, positive_scalar, random_generator
+from .._validation import check_euler_step, nonnegative_weight, positive_int, positive_scalar, random_generator
 from ..errors import DivergenceError, ParameterError, ShapeError
 from ..model import GenerativeRNN
 from ..teacher._checks import as_batch
@@ -124,8 +124,7 @@ class GenerativeRNNFitter:
         positive_scalar(self.clip_norm, "clip_norm")
         positive_scalar(self.spectral_radius, "spectral_radius")
         positive_scalar(self.min_variance, "min_variance")
-        if not np.isfinite(self.weight_decay) or self.weight_decay < 0:
-            raise ParameterError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
+        nonnegative_weight(self.weight_decay, "weight_decay")
         if not self.horizons:
             raise ParameterError("horizons must name at least one stage")
         for horizon in self.horizons:
