@@ -82,8 +82,9 @@ def run_brian2(
         repairs P). ``extras`` holds ``monitors`` (per node kind: ``t`` (T+1,)
         and each recorded variable (B, T+1, n_units) at t_0..t_T),
         ``node_ids`` (per kind, the unit order), ``target``, ``step``,
-        ``build_seconds``, ``run_seconds`` and ``rebuilt``. Leading batch
-        axes are dropped for (T, m) observations.
+        ``build_seconds``, ``run_seconds``, ``rebuilt`` and, on
+        cpp_standalone, ``project_directory`` (the Path built or reused).
+        Leading batch axes are dropped for (T, m) observations.
 
     Raises
     ------
@@ -124,6 +125,8 @@ def run_brian2(
                               None if build_dir is None else Path(build_dir))
     extras = {"target": target, "step": step, "build_seconds": run.build_seconds, "run_seconds": run.run_seconds,
               "rebuilt": run.rebuilt}
+    if run.project_directory is not None:
+        extras["project_directory"] = run.project_directory
     logger.info("brian2 %s: %s in %.2f s, %d trial(s) × %d samples simulated in %.2f s", target,
                 "built" if run.rebuilt else "reused the built network", run.build_seconds, inputs.n_trials,
                 inputs.n_samples, run.run_seconds)

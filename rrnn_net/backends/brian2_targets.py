@@ -85,12 +85,15 @@ class TargetRun:
         time loading its arrays and writing results).
     rebuilt : bool
         False when the loaded network (runtime) or binary (standalone) was reused.
+    project_directory : Path or None
+        Standalone: the project directory that was built or reused; None for runtime targets.
     """
 
     recordings: dict[str, dict]
     build_seconds: float
     run_seconds: float
     rebuilt: bool
+    project_directory: Path | None = None
 
 
 def check_report(report: object, target: str) -> None:
@@ -252,7 +255,7 @@ def run_standalone(build: Callable[[], RRNNCircuit], inputs: SampledInputs, *, s
         cpp_standalone_device.run(directory=str(directory), with_output=report is not None,
                                   run_args=built_inputs(project.circuit, inputs))
         recordings = project.circuit.recordings()
-    return TargetRun(recordings, built_at - start, cpp_standalone_device._last_run_time, rebuilt)
+    return TargetRun(recordings, built_at - start, cpp_standalone_device._last_run_time, rebuilt, directory)
 
 
 def _release_loaded() -> None:

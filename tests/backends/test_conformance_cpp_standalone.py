@@ -61,20 +61,22 @@ def test_reruns_new_observations_without_rebuilding_in_a_private_project(noise_g
     assert built and all((project / "rrnn_net_project.lock").is_file() for project in built)
 
 
-def compiled_objects() -> dict[Path, int]:
-    return {path: path.stat().st_mtime_ns for path in (user_cache_directory() / "standalone").rglob("*.o")}
+def compiled_objects(project: Path) -> dict[Path, int]:
+    return {path: path.stat().st_mtime_ns for path in project.rglob("*.o")}
 
 
 def test_new_numbers_rebuild_in_the_project_directory_of_their_structure(fixed_graph, observations):
     # The fixed-gain structure the suite built above (the smallest): new data files, no new project folder,
-    # nothing recompiled.
+    # nothing recompiled. Only this structure's project is compared: the other pytest worker may be building
+    # other projects in the same cache meanwhile.
+    project = run_brian2(fixed_graph, observations, target="cpp_standalone").extras["project_directory"]
     projects = sorted((user_cache_directory() / "standalone").iterdir())
-    compiled = compiled_objects()
+    compiled = compiled_objects(project)
     edited = fixed_graph.copy()
     edited.nodes["state:3"]["bias"] -= 0.3
     result = run_brian2(edited, observations, target="cpp_standalone")
-    assert result.extras["rebuilt"] is True
-    assert compiled and compiled_objects() == compiled
+    assert result.extras["rebuilt"] is True and result.extras["project_directory"] == project
+    assert compiled and compiled_objects(project) == compiled
     matrices = to_matrices(edited)
     reference = fixed_gain_filter(matrices, observations, matrices["step"])
     np.testing.assert_allclose(result.mean, reference["mean"], rtol=0, atol=TOLERANCE)
