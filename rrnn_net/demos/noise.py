@@ -54,13 +54,13 @@ CLASS_FREQUENCIES_HZ = (4.0, 6.0, 8.0)
 # Classifiers: the learned bank (its learned noise, estimating the noise online by VB, inferring its level over a
 # grid, told the added noise, R + σ²) and the reservoir accumulating its log-probabilities.
 _CLASSIFIERS = ("bank", "bank_adaptive", "bank_grid", "bank_told", "reservoir")
-# Decoders and classifiers in the same role share a line in the figure: (line style, colour, legend label).
-_STYLES = {"trained": ("-", COLORS["rrnn"], "rRNN, the noise it was trained at (told nothing)"),
-           "online": ("-.", COLORS["online_noise"], "rRNN, noise estimated online (told nothing)"),
-           "told": ("--", COLORS["rrnn"], "rRNN, told the noise"),
-           "grid": ("-", COLORS["online_noise"], "rRNN bank, noise level inferred over a grid (told nothing)"),
-           "network": (":", COLORS["network"], "rRNN network equations, noise estimated online"),
-           "reservoir": ("-", COLORS["baseline"], rf"reservoir trained at $\sigma$ = {TRAIN_NOISE_SD:g}")}
+# Decoders and classifiers in the same role share a line in the figure: (line style, marker, colour, legend label).
+_STYLES = {"trained": ("-", "o", COLORS["rrnn"], "rRNN, the noise it was trained at (told nothing)"),
+           "online": ("-.", "s", COLORS["online_noise"], "rRNN, noise estimated online (told nothing)"),
+           "told": ("--", "D", COLORS["rrnn"], "rRNN, told the noise"),
+           "grid": ("-", "^", COLORS["online_noise"], "rRNN bank, noise level inferred over a grid (told nothing)"),
+           "network": (":", "v", COLORS["network"], "rRNN network equations, noise estimated online"),
+           "reservoir": ("-", "o", COLORS["baseline"], rf"reservoir trained at $\sigma$ = {TRAIN_NOISE_SD:g}")}
 _ROLES = {"rrnn_train_noise": "trained", "rrnn_adaptive_noise": "online", "rrnn": "told",
           "network_adaptive_noise": "network", "reservoir": "reservoir",
           "bank": "trained", "bank_adaptive": "online", "bank_grid": "grid", "bank_told": "told"}
@@ -165,9 +165,9 @@ def _plot(path: Path, metrics: dict) -> None:
         for ax, key, title in ((mean_ax, "", "decoding, all trials"), (median_ax, "_median_trial", "median trial")):
             for name in _DECODERS:
                 values = metrics[f"{name}{key}_normalised_rmse"]
-                linestyle, colour, label = _STYLES[_ROLES[name]]
-                ax.loglog(noise_sd, [values[str(sd)] for sd in noise_sd], linestyle, marker="o", color=colour,
-                          label=label)
+                linestyle, marker, colour, label = _STYLES[_ROLES[name]]
+                ax.loglog(noise_sd, [values[str(sd)] for sd in noise_sd], linestyle, marker=marker, color=colour,
+                          label=label, markerfacecolor="none", markeredgewidth=2, markersize=9)
             ax.axvline(TRAIN_NOISE_SD, color=COLORS["reference"], linestyle=":", linewidth=1.5,
                        label=rf"training noise, $\sigma$ = {TRAIN_NOISE_SD:g}")
             ax.set_xticks(noise_sd, [f"{sd:g}" for sd in noise_sd])
@@ -177,19 +177,23 @@ def _plot(path: Path, metrics: dict) -> None:
         mean_ax.set_ylabel("state RMSE / state s.d. (ratio)")
         log_ticks(mean_ax.yaxis)
         levels = (0.0, *noise_sd)
-        for name in _CLASSIFIERS:
+        for rank, name in enumerate(_CLASSIFIERS):
             values = metrics[f"recognition_{name}_accuracy"]
-            linestyle, colour, label = _STYLES[_ROLES[name]]
+            linestyle, marker, colour, label = _STYLES[_ROLES[name]]
+            # The banks often coincide (all at 1.0): hollow markers, each smaller than the one drawn before it,
+            # keep every one visible.
+            wider = len(_CLASSIFIERS) - 1 - rank
             # No added noise sits at the left end of the log axis.
             recognition_ax.semilogx([max(sd, 0.01) for sd in levels], [values[str(sd)] for sd in levels], linestyle,
-                                    marker="o", color=colour, label=label)
+                                    marker=marker, color=colour, label=label, markerfacecolor="none",
+                                    markeredgewidth=2, markersize=7 + 3 * wider, zorder=2 + rank)
         recognition_ax.axhline(1 / len(CLASS_FREQUENCIES_HZ), color=COLORS["reference"], linestyle="--",
                                linewidth=1.2, label="chance")
         recognition_ax.set_xticks([max(sd, 0.01) for sd in levels], ["0", *(f"{sd:g}" for sd in noise_sd)])
         recognition_ax.set_xticks([], minor=True)
         recognition_ax.set_xlabel(r"added noise s.d. $\sigma$ (a.u.)")
         recognition_ax.set_ylabel("test accuracy (fraction)")
-        recognition_ax.set_ylim(0, 1.02)
+        recognition_ax.set_ylim(0, 1.06)  # room for the largest marker at 1.0
         recognition_ax.set_title("recognising 4, 6, 8 Hz")
         legend_below(fig, ncol=2)
         strongest = str(noise_sd[-1])
