@@ -17,8 +17,12 @@ binary again, passing the new observations as ``run_args`` (no code
 generation, no compilation). Any other network re-initialises the device and
 writes its project into a directory named by the code-shaping structure, in
 the per-user cache (``$XDG_CACHE_HOME/rrnn_net/standalone`` or
-``~/.cache/rrnn_net/standalone``), so ``make`` recompiles nothing when that
-structure was built there before (new weights only change the data files).
+``~/.cache/rrnn_net/standalone``), so ``make`` recompiles no code object when
+that structure was built there before (new weights only change the data
+files). Only ``main.o`` may be recompiled: Brian2 writes the resets of the
+network's two clocks into ``main.cpp`` in the iteration order of a set of
+clocks, which follows their memory addresses, so that order can differ
+between builds.
 Project directories are private (see :func:`standalone_directory`).
 
 One network is kept per process, runtime or standalone: building either
