@@ -26,9 +26,9 @@ from typing import IO
 
 import numpy as np
 
-from .errors import OutputConflictError, ParameterError, UnsafeDirectoryError
+from .errors import MissingFolderError, OutputConflictError, ParameterError, UnsafeDirectoryError
 
-__all__ = ["check_outputs", "output_file", "private_directory", "read_npz", "user_cache_directory",
+__all__ = ["check_folder", "check_outputs", "output_file", "private_directory", "read_npz", "user_cache_directory",
            "write_atomically"]
 
 #: What :func:`write_atomically` writes: bytes, text (as UTF-8), or a function writing to a binary file handle.
@@ -36,6 +36,8 @@ Content = bytes | str | Callable[[IO[bytes]], object]
 
 # What numpy raises on a file that is not a complete, readable .npz archive.
 _NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+#: The first bytes of a zip archive (an .npz, empty ones included) and of an .npy array.
+_ZIP_MAGIC, _NPY_MAGIC = b"PK", b"\x93NUMPY"
 
 
 # ------------------------------------------------------------------ outputs
@@ -57,6 +59,13 @@ def write_atomically(path: str | Path, content: Content) -> Path:
     Path
         ``path``.
 
+    Raises
+    ------
+    OutputConflictError
+        ``path`` is a folder.
+    MissingFolderError
+        Its folder does not exist.
+
     Examples
     --------
     >>> import shutil, tempfile
@@ -68,6 +77,9 @@ def write_atomically(path: str | Path, content: Content) -> Path:
     >>> shutil.rmtree(folder)
     """
     path = Path(path)
+    if path.is_dir():
+        raise OutputConflictError(f"{path} is a folder; name a file to write")
+    check_folder(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     temporary, descriptor = _create_temporary(path)
     try:
@@ -116,6 +128,8 @@ def output_file(path: str | Path, suffix: str, *, what: str) -> Path:
     ------
     ParameterError
         ``path`` is an existing folder, or has another suffix.
+    MissingFolderError
+        The folder ``path`` would be written in does not exist.
 
     Examples
     --------
@@ -128,6 +142,7 @@ def output_file(path: str | Path, suffix: str, *, what: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise ParameterError(f"{path} is a folder; {what} needs a file name, such as {path / ('name' + suffix)}")
+    check_folder(path)
     if not path.suffix:
         return path.with_name(path.name + suffix)
     if path.suffix.lower() != suffix:
@@ -156,10 +171,13 @@ def check_outputs(outputs: Iterable[str | Path], *, inputs: Iterable[str | Path]
     ------
     OutputConflictError
         An output is an input, an existing folder, or (without ``force``) an existing file.
+    MissingFolderError
+        An output's folder does not exist.
     """
     sources = [Path(source) for source in inputs]
     for output in map(Path, outputs):
         if not output.exists():
+            check_folder(output)
             continue
         for source in sources:
             if source.exists() and os.path.samefile(output, source):
@@ -169,6 +187,18 @@ def check_outputs(outputs: Iterable[str | Path], *, inputs: Iterable[str | Path]
             raise OutputConflictError(f"{output} is a folder; name an output file")
         if not force:
             raise OutputConflictError(f"{output} exists; --force overwrites it")
+
+
+def check_folder(path: str | Path) -> None:
+    """Raise :class:`MissingFolderError` unless the folder that would hold the file ``path`` exists.
+
+    Checked before any work, so that a long run does not end in a file it cannot write.
+    """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise MissingFolderError(f"{path}: its folder {folder} {what}; nothing was written (create the folder, "
+                                 "or choose another path)")
 
 
 # ------------------------------------------------------------------ private folders
@@ -259,8 +289,18 @@ def read_npz(path: str | Path, what: str) -> dict[str, np.ndarray]:
     ------
     ParameterError
         "PATH is not a saved WHAT: reason" for a missing or unreadable file,
-        a truncated or corrupt archive, or a single ``.npy`` array.
+        a file of another format (never read as a pickle), a truncated or
+        corrupt archive, or a single ``.npy`` array.
     """
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(len(_NPY_MAGIC))
+    except OSError as exc:
+        raise ParameterError(f"{path} is not a saved {what}: {exc}") from None
+    if not start.startswith((_ZIP_MAGIC, _NPY_MAGIC)):
+        # numpy would take it for a pickle and suggest allow_pickle=True: advice never to give for a stray file.
+        raise ParameterError(f"{path} is not a saved {what}: it is not an .npz archive (a graph, a text file or "
+                             "another format?)")
     try:
         # mmap: a large .npy given by mistake is refused without being read (ignored for .npz archives).
         archive = np.load(path, mmap_mode="r", allow_pickle=False)

@@ -23,6 +23,7 @@ __all__ = [
     "DecodeError",
     "CircuitError",
     "OutputConflictError",
+    "MissingFolderError",
     "UnsafeDirectoryError",
     "OutOfMemoryError",
     "SweepError",
@@ -106,6 +107,14 @@ class OutputConflictError(RRNNError, FileExistsError):
     That is an input of the same command, an existing output (the command
     line overwrites only with ``--force``), or a demo folder holding another
     run's files.
+    """
+
+
+class MissingFolderError(RRNNError, FileNotFoundError):
+    """An output file whose folder does not exist.
+
+    Raised before any work; nothing is created, so a mistyped path does not
+    become a new folder.
     """
 
 

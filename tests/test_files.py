@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import numpy as np
 import pytest
 
 from rrnn_net._files import check_outputs, output_file, read_npz, write_atomically
-from rrnn_net.errors import OutputConflictError, ParameterError
+from rrnn_net.errors import MissingFolderError, OutputConflictError, ParameterError
 
 
 def test_write_atomically_writes_bytes_text_and_handles_and_leaves_no_temporary(tmp_path):
@@ -38,10 +39,20 @@ def test_interrupted_write_leaves_the_previous_file_whole(tmp_path, interruption
     assert [entry.name for entry in tmp_path.iterdir()] == ["result.npz"]
 
 
-def test_a_missing_folder_is_reported_with_the_file_asked_for(tmp_path):
-    with pytest.raises(FileNotFoundError) as error:
-        write_atomically(tmp_path / "missing" / "out.npz", b"")
-    assert error.value.filename == str(tmp_path / "missing" / "out.npz")
+def test_a_missing_folder_or_a_folder_as_the_file_is_named_with_the_path_asked_for(tmp_path):
+    path = tmp_path / "missing" / "out.npz"
+    with pytest.raises(MissingFolderError, match=f"^{re.escape(str(path))}: its folder .* does not exist") as error:
+        write_atomically(path, b"")
+    assert isinstance(error.value, FileNotFoundError)
+    (tmp_path / "file").write_text("a file")
+    with pytest.raises(MissingFolderError, match=r"its folder .*file is a file, not a folder"):
+        output_file(tmp_path / "file" / "out", ".npz", what="a thing")
+    (tmp_path / "folder.npz").mkdir()  # the temporary file's name is never what the message names
+    with pytest.raises(OutputConflictError, match=f"^{re.escape(str(tmp_path / 'folder.npz'))} is a folder"):
+        write_atomically(tmp_path / "folder.npz", b"")
+    with pytest.raises(MissingFolderError):
+        check_outputs([path])
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["file", "folder.npz"]
 
 
 def test_written_file_gets_the_permissions_of_a_plain_open(tmp_path):
@@ -88,8 +99,13 @@ def test_read_npz_names_truncated_archives_and_npy_arrays(tmp_path):
     data = (tmp_path / "full.npz").read_bytes()
     (tmp_path / "truncated.npz").write_bytes(data[:len(data) // 2])
     np.save(tmp_path / "array.npy", np.eye(2))
+    (tmp_path / "graph.npz").write_text("<?xml version='1.0' encoding='utf-8'?>\n<graphml/>")
+    np.savez(tmp_path / "empty.npz")
     assert read_npz(tmp_path / "full.npz", "thing")["x"].shape == (1000,)
+    assert read_npz(tmp_path / "empty.npz", "thing") == {}
+    # numpy takes any other file for a pickle and advises allow_pickle=True: never passed on.
     for name, reason in (("truncated.npz", "not a zip file"), ("array.npy", r"one array \(\.npy\)"),
-                         ("missing.npz", "No such file")):
+                         ("missing.npz", "No such file"), ("graph.npz", r"it is not an \.npz archive \(a graph, a "
+                                                                        r"text file or another format\?\)$")):
         with pytest.raises(ParameterError, match=f"{name} is not a saved thing: .*{reason}"):
             read_npz(tmp_path / name, "thing")

@@ -11,7 +11,8 @@ only, and no progress output).
 
 Exit status: 0 success; 1 a runtime or data error (a file that cannot be
 read, invalid numbers, a refused output), reported in one line
-``rrnn COMMAND: error: ...``; 2 bad usage (argparse's own message).
+``rrnn COMMAND: error: ...``; 2 bad usage (argparse's own message); 130
+interrupted (Ctrl-C), in one line ``rrnn COMMAND: interrupted``.
 
 Outputs: a command never overwrites one of its own inputs, replaces an
 existing output only with ``--force`` (:func:`rrnn_net._files.check_outputs`),
@@ -29,10 +30,12 @@ import sys
 from .. import __version__
 from ..errors import RRNNError
 
-__all__ = ["EXIT_ERROR", "build_parser", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "build_parser", "main"]
 
 #: Exit status of a runtime or data error (bad usage exits with argparse's 2).
 EXIT_ERROR = 1
+#: Exit status after Ctrl-C: 128 + SIGINT, as the shells report it.
+EXIT_INTERRUPTED = 130
 
 # Modules that provide a `register(subparsers)` function adding one subcommand, in the order of `rrnn --help`.
 _COMMANDS = ("rrnn_net.cli.demo", "rrnn_net.cli.compile", "rrnn_net.cli.info", "rrnn_net.cli.decode")
@@ -58,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``rrnn`` console script; returns the exit status: 0 or :data:`EXIT_ERROR`.
+    """Entry point of the ``rrnn`` console script; returns the exit status: 0, :data:`EXIT_ERROR` or
+    :data:`EXIT_INTERRUPTED`.
 
     Bad usage exits through argparse (``SystemExit(2)``).
     """
@@ -73,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         # One line, whatever the error's own message looks like.
         print(f"rrnn {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        # Every file is written through a temporary one renamed into place: an interrupted write left none.
+        print(f"rrnn {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:

@@ -160,7 +160,8 @@ def to_matrices(G: nx.DiGraph) -> dict:
         ``sample_interval`` (sampling interval Δ, s), ``step`` (integration step h, s),
         ``substeps`` (round(Δ/h)). An rRNN adds ``W`` (N, N), ``M`` (m, N),
         ``b`` (N,), ``c`` (m,), ``mean0`` (N,), ``precision`` (m,) and ``R``
-        (m, m) diagonal with λ_j = 1/(R_jj Δ) (with online noise estimation:
+        (m, m) diagonal with λ_j = 1/(R_jj Δ) (inf where λ_j = 0, a channel
+        the graph ignores; with online noise estimation:
         the precision units' prior, and ``noise_memory`` (m,) s and
         ``noise_prior_samples`` (m,)); the adaptive form adds
         ``feedback`` (N, m) = Mᵀ, ``drift`` (N, N) = W/τ (which the drift
@@ -230,7 +231,9 @@ def to_model(G: nx.DiGraph) -> GenerativeRNN:
     Raises
     ------
     GraphSchemaError
-        If the graph is invalid, or not an adaptive rRNN graph.
+        If the graph is invalid, or not an adaptive rRNN graph, or one of its
+        error units has precision 0 (it ignores that channel: no model has
+        infinite observation noise).
 
     Examples
     --------
@@ -244,6 +247,10 @@ def to_model(G: nx.DiGraph) -> GenerativeRNN:
     if matrices["gain_mode"] != "adaptive":
         raise GraphSchemaError(f"only an adaptive rRNN graph holds a whole model (Q), this one has gain_mode "
                                f"{matrices['gain_mode']!r}")
+    if ignored := [f"error:{j}" for j in np.flatnonzero(matrices["precision"] == 0.0)]:
+        raise GraphSchemaError(f"error unit {ignored[0]!r} has precision 0, so the graph ignores its channel: no "
+                               f"GenerativeRNN has infinite observation noise" + (
+                                   f" (also {', '.join(map(repr, ignored[1:]))})" if len(ignored) > 1 else ""))
     return GenerativeRNN(**{name: matrices[name] for name in ("W", "M", "b", "c", "tau", "sample_interval", "Q", "R",
                                                               "substeps", "activation")})
 
@@ -315,7 +322,8 @@ def _noise_from_precision(precision: np.ndarray, sample_interval: float) -> np.n
     1/(λΔ) can be off by an ulp from the R that was compiled; a few
     neighbouring floats are tried and the first that reproduces λ is kept.
     """
-    naive = 1.0 / (precision * sample_interval)
+    with np.errstate(divide="ignore"):  # λ_j = 0: a channel the graph ignores, R_jj = inf
+        naive = 1.0 / (precision * sample_interval)
     noise = naive.copy()
     for offset in (1, -1, 2, -2):
         candidate = naive + offset * np.spacing(naive)

@@ -110,7 +110,9 @@ def save_graph(G: nx.DiGraph, path_or_file: Source, *, format: str | None = None
         Destination; a path's suffix (``.graphml`` or ``.json``) picks the
         format. An existing file is replaced, through a temporary file
         renamed into place (an interrupted save leaves the old file whole).
-        A file object may be opened in binary or text mode.
+        A file object may be opened in binary or text mode; a text file
+        gets ASCII (GraphML's labels with XML character references), so
+        that whatever encoding it was opened with holds it.
     format : {"graphml", "json"}, optional
         Required for file objects; overrides the suffix of a path.
 
@@ -123,9 +125,20 @@ def save_graph(G: nx.DiGraph, path_or_file: Source, *, format: str | None = None
     if isinstance(path_or_file, (str, Path)):
         write_atomically(path_or_file, data)
     elif isinstance(path_or_file, io.TextIOBase):
-        path_or_file.write(data.decode("utf-8"))
+        path_or_file.write(_ascii_text(data, _format_of(path_or_file, format)))
     else:
         cast(IO[bytes], path_or_file).write(data)  # not a text file: binary
+
+
+def _ascii_text(data: bytes, format: str) -> str:
+    """UTF-8 ``data`` as ASCII text that parses to the same graph.
+
+    GraphML labels hold subscripts and Greek, which a text file opened with
+    another encoding than UTF-8 (cp1252 is Windows' default) cannot hold:
+    they become XML character references. JSON is written ASCII already.
+    """
+    text = data.decode("utf-8")
+    return text.encode("ascii", "xmlcharrefreplace").decode("ascii") if format == "graphml" else text
 
 
 def load_graph(path_or_file: Source, *, format: str | None = None, presentation: str = "ignore",
@@ -283,7 +296,7 @@ def _format_of(path_or_file: Source, format: str | None) -> str:
         if suffix in FORMATS:
             return FORMATS[suffix]
         raise GraphSchemaError(f"cannot tell the graph format from the suffix {suffix!r} of {str(path_or_file)!r}; "
-                               f"use one of {sorted(FORMATS)} or pass format=")
+                               f"name the file {' or '.join(sorted(FORMATS))} (in Python, format= also says it)")
     raise GraphSchemaError("pass format='graphml' or format='json' when reading or writing a file object")
 
 

@@ -34,7 +34,8 @@ from numbers import Integral, Real
 import networkx as nx
 import numpy as np
 
-from ..errors import CovarianceError, RRNNError, UnstableSettingError
+from .._validation import steps_per_interval
+from ..errors import CovarianceError, ParameterError, RRNNError, UnstableSettingError
 from .kinds import EDGE_KINDS, GAIN_MODES, NODE_KINDS, EdgeKind
 
 __all__ = [
@@ -68,7 +69,8 @@ class GraphCovarianceError(GraphSchemaError, CovarianceError):
 
 
 class UnstableGraphError(GraphSchemaError, UnstableSettingError):
-    """A graph whose integration step is not below twice the time constant of one of its units."""
+    """A graph whose integration step cannot be run: not below twice the time constant of one of its units, or
+    not a whole fraction of its sampling interval."""
 
 
 def mode_node_kinds(gain_mode: str) -> frozenset[str]:
@@ -276,6 +278,10 @@ def _check_euler_step(G: nx.DiGraph) -> None:
         raise UnstableGraphError(f"{where}: its time constant {tau:g} s is too short for the integration step "
                                  f"h = {step:g} s: forward Euler needs h below 2*tau = {2 * tau:g} s (a longer "
                                  "time constant, or more substeps)")
+    try:  # every backend and to_matrices take Δ/h Euler steps per sample: a whole number of them
+        steps_per_interval(G.graph["sample_interval"], step)
+    except ParameterError as exc:
+        raise UnstableGraphError(f"graph: integration_step and sample_interval: {exc}") from None
 
 
 def _check_covariances(G: nx.DiGraph, nodes: Mapping[tuple, object], sizes: Mapping[str, int]) -> None:
@@ -443,8 +449,9 @@ def validate_graph(G: object) -> None:
     integer indices in range and float parameters present, numeric and
     finite, each within its physical range (τ > 0, precision ≥ 0, ...); no
     unknown attributes; no duplicated indices; canonical node ids; the
-    complete set of nodes per kind; an integration step below twice every
-    time constant (:func:`shortest_time_constant`); covariance numbers
+    complete set of nodes per kind; an integration step that divides the
+    sampling interval and lies below twice every time constant
+    (:func:`shortest_time_constant`); covariance numbers
     (``cov0``, ``process_noise``) that form symmetric positive semidefinite
     matrices; allowed (source kind, target kind) pairs per edge kind with
     matching indices; ports exactly on edges into product nodes; and the

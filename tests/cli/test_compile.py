@@ -216,3 +216,32 @@ def test_compile_seed_sets_the_fixed_gain_average_and_is_recorded(tmp_path):
     assert gains[0] != gains[1]
     assert main(["compile", str(tmp_path / "model.npz"), "--seed", "1", "--out", str(tmp_path / "a.json")]) \
         == EXIT_ERROR
+
+
+def test_compile_refuses_an_output_folder_that_does_not_exist_before_any_work(tmp_path, capsys):
+    model_path = GenerativeRNN.oscillator(3, 2, seed=4).save(tmp_path / "model.npz")
+    out = tmp_path / "missing" / "model.graphml"
+    assert rrnn_net.cli.main(["compile", str(model_path), "--out", str(out)]) == EXIT_ERROR
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before compiling (an adaptive compile prints its prior first)
+    assert captured.err.strip() == (f"rrnn compile: error: {out}: its folder {out.parent} does not exist; nothing was "
+                                    "written (create the folder, or choose another path)")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_compile_names_a_graph_given_as_the_model_without_advising_pickle(tmp_path, capsys):
+    graph = GRAPHS / "rrnn_fixed.graphml"
+    assert rrnn_net.cli.main(["compile", str(graph), "--out", str(tmp_path / "again.graphml")]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "is not a saved GenerativeRNN: it is not an .npz archive" in err and "pickle" not in err
+
+
+def test_an_interrupted_command_says_so_in_one_line(monkeypatch, capsys):
+    import rrnn_net.cli.info
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rrnn_net.cli.info, "_info", interrupted)  # the handler `rrnn info` registers
+    assert rrnn_net.cli.main(["info", str(GRAPHS / "rrnn_fixed.graphml")]) == rrnn_net.cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "rrnn info: interrupted\n"

@@ -268,3 +268,17 @@ def test_the_default_prior_is_one_the_network_accepts():
 def test_to_model_needs_an_adaptive_graph(model):
     with pytest.raises(GraphSchemaError, match="adaptive"):
         to_model(compile_rrnn(model, gain_mode="fixed"))
+
+
+def test_a_channel_set_to_precision_zero_has_infinite_noise_and_is_no_model(model):
+    # λ_j = 0 in every copy (the error unit and the quadratic units' gains): a graph that ignores channel 1.
+    G = compile_rrnn(model)
+    G.nodes["error:1"]["precision"] = 0.0
+    for _, attributes in G.nodes(data=True):
+        if attributes["kind"] == "quadratic" and attributes["obs"] == 1:
+            attributes["gain"] = 0.0
+    R = to_matrices(G)["R"]  # no division warning: the suite turns warnings into errors
+    assert R[1, 1] == np.inf and R[0, 0] == pytest.approx(model.R[0, 0], rel=1e-15)
+    with pytest.raises(GraphSchemaError, match=r"error unit 'error:1' has precision 0, so the graph ignores its "
+                                               r"channel: no GenerativeRNN has infinite observation noise$"):
+        to_model(G)

@@ -74,6 +74,26 @@ def test_file_object_round_trip_is_exact(model, file_format, mode):
     assert_identical(load_graph(buffer, format=file_format), G)
 
 
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_a_text_file_in_another_encoding_than_utf8_gets_ascii_with_the_same_labels(model, file_format):
+    G = compile_rrnn(model)
+    raw = io.BytesIO()
+    handle = io.TextIOWrapper(raw, encoding="cp1252", newline="")  # a plain open() on Windows
+    save_graph(G, handle, format=file_format)  # λ and the subscripts are not in cp1252
+    handle.flush()
+    written = raw.getvalue()
+    assert written.isascii()
+    if file_format == "graphml":  # what Gephi and networkx read: the labels as the UTF-8 file has them
+        parsed, utf8 = (dict(nx.read_graphml(io.BytesIO(data)).nodes(data=True))
+                        for data in (written, graph_to_bytes(G, "graphml")))
+    else:
+        parsed, utf8 = (json.loads(data) for data in (written, graph_to_bytes(G, "json")))
+    assert parsed == utf8
+    assert file_format == "json" or parsed["quadratic:1,0,3"]["label"] == "λ₁Z₁₀Z₁₃"  # JSON holds no labels
+    handle.seek(0)
+    assert_identical(load_graph(handle, format=file_format), G)
+
+
 def test_graphml_is_readable_by_networkx(model):
     G = compile_rrnn(model)
     H = nx.read_graphml(io.BytesIO(graph_to_bytes(G, "graphml")))

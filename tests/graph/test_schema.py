@@ -127,6 +127,12 @@ CASES = {
                                     r"graph: its time constant 0.02 s is too short .* below 2\*tau = 0.04 s"),
     "step at twice a unit's tau": (_set(("node", "covariance:2,3", "tau"), 0.001),
                                    r"node 'covariance:2,3': its time constant 0.001 s .* h = 0.0025 s"),
+    # to_matrices takes round(Δ/h) steps: a step that does not divide Δ would give another model's numbers.
+    "step not dividing the interval": (_set(("graph", "integration_step"), 0.003),
+                                       r"graph: integration_step and sample_interval: the step 0.003 s must "
+                                       r"divide the sampling interval 0.005 s"),
+    "step longer than the interval": (_set(("graph", "integration_step"), 0.01),
+                                      r"the step 0.01 s must divide the sampling interval 0.005 s"),
 }
 
 
