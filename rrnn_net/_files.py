@@ -281,7 +281,8 @@ def read_npz(path: str | Path, what: str) -> dict[str, np.ndarray]:
     Parameters
     ----------
     path : str or Path
-        The archive.
+        The archive; a name without suffix that does not exist is read as
+        ``NAME.npz``, the file ``save(NAME)`` wrote.
     what : str
         What it should hold, for the message (``"GenerativeRNN"``).
 
@@ -292,6 +293,9 @@ def read_npz(path: str | Path, what: str) -> dict[str, np.ndarray]:
         a file of another format (never read as a pickle), a truncated or
         corrupt archive, or a single ``.npy`` array.
     """
+    path = Path(path)
+    if not path.suffix and not path.exists():  # the name save() was given, which wrote NAME.npz
+        path = path.with_name(f"{path.name}.npz")
     try:
         with open(path, "rb") as handle:
             start = handle.read(len(_NPY_MAGIC))

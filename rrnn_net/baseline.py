@@ -46,7 +46,7 @@ from .errors import NotFittedError, ParameterError, ShapeError
 from .filters import FilterResult
 from .filters._common import MaskedInnovation
 from .model import ACTIVATIONS, GenerativeRNN
-from .recognition import check_targets, sequence_classifier_tags
+from .recognition import check_targets, fit_on_a_copy, sequence_classifier_tags
 
 __all__ = ["open_loop", "OpenLoopDecoder", "InputDrivenRNN", "ReservoirClassifier", "hold_missing"]
 
@@ -493,7 +493,12 @@ class ReservoirClassifier(ClassifierMixin, BaseEstimator):
         X : array_like, shape (n_samples, n_channels, n_timepoints), or list of (n_channels, n_timepoints_i)
             A 2-D array is univariate. NaN marks missing samples (the reservoir holds the last value).
         y : array_like, shape (n_samples,)
+
+        A fit that raises leaves the classifier as it was.
         """
+        return fit_on_a_copy(self, X, y)
+
+    def _fit(self, X: ArrayLike, y: ArrayLike) -> None:
         u = np.swapaxes(check_sequences(X), 1, 2)
         labels = check_targets(y, u.shape[0])
         self.classes_, index = np.unique(labels, return_inverse=True)
@@ -528,7 +533,6 @@ class ReservoirClassifier(ClassifierMixin, BaseEstimator):
 
         best = optimize.minimize_scalar(cross_entropy, bounds=(-5.0, 8.0), method="bounded")
         self.inverse_temperature_ = float(np.exp(best.x))
-        return self
 
     def predict_proba_online(self, X: ArrayLike, *, accumulate: bool | None = None) -> np.ndarray:
         """Class probabilities after each sample, shape (n_samples, n_timepoints, n_classes).

@@ -154,8 +154,14 @@ def check_sequences(X: ArrayLike, n_channels: int | None = None) -> np.ndarray:
     """
     if scipy.sparse.issparse(X):
         raise ParameterError("X: sparse input is not supported (sequences are dense); pass X.toarray()")
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        X = list(X)  # numpy's own container of unequal-length sequences
     if isinstance(X, (list, tuple)) and X and all(np.ndim(series) == 2 for series in X):
         X = pad_sequences(X)
+    elif (isinstance(X, (list, tuple)) and len(X) > 1 and all(np.ndim(series) == 1 for series in X)
+          and len({np.shape(series) for series in X}) > 1):
+        raise ShapeError("X: sequences of unequal length come as a list of (n_channels, n_timepoints_i) arrays; "
+                         "a univariate series x is x[None] (or x.reshape(1, -1))")
     array = as_float_array(X, "X")
     if array.ndim < 2:  # scikit-learn's phrase, which its estimator checks look for
         raise ShapeError(f"X must be (n_samples, n_channels, n_timepoints) or, univariate, (n_samples, n_timepoints); "

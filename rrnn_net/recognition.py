@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Number
+from copy import copy as shallow_copy
+from numbers import Number, Real
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -36,10 +37,11 @@ from ._validation import (
     finite_array,
     positive_int,
     positive_scalar,
+    strip_unit,
 )
 from .datasets import check_sequences
 from .decimation import DECIMATIONS, block_ends, block_means, choose_decimation
-from .errors import NotFittedError, ParameterError, ShapeError
+from .errors import ModelTypeError, NotFittedError, ParameterError, ShapeError
 from .filters import EKF, NOISE_MODES, UKF, FilterResult
 from .model import GenerativeRNN
 
@@ -65,6 +67,27 @@ def sequence_classifier_tags(tags: Tags) -> Tags:
     tags.input_tags.three_d_array = True
     tags.input_tags.allow_nan = True
     return tags
+
+
+Estimator = TypeVar("Estimator", bound=BaseEstimator)
+
+
+def fit_on_a_copy(estimator: Estimator, X: ArrayLike, y: ArrayLike) -> Estimator:
+    """``estimator._fit(X, y)`` on a shallow copy without fitted attributes; on success they replace the estimator's.
+
+    A fit that raises (on bad data found late) leaves the estimator as it
+    was, an earlier fit included; a fit that succeeds leaves no fitted
+    attribute of an earlier one behind.
+    """
+    fitted = shallow_copy(estimator)
+    for name in _fitted_attributes(fitted):
+        delattr(fitted, name)
+    fitted._fit(X, y)
+    for name in _fitted_attributes(estimator):
+        delattr(estimator, name)
+    for name in _fitted_attributes(fitted):
+        setattr(estimator, name, getattr(fitted, name))
+    return estimator
 
 
 def softmax_posterior(log_evidence: np.ndarray) -> np.ndarray:
@@ -164,7 +187,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Seed of the learning (validation split, windows, initial weights).
     fitter : callable, optional
         ``fitter(sequences (B, T, m), n_hidden, *, sample_interval, tau, seed, **fit_options) -> GenerativeRNN``
-        fits each class on its own; replaces ``objective``.
+        fits each class on its own; replaces ``objective``. It and
+        ``"multistep"`` take one size ``n_hidden``; their models are checked
+        as :meth:`from_models` checks models.
     progress : bool, optional
         Progress bars while learning (default: only on a terminal).
 
@@ -180,7 +205,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         interval is ``decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
         Validation score (mean log posterior of the true class) of each size
-        tried (the best of its ``n_init`` fits).
+        tried (the best of its ``n_init`` fits); only when the bank was
+        learned by :func:`~rrnn_net.learning.fit_bank` (not by a fitter,
+        ``"multistep"``, :meth:`from_models` or :meth:`load`).
     models_ : list of GenerativeRNN
     mean0_ : ndarray, shape (n_classes, n_hidden)
     cov0_ : ndarray, shape (n_classes, n_hidden, n_hidden)
@@ -261,13 +288,22 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: ArrayLike, y: ArrayLike) -> RRNNClassifier:
         """Learn channel standardisation and one generative model (and prior) per class.
 
+        A fit that raises leaves the classifier as it was (an earlier fit
+        included); a fit that succeeds replaces every fitted attribute.
+
         Parameters
         ----------
         X : array_like, shape (n_samples, n_channels, n_timepoints), or list of (n_channels, n_timepoints_i)
             NaN marks missing samples; unequal lengths come as a list (aeon's format).
         y : array_like, shape (n_samples,)
         """
+        return fit_on_a_copy(self, X, y)
+
+    def _fit(self, X: ArrayLike, y: ArrayLike) -> None:
+        """:meth:`fit`, setting the fitted attributes as it goes (on a copy: see :meth:`fit`)."""
         X = check_sequences(X)
+        if X.shape[2] < 2:  # one sample holds no dynamics to learn
+            raise ShapeError(f"X: fit needs recordings of at least 2 samples, got n_timepoints = {X.shape[2]}")
         y = check_targets(y, X.shape[0])
         self._check_settings()
         fitter = None
@@ -280,10 +316,21 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
             options = check_keyword_options(self.fit_options, fit_bank, name="fit_options", what="fit_bank",
                                             positional=3, taken=_FIT_BANK_KEYWORDS)
+        sizes = self._sizes()
+        if fitter is not None and len(sizes) > 1:
+            raise ParameterError(f"several sizes n_hidden={sizes} are compared on fit_bank's validation split; "
+                                 "objective='multistep' and a fitter take one size")
+        given = options.get("initial_models") if fitter is None else None  # fit_bank checks the rest of them
+        initial = given[0] if isinstance(given, (list, tuple)) and given else None
+        if isinstance(initial, GenerativeRNN) and any(size != initial.n_hidden for size in sizes):
+            raise ParameterError(f"fit_options['initial_models'] have n_hidden {initial.n_hidden}, but n_hidden is "
+                                 f"{self.n_hidden!r}: give the size of the initial models")
         self.classes_ = np.unique(y)
         self.n_features_in_ = X.shape[1]  # channels: scikit-learn's features of a sequence
         if self.classes_.size < 2:
             raise ParameterError(f"fit needs at least two classes, got 1 class ({self.classes_[0]!r})")
+        if unobserved := np.flatnonzero(np.isnan(X).all(axis=(0, 2))).tolist():
+            raise ParameterError(f"channel(s) {unobserved} of X hold no observed sample: nothing to learn them from")
         self.channel_mean_ = np.nanmean(X, axis=(0, 2))
         self.channel_std_ = np.nanstd(X, axis=(0, 2))
         self.channel_std_[self.channel_std_ == 0] = 1.0
@@ -293,14 +340,20 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         sample_interval, tau = self._model_times()
         self.fit_result_ = None
         if fitter is not None:
-            self.n_hidden_ = self._sizes()[0]
+            self.n_hidden_ = sizes[0]
             self.models_ = [
                 fitter(sequences[y == label], self.n_hidden_, sample_interval=sample_interval, tau=tau,
                        seed=self.seed + index, **options)
                 for index, label in enumerate(self.classes_)
             ]
+            if not all(isinstance(model, GenerativeRNN) for model in self.models_):
+                raise ModelTypeError(f"the fitter must return a GenerativeRNN, got "
+                                     f"{[type(model).__name__ for model in self.models_]}")
+            n_obs, self.n_hidden_ = _check_bank_sizes(self.models_)
+            if n_obs != X.shape[1]:
+                raise ShapeError(f"the fitter's models observe {n_obs} channels, X has {X.shape[1]}")
             self._set_default_priors()
-            return self
+            return
         banks = [fit_bank(sequences, y, size, sample_interval=sample_interval, tau=tau, objective=self.objective,
                           tying=self.tying, evidence_weight=self.evidence_weight, weight_decay=self.weight_decay,
                           calibrate=self.calibrate,
@@ -320,7 +373,6 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.models_, self.mean0_, self.cov0_ = bank.models, bank.mean0, bank.cov0
         self.evidence_scale_ = bank.evidence_scale
         self.fit_result_ = bank
-        return self
 
     @classmethod
     def from_models(cls, models: list[GenerativeRNN] | tuple[GenerativeRNN, ...], classes: ArrayLike, *,
@@ -342,15 +394,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                 isinstance(model, GenerativeRNN) for model in models):
             raise ParameterError("models must be a non-empty list of GenerativeRNN")
         classes = _check_labels(classes, len(models), "classes")
-        n_obs, n_hidden = models[0].n_obs, models[0].n_hidden
-        if any(model.n_obs != n_obs for model in models):
-            raise ShapeError("all class models must observe the same number of channels")
-        if any(model.n_hidden != n_hidden for model in models):
-            # The priors and the bank's scores are stacked over classes: one size for all.
-            raise ShapeError(f"all class models must have the same n_hidden, got {[m.n_hidden for m in models]}")
-        if any(model.sample_interval != models[0].sample_interval for model in models):
-            raise ParameterError("all class models must share one sample_interval, got "
-                                 f"{[model.sample_interval for model in models]}")
+        if classes.dtype.kind in "fc" and np.isnan(classes).any():
+            raise ParameterError(f"classes must not be NaN, got {classes.tolist()}")
+        if np.unique(classes).size != classes.size:
+            raise ParameterError(f"classes must be distinct (one per model), got {classes.tolist()}")
+        n_obs, n_hidden = _check_bank_sizes(models)
         if taken := sorted({"n_hidden", "sample_interval"} & params.keys()):
             raise ParameterError(f"from_models takes {' and '.join(taken)} from the models; do not pass it")
         classifier = cls(n_hidden=n_hidden).set_params(**params)
@@ -425,8 +473,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             Number of samples (1-based), NaN where the threshold is never reached.
             Multiply by ``sample_interval`` for seconds.
         """
-        if not 0.0 < threshold < 1.0:
-            raise ParameterError(f"threshold must lie in (0, 1), got {threshold}")
+        if (isinstance(threshold, bool) or not isinstance(threshold, (Real, np.floating, np.integer))
+                or not 0.0 < threshold < 1.0):
+            raise ParameterError(f"threshold must be a number in (0, 1), got {threshold!r}")
         confident = self.predict_proba_online(X).max(axis=-1) >= threshold
         first = np.argmax(confident, axis=1).astype(float) + 1.0
         first[~confident.any(axis=1)] = np.nan
@@ -435,13 +484,19 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def with_added_noise(self, variance: ArrayLike) -> RRNNClassifier:
         """A copy whose class models expect extra white observation noise of ``variance``.
 
-        Each model's R becomes R + diag(variance / channel_std²): the Bayesian
-        way to tell the rRNN that the recordings are now noisier (a known
-        sensor change or added noise). ``variance`` is per channel (or one
-        number) in the data's own units.
+        Each model's R becomes R + diag(variance / channel_std²) / decimation_
+        (the models observe block means of ``decimation_`` samples, which
+        carry that share of white noise): the Bayesian way to tell the rRNN
+        that the recordings are now noisier (a known sensor change or added
+        noise). ``variance`` is per channel (or one number) in the data's own
+        units.
         """
         self._check_fitted()
-        variance = np.broadcast_to(as_float_array(variance, "variance"), self.channel_std_.shape)
+        variance = as_float_array(variance, "variance")
+        if variance.shape not in ((), (1,), self.channel_std_.shape):
+            raise ShapeError(f"variance must be one number or one per channel ({self.channel_std_.size}), got "
+                             f"shape {variance.shape}")
+        variance = np.broadcast_to(variance, self.channel_std_.shape)
         if not np.all(np.isfinite(variance)) or np.any(variance < 0):
             raise ParameterError("variance must be finite and non-negative")
         # The models observe block means, which carry 1/decimation_ of the added variance.
@@ -473,23 +528,30 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Raises
         ------
         ParameterError
-            ``path`` has another suffix than ``.npz`` or is a folder.
+            ``path`` has another suffix than ``.npz`` or is a folder, or a
+            setting is no JSON value (numpy numbers and arrays and Brian2
+            times are written as plain numbers, lists and seconds).
+        MissingFolderError
+            The folder of ``path`` does not exist.
         """
         self._check_fitted()
         path = output_file(path, ".npz", what="an RRNNClassifier")
-        params = {k: v for k, v in self.get_params().items() if k != "fitter"}
+        params = {name: _plain(value, name) for name, value in self.get_params().items() if name != "fitter"}
         metadata = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
-                    "classes": self.classes_.tolist(), "evidence_scale": self.evidence_scale_,
-                    "decimation": self.decimation_,
+                    "classes": self.classes_.tolist(), "evidence_scale": float(self.evidence_scale_),
+                    "decimation": int(self.decimation_),
                     "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
                                for model in self.models_]}
+        try:
+            text = json.dumps(metadata, allow_nan=False)
+        except (TypeError, ValueError) as exc:  # e.g. objects in fit_options; nothing was written
+            raise ParameterError(f"{path}: a setting cannot be saved as JSON ({exc}); nothing was written") from None
         arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_, "mean0": self.mean0_,
                   "cov0": self.cov0_}
         for index, model in enumerate(self.models_):
             for name in _MODEL_ARRAYS:
                 arrays[f"model{index}_{name}"] = getattr(model, name)
-        return write_atomically(path, lambda handle: np.savez(handle, metadata=np.array(json.dumps(metadata)),
-                                                              **arrays))
+        return write_atomically(path, lambda handle: np.savez(handle, metadata=np.array(text), **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> RRNNClassifier:
@@ -535,6 +597,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------ helpers
     def _check_settings(self) -> None:
         """Check every constructor parameter."""
+        if not isinstance(self.calibrate, (bool, np.bool_)):  # "no" would be read as True
+            raise ParameterError(f"calibrate must be True or False, got {self.calibrate!r}")
+        if self.progress is not None and not isinstance(self.progress, (bool, np.bool_)):
+            raise ParameterError(f"progress must be None, True or False, got {self.progress!r}")
+        if self.fitter is not None and not callable(self.fitter):
+            raise ParameterError(f"fitter must be a function returning a GenerativeRNN, got {self.fitter!r}")
         choice(self.decoder, DECODERS, "decoder")
         choice(self.noise, RECOGNITION_NOISE, "noise")
         if self.noise != "fixed" and self.decoder == "brian2":
@@ -554,7 +622,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         if self.tau is not None:
             positive_scalar(self.tau, "tau", unit="second")
         if self.decimation != "auto":
-            positive_int(self.decimation, "decimation")
+            try:
+                positive_int(self.decimation, "decimation")
+            except ParameterError:
+                raise ParameterError(f"decimation must be 'auto' or a positive integer, got "
+                                     f"{self.decimation!r}") from None
 
     def _choose_decimation(self, sequences: np.ndarray, substeps: int) -> int:
         """``decimation``, or under ``"auto"`` the factor :func:`choose_decimation` takes among stable ones."""
@@ -689,6 +761,38 @@ def _check_labels(labels: object, n: int, name: str) -> np.ndarray:
         raise ParameterError(f"{name} must be all numbers or all text, got {sorted(types)} (numpy would turn a mix "
                              "into text, and the predictions would come back as strings)")
     return array
+
+
+def _check_bank_sizes(models: Sequence[GenerativeRNN]) -> tuple[int, int]:
+    """(n_obs, n_hidden) shared by every class model; they must also share one sample_interval."""
+    n_obs, n_hidden = models[0].n_obs, models[0].n_hidden
+    if any(model.n_obs != n_obs for model in models):
+        raise ShapeError(f"all class models must observe the same number of channels, got "
+                         f"{[model.n_obs for model in models]}")
+    if any(model.n_hidden != n_hidden for model in models):
+        # The priors and the bank's scores are stacked over classes: one size for all.
+        raise ShapeError(f"all class models must have the same n_hidden, got {[m.n_hidden for m in models]}")
+    if any(model.sample_interval != models[0].sample_interval for model in models):
+        raise ParameterError("all class models must share one sample_interval, got "
+                             f"{[model.sample_interval for model in models]}")
+    return n_obs, n_hidden
+
+
+def _fitted_attributes(estimator: BaseEstimator) -> list[str]:
+    """The names of the attributes fit sets (scikit-learn's convention: a trailing underscore)."""
+    return [name for name in vars(estimator) if name.endswith("_") and not name.startswith("_")]
+
+
+def _plain(value: object, name: str) -> object:
+    """A setting as JSON holds it: numpy numbers and arrays as Python numbers and lists, a Brian2 time in seconds."""
+    value = strip_unit(value, name, "second")
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {key: _plain(item, f"{name}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, name) for item in value]
+    return value
 
 
 def _channel_std(value: ArrayLike, n_obs: int) -> np.ndarray:

@@ -133,6 +133,17 @@ def test_reservoir_evidence_stops_at_the_end_of_a_shorter_sequence():
     np.testing.assert_allclose(padded[0], clf.predict_proba(short[None])[0], rtol=1e-12)
 
 
+def test_a_failed_reservoir_refit_leaves_the_fitted_classifier_as_it_was():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((10, 1, 30)) + np.repeat([0.0, 1.0], 5)[:, None, None]
+    clf = ReservoirClassifier(20, sample_interval=0.01, seed=0).fit(X, np.repeat([0, 1], 5))
+    proba = clf.predict_proba(X)
+    with pytest.raises(ParameterError, match="at least two classes"):
+        clf.fit(X, np.full(10, 7))  # classes_ was once set to [7] before this check
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
 def test_baselines_reject_bad_input(model):
     with pytest.raises(ShapeError):
         OpenLoopDecoder(model).filter(np.zeros((5, 3)))

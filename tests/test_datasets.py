@@ -106,6 +106,19 @@ def test_pad_sequences_stacks_unequal_lengths_with_nan():
         pad_sequences([])
 
 
+def test_check_sequences_takes_numpys_container_of_unequal_sequences_and_names_univariate_lists():
+    from rrnn_net.datasets import check_sequences
+
+    unequal = [np.ones((1, 5)), np.zeros((1, 7))]
+    container = np.empty(2, dtype=object)
+    container[:] = unequal
+    np.testing.assert_array_equal(check_sequences(container), check_sequences(unequal))
+    with pytest.raises(ShapeError, match=r"a list of \(n_channels, n_timepoints_i\) arrays; a univariate series x is "
+                                         r"x\[None\]"):
+        check_sequences([np.ones(5), np.zeros(7)])
+    assert check_sequences([np.ones(5), np.zeros(5)]).shape == (2, 1, 5)  # equal lengths: 2-D, univariate
+
+
 def test_unequal_length_gestures_load_padded():
     pytest.importorskip("aeon")
     data = load_aeon_recordings("PickupGestureWiimoteZ")

@@ -102,6 +102,7 @@ def test_read_npz_names_truncated_archives_and_npy_arrays(tmp_path):
     (tmp_path / "graph.npz").write_text("<?xml version='1.0' encoding='utf-8'?>\n<graphml/>")
     np.savez(tmp_path / "empty.npz")
     assert read_npz(tmp_path / "full.npz", "thing")["x"].shape == (1000,)
+    assert read_npz(tmp_path / "full", "thing")["x"].shape == (1000,)  # as output_file named what it wrote
     assert read_npz(tmp_path / "empty.npz", "thing") == {}
     # numpy takes any other file for a pickle and advises allow_pickle=True: never passed on.
     for name, reason in (("truncated.npz", "not a zip file"), ("array.npy", r"one array \(\.npy\)"),

@@ -463,7 +463,105 @@ def test_fit_decimates_oversampled_recordings_within_the_stable_steps(two_class_
     assert clf.decimation_ == 4 and calls[0][1:] == (pytest.approx(0.005), 0.00375)
     clf = RRNNClassifier(4, sample_interval=0.00125, decimation=1, fitter=recording_fitter).fit(oversampled, y)
     assert clf.decimation_ == 1
-    with pytest.raises(ParameterError, match="decimation must be a positive integer"):
+    with pytest.raises(ParameterError, match="decimation must be 'auto' or a positive integer, got 'most'"):
         RRNNClassifier(4, decimation="most").fit(X, y)
     with pytest.raises(ParameterError, match="at most the longest training recording's 120 samples, got 121"):
         RRNNClassifier(4, decimation=121, fitter=recording_fitter).fit(X, y)
+
+
+def _true_models_fitter(models):
+    """A fitter that returns each class's true model (cheap: nothing is learned)."""
+    def fitter(sequences, n_hidden, *, sample_interval, tau, seed):
+        return models[seed]
+
+    return fitter
+
+
+def test_a_failed_fit_leaves_the_classifier_as_it_was_and_a_good_one_replaces_everything(two_class_data):
+    models, X, y = two_class_data
+    clf = RRNNClassifier(4, sample_interval=0.005, tau=0.02, fitter=_true_models_fitter(models)).fit(X, y)
+    before = {name: value for name, value in vars(clf).items() if name.endswith("_")}
+    proba = clf.predict_proba(X)
+    three_channels = np.concatenate([X, X[:, :1]], axis=1)
+    for bad_X, bad_y, error in ((X, np.full(y.size, 5), "at least two classes"),  # once set classes_ to [5]
+                                (three_channels, y, "the fitter's models observe 2 channels, X has 3"),
+                                (X * np.nan, y, "hold no observed sample"),
+                                (X[:, :, :1], y, "X: fit needs recordings of at least 2 samples, got n_timepoints")):
+        with pytest.raises(ParameterError, match=error):
+            clf.fit(bad_X, bad_y)
+        assert {name: value for name, value in vars(clf).items() if name.endswith("_")}.keys() == before.keys()
+        np.testing.assert_array_equal(clf.classes_, [0, 1])
+        assert clf.n_features_in_ == 2 and clf.models_ is before["models_"]
+        np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    clf.validation_scores_ = {4: -0.1}  # as a bank learned by fit_bank has them
+    clf.fit(X, y)
+    assert not hasattr(clf, "validation_scores_")  # the fitter scored nothing: no score of an earlier fit stays
+
+
+@pytest.mark.parametrize("returned, error, message", [
+    (lambda models, seed: None, "ModelTypeError", r"must return a GenerativeRNN, got \['NoneType', 'NoneType'\]"),
+    (lambda models, seed: GenerativeRNN.oscillator(4, 3, seed=0), "ShapeError", "observe 3 channels, X has 2"),
+    (lambda models, seed: GenerativeRNN.oscillator(3 + seed, 2, seed=0), "ShapeError",
+     r"same n_hidden, got \[3, 4\]"),
+])
+def test_the_models_a_fitter_returns_are_checked_as_from_models_checks_them(two_class_data, returned, error,
+                                                                           message):
+    from rrnn_net import errors
+
+    models, X, y = two_class_data
+    clf = RRNNClassifier(4, fitter=lambda sequences, n, *, sample_interval, tau, seed: returned(models, seed))
+    with pytest.raises(getattr(errors, error), match=message):
+        clf.fit(X, y)
+    assert not hasattr(clf, "models_")
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"fitter": 42}, "fitter must be a function returning a GenerativeRNN, got 42"),
+    ({"calibrate": "no"}, "calibrate must be True or False, got 'no'"),
+    ({"progress": "yes"}, "progress must be None, True or False, got 'yes'"),
+    ({"n_hidden": [3, 2], "objective": "multistep"}, r"several sizes n_hidden=\[3, 2\] .* take one size"),
+    ({"n_hidden": 3, "fit_options": {"initial_models": [GenerativeRNN.oscillator(2, 2, seed=0)]}},
+     r"initial_models'\] have n_hidden 2, but n_hidden is 3"),
+])
+def test_settings_a_fit_would_misread_are_refused_before_it(two_class_data, settings, message):
+    _, X, y = two_class_data
+    with pytest.raises(ParameterError, match=message):
+        RRNNClassifier(**settings).fit(X, y)
+
+
+def test_settings_of_numpy_and_brian2_types_are_saved_as_plain_json(tmp_path, two_class_data):
+    import brian2
+
+    models, X, _ = two_class_data
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], seed=np.int64(3), n_init=np.int64(2), noise="grid",
+                                     noise_levels=np.array([0.0, 0.5]), tau=20 * brian2.ms)
+    clf.set_params(n_hidden=np.int64(4))  # as GridSearchCV over np.arange(...) sets it
+    loaded = RRNNClassifier.load(clf.save(tmp_path / "clf.npz"))
+    params = loaded.get_params()
+    assert (params["seed"], params["n_init"], params["n_hidden"], params["noise_levels"]) == (3, 2, 4, [0.0, 0.5])
+    assert params["tau"] == pytest.approx(0.02)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    clf.set_params(fit_options={"initial_models": models})
+    with pytest.raises(ParameterError, match=r"a setting cannot be saved as JSON .*GenerativeRNN.*nothing was written"):
+        clf.save(tmp_path / "objects.npz")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clf.npz"]
+
+
+def test_from_models_refuses_labels_no_fit_could_have(two_class_data):
+    models, _, _ = two_class_data
+    with pytest.raises(ParameterError, match=r"classes must be distinct \(one per model\), got \[0, 0\]"):
+        RRNNClassifier.from_models(models, classes=[0, 0])
+    with pytest.raises(ParameterError, match=r"classes must not be NaN, got \[0.0, nan\]"):
+        RRNNClassifier.from_models(models, classes=[0, np.nan])
+
+
+def test_added_noise_and_decision_thresholds_of_the_wrong_kind_are_named(two_class_data):
+    models, X, _ = two_class_data
+    clf = RRNNClassifier.from_models(models, classes=[0, 1])
+    for variance in ([0.1, 0.2, 0.3], [[0.1, 0.2]]):
+        with pytest.raises(ShapeError, match=r"variance must be one number or one per channel \(2\)"):
+            clf.with_added_noise(variance)
+    for threshold in ("0.9", None, np.array([0.6, 0.7]), True):
+        with pytest.raises(ParameterError, match="threshold must be a number in"):
+            clf.decision_time(X, threshold)
+    np.testing.assert_array_equal(clf.decision_time(X, np.float32(0.9)), clf.decision_time(X, 0.9))
