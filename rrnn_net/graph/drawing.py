@@ -324,7 +324,8 @@ def _draw_summary_edges(ax: Axes, G: nx.DiGraph, kinds: dict[str, str], summaris
     rows = _row_heights(G)
     ends = {kind: next((kinds[s], kinds[t]) for s, t, d in G.edges(data=True) if d["kind"] == kind)
             for kind in summarised}
-    for position, kind in enumerate(summarised):
+    between_rows = [kind for kind in summarised if ends[kind][0] != ends[kind][1]]
+    for kind in summarised:
         source_kind, target_kind = ends[kind]
         label = f"{kind} ×{counts[kind]}"
         if source_kind == target_kind:
@@ -332,9 +333,13 @@ def _draw_summary_edges(ax: Axes, G: nx.DiGraph, kinds: dict[str, str], summaris
             _labelled_arrow(ax, (_CORE_WIDTH * 0.7, y), (_CORE_WIDTH * 0.3, y), label, colour=_edge_colour(kind),
                             bend=-0.15, side="below")
             continue
+        # Side by side at the left, each label at its own height: a label reaching over the next arrow
+        # (its white box hides that arrow there) never lies on another label.
+        position = between_rows.index(kind)
         x = -0.1 - 0.9 * position
+        height = (position + 1) / (len(between_rows) + 1)  # of the way up from the lower row
         _labelled_arrow(ax, (x, rows[source_kind]), (x, rows[target_kind]), label, colour=_edge_colour(kind),
-                        side="right")
+                        side="right", at=height if rows[source_kind] < rows[target_kind] else 1.0 - height)
 
 
 # ---------------------------------------------------------- the machinery
@@ -472,13 +477,14 @@ def _u_arrow(ax: Axes, start: _Point, end: _Point, height: float, label: str) ->
 
 
 def _labelled_arrow(ax: Axes, start: _Point, end: _Point, label: str, *, colour: str = _WIRING_COLOUR,
-                    bend: float = 0.0, side: str = "above") -> None:
+                    bend: float = 0.0, side: str = "above", at: float = 0.5) -> None:
+    """An arrow from ``start`` to ``end``, its label beside the point ``at`` of the way (the apex if it bends)."""
     ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={bend}", arrowstyle=_EXCITE,
                                  mutation_scale=_WIRING_HEAD_SCALE, color=colour, lw=1.6, shrinkA=3, shrinkB=3,
                                  zorder=3))
     (x0, y0), (x1, y1) = start, end
     # matplotlib's arc3 control point is mid + rad·(dy, −dx); the curve's apex is halfway to it.
-    x, y = (x0 + x1) / 2 + bend * (y1 - y0) / 2, (y0 + y1) / 2 - bend * (x1 - x0) / 2
+    x, y = x0 + at * (x1 - x0) + bend * (y1 - y0) / 2, y0 + at * (y1 - y0) - bend * (x1 - x0) / 2
     offset, ha, va = {"above": ((0, 4), "center", "bottom"), "below": ((0, -4), "center", "top"),
                       "right": ((5, 0), "left", "center"), "left": ((-5, 0), "right", "center")}[side]
     ax.annotate(label, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, fontsize=_TEXT_PT,

@@ -28,6 +28,18 @@ def test_draw_collapses_large_graphs(tmp_path):
     assert imread(collapsed)[..., :3].mean() < imread(expanded)[..., :3].mean()
 
 
+@pytest.mark.parametrize("gain_mode", ["fixed", "adaptive"])
+def test_labels_of_summarised_connections_between_two_rows_do_not_overlap(gain_mode):
+    # prediction (state -> error) and its way back (fixed_gain, or feedback) are summarised side by side.
+    G = compile_rrnn(GenerativeRNN.oscillator(6, 3, seed=0), gain_mode=gain_mode)
+    with drawing.style():
+        figure = drawing._drawing(G, collapse_above=4, max_drawn_edges=10, title=None)
+        figure.draw_without_rendering()
+    boxes = [text.get_window_extent() for text in figure.axes[0].texts if "×" in text.get_text()]
+    assert len(boxes) >= 2
+    assert not any(a.overlaps(b) for index, a in enumerate(boxes) for b in boxes[index + 1:])
+
+
 def test_draw_refuses_an_invalid_graph(tmp_path, model):
     G = compile_rrnn(model)
     G.nodes["state:0"]["kind"] = "exec"
