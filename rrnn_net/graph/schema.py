@@ -156,7 +156,10 @@ def shorten(value: object) -> str:
 def _check_graph_attributes(graph: Mapping) -> tuple[str, str]:
     version = graph.get("schema_version")
     if not _is_int(version) or version != SCHEMA_VERSION:
-        raise GraphSchemaError(f"graph: schema_version must be {SCHEMA_VERSION}, got {shorten(version)}")
+        # Gephi and Cytoscape save a graph without its graph attributes: name the remedy.
+        hint = (" (no graph attributes: a file re-saved by Gephi or Cytoscape? load_graph(..., like=G) or "
+                "the rrnn commands' --like FILE take them from the graph it came from)" if not graph else "")
+        raise GraphSchemaError(f"graph: schema_version must be {SCHEMA_VERSION}, got {shorten(version)}{hint}")
     _check_word(graph.get("graph_type"), "graph", "graph_type", "graph_type")
     graph_type = graph["graph_type"]
     required = GRAPH_ATTRIBUTES[graph_type]
@@ -476,10 +479,10 @@ def validate_graph(G: object) -> None:
     Examples
     --------
     >>> import networkx as nx
-    >>> validate_graph(nx.DiGraph())
+    >>> validate_graph(nx.DiGraph())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    rrnn_net.graph.schema.GraphSchemaError: graph: schema_version must be 1, got None
+    rrnn_net.graph.schema.GraphSchemaError: graph: schema_version must be 1, got None (no graph attributes: ...
     """
     if not isinstance(G, nx.DiGraph) or G.is_multigraph():
         raise GraphSchemaError(f"a compiled graph must be a networkx.DiGraph, got {type(G).__name__}")
