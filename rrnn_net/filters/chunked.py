@@ -53,7 +53,7 @@ def filter_chunks(decoder: UKF | EKF | ContinuousFilter, observations: ArrayLike
     mean0 : array_like, shape (N,) or (B, N), optional
         Prior mean at t = 0 (default zeros).
     cov0 : array_like, shape (N, N) or (B, N, N), optional
-        Prior covariance at t = 0 (default I).
+        Prior covariance at t = 0 (default: the decoder's own, as for ``decoder.filter``).
     progress : bool
         Show a progress bar on stderr, one step per chunk.
 

@@ -56,7 +56,7 @@ from .._validation import (
     positive_scalar,
     random_generator,
 )
-from ..errors import ParameterError, ShapeError
+from ..errors import ParameterError, ShapeError, UnstableSettingError
 from ..model import GenerativeRNN
 from .multistep import fit_generative_rnn
 from .optimise import LearningCurve
@@ -245,6 +245,11 @@ def fit_bank(
     if not learn or any(group not in LEARNABLE for group in learn):
         raise ParameterError(f"learn must name groups from {tuple(LEARNABLE)}, got {learn!r}")
     prior = _check_prior(initial_prior, classes.size, settings.n_hidden)
+    step = settings.sample_interval / settings.substeps
+    shortest_tau = min(model.tau for model in initial_models) if initial_models is not None else settings.tau
+    if learn_tau and shortest_tau <= step:  # τ = h (1 + e^z) cannot start there: it would move unasked
+        raise UnstableSettingError(f"learn_tau keeps τ above the Euler step h = {step:g} s (τ = h (1 + e^z)), and "
+                                   f"the start τ = {shortest_tau:g} s is not: start from a longer τ, or more substeps")
     if initial_models is not None and len(initial_models) not in (1, classes.size):
         raise ParameterError(f"initial_models must hold 1 or {classes.size} models, got {len(initial_models)}")
     with _jax.float64():
@@ -327,6 +332,11 @@ def _check_initial_models(given: object, n_obs: int) -> list[GenerativeRNN]:
                                                                                          first.sample_interval,
                                                                               first.substeps, first.activation):
             raise ParameterError("initial models must share n_hidden, sample_interval, substeps and activation")
+        for name in ("Q", "R"):  # learning holds one log-variance per unit and channel: a full matrix would be cut
+            matrix = getattr(model, name)
+            if np.any(matrix != np.diag(np.diagonal(matrix))):
+                raise ParameterError(f"learning keeps Q and R diagonal, and an initial model's {name} is not: start "
+                                     f"from its diagonal, model.replace({name}=np.diag(np.diag(model.{name})))")
     return models
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..errors import ParameterError
+from ..errors import ModelTypeError, ParameterError
 from ..model import GenerativeRNN
-from ..teacher._checks import as_batch
 from .bank import fit_bank
+from .multistep import as_recordings
 from .optimise import LearningCurve
 
 __all__ = ["EvidenceFit", "fit_evidence"]
@@ -78,9 +78,11 @@ def fit_evidence(
     model : GenerativeRNN or int
         A model to start from, or the number of hidden units N: then the
         start is the multi-step BPTT fit :func:`rrnn_net.learning.fit_generative_rnn`
-        (``sample_interval``, ``tau`` and ``substeps`` are required for it).
+        (``sample_interval`` is required for it). Learning keeps Q and R
+        diagonal: a start model with off-diagonal entries is refused.
     sample_interval, tau, substeps
-        Discretisation of a new model (ignored when a model is given).
+        Discretisation of a new model (ignored when a model is given); τ
+        defaults to 2·sample_interval.
     steps : int
         Adam steps.
     learning_rate : float
@@ -112,11 +114,14 @@ def fit_evidence(
     if isinstance(model, GenerativeRNN):
         initial, n_hidden = [model], model.n_hidden
         sample_interval, tau, substeps = model.sample_interval, model.tau, model.substeps
-    else:
+    elif isinstance(model, (int, np.integer)) and not isinstance(model, bool):
         initial, n_hidden = None, model
         if sample_interval is None:
             raise ParameterError("sample_interval is required when fitting a new model")
-    data = as_batch(sequences, "sequences", allow_nan=True)
+    else:
+        raise ModelTypeError(f"model must be a GenerativeRNN to start from or a number of hidden units, got "
+                             f"{type(model).__name__}")
+    data = as_recordings(sequences)
     bank = fit_bank(data, np.zeros(data.shape[0], dtype=int), n_hidden, sample_interval=sample_interval, tau=tau,
                     substeps=substeps,
                     objective="evidence", evidence_steps=steps, learning_rate=learning_rate,

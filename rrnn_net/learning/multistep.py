@@ -46,7 +46,28 @@ from ..teacher._checks import as_batch
 from ..teacher.leaky_bptt import leaky_loss_and_gradients
 from ..teacher.optim import Adam, clip_by_global_norm
 
-__all__ = ["GenerativeRNNFitter", "fit_generative_rnn"]
+__all__ = ["GenerativeRNNFitter", "fit_generative_rnn", "as_recordings"]
+
+
+def as_recordings(sequences: ArrayLike, name: str = "sequences") -> np.ndarray:
+    """Unlabelled recordings (B, T, m) as float64, NaN marking missing samples; a 2-D array is refused.
+
+    The decoders read a 2-D array as one recording (T, m), the classifiers as
+    single-channel sequences (B, T): a fit must not guess which is meant.
+
+    Raises
+    ------
+    ShapeError
+        Not 3-D (the message names both readings of a 2-D array), or an empty axis.
+    """
+    try:
+        shape = np.shape(sequences)
+    except ValueError:  # ragged nesting: the check below names it
+        shape = ()
+    if len(shape) == 2:
+        raise ShapeError(f"{name} must have shape (B, T, m), got {shape}: pass one recording (T, m) as y[None], "
+                         "or B single-channel sequences (B, T) as y[..., None]")
+    return as_batch(sequences, name, allow_nan=True)
 
 
 @dataclass
@@ -134,7 +155,7 @@ class GenerativeRNNFitter:
     def fit(self, sequences: ArrayLike) -> GenerativeRNNFitter:
         """Fit the model to ``sequences`` (B, T, m); NaN marks a missing sample. Returns ``self``."""
         self._check()
-        data = as_batch(sequences, "sequences", allow_nan=True)
+        data = as_recordings(sequences)
         observed = ~np.isnan(data)
         if not np.all(observed.any(axis=(0, 1))):
             raise ParameterError("every channel needs at least one observed (non-NaN) sample")

@@ -78,3 +78,27 @@ def test_fit_evidence_rejects_bad_input():
         fit_evidence(y, model, mean0=np.zeros(3))
     with pytest.raises(ParameterError, match="every sequence"):
         fit_evidence(np.full((4, 20, 2), np.nan), model)
+
+
+def test_fit_evidence_refuses_what_it_would_otherwise_change_or_misread():
+    from rrnn_net.errors import ModelTypeError, UnstableSettingError
+
+    model = GenerativeRNN.oscillator(2, 2, seed=0)
+    y = np.zeros((4, 20, 2))
+    # A 2-D array is one recording to the decoders and univariate sequences to the classifiers: no guessing.
+    for fit in (lambda: fit_evidence(y[0], model), lambda: fit_generative_rnn(y[0], 2, sample_interval=0.005,
+                                                                               tau=0.01)):
+        with pytest.raises(ShapeError, match=r"must have shape \(B, T, m\), got \(20, 2\): pass one recording "
+                                             r"\(T, m\) as y\[None\], or B single-channel sequences"):
+            fit()
+    with pytest.raises(ModelTypeError, match="model must be a GenerativeRNN to start from or a number of hidden "
+                                             "units, got str"):
+        fit_evidence(y, "abc", sample_interval=0.005)
+    # Learning holds diagonal Q and R; a full one would come back cut, even with the noise frozen.
+    full_R = model.replace(R=np.array([[0.02, 0.008], [0.008, 0.02]]))
+    with pytest.raises(ParameterError, match=r"an initial model's R is not: start from its diagonal"):
+        fit_evidence(y, full_R, learn=("dynamics",))
+    # τ = h (1 + e^z) cannot represent τ ≤ h: the start would move by itself.
+    short = GenerativeRNN.oscillator(2, 2, seed=0, tau=0.004, sample_interval=0.005)
+    with pytest.raises(UnstableSettingError, match=r"the start τ = 0.004 s is not"):
+        fit_evidence(y, short, learn=("noise",), learn_tau=True)
