@@ -476,9 +476,11 @@ def recorded_outputs(record: str | Iterable[str], allowed: Collection[str]) -> f
     >>> sorted(recorded_outputs("covariance", ("covariance", "innovation_covariance")))
     ['covariance']
     """
-    if not isinstance(record, str) and not (hasattr(record, "__iter__") and all(isinstance(n, str) for n in record)):
+    # Read once: an iterator is used up by one pass.
+    given = (record,) if isinstance(record, str) else tuple(record) if hasattr(record, "__iter__") else None
+    if given is None or not all(isinstance(name, str) for name in given):
         raise ParameterError(f"record must be a name or an iterable of names, got {record!r}")
-    names = frozenset({record} if isinstance(record, str) else record)
+    names = frozenset(given)
     unknown = sorted(map(str, names - set(allowed)))
     if unknown:
         raise ParameterError(f"record names {unknown}, which cannot be recorded here (allowed: {sorted(allowed)})")

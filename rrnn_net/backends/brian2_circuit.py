@@ -25,6 +25,16 @@ the start of the step, as in the numpy Euler scheme. Monitors record in
 so they see the state at t_k together with the messages computed from it; a
 run with observations lasts :attr:`RRNNCircuit.duration` = T·K + 1 steps to
 reach t_T.
+
+Limits a circuit does not check during a run (Brian2 runs it, not this
+package): run past :attr:`~RRNNCircuit.duration`, the sensory units hold
+the last sample as observed (only :meth:`~RRNNCircuit.result` refuses the
+run afterwards); a driven sensory value is always observed, so a NaN from
+the driving group is not a missing sample and turns the network NaN; a
+clock changed after the build raises the circuit's :class:`CircuitError`
+wrapped in Brian2's ``BrianObjectException`` (its ``__cause__``); object
+names must stay unique in a network, which Brian2 checks with a
+``ValueError``.
 """
 
 from __future__ import annotations
@@ -261,6 +271,8 @@ class RRNNCircuit(BrianObject):
         The sensory value of neuron j is Σ_i w_ij · ``variable``_i (in the
         variable's SI unit) at the start of each step, delivered before the
         errors read it, so it is what a sample held over that step would be.
+        It is always observed: NaN is not a missing sample here (the network
+        would turn NaN), unlike in the observations a circuit is built with.
 
         Parameters
         ----------

@@ -75,7 +75,9 @@ def run_brian2(
     FilterResult or BaselineResult
         For an rRNN: ``mean`` μ(t_k) (B, T, N); ``predicted_obs`` ŷ at the
         arrival of y_k (B, T, m); ``prediction_error`` y − ŷ (NaN where
-        missing); ``state_prediction_error`` ∫ error-driven dμ/dt over the
+        missing; computed from y, so on a graph whose sensory edges were
+        edited or lesioned the error units' own values are in
+        ``extras["monitors"]`` with ``record="error"``); ``state_prediction_error`` ∫ error-driven dμ/dt over the
         interval (B, T, N); ``predicted_state`` = mean − that; ``loglik`` the
         evidence increment −½∫ξᵀε dt per sample (B, T); ``cov`` P(t_k)
         (B, T, N, N) when recorded; ``n_psd_repairs`` zeros (the network never

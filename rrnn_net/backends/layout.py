@@ -39,6 +39,7 @@ from .._validation import (
     positive_scalar,
     recorded_outputs,
     steps_per_interval,
+    strip_unit,
 )
 from ..errors import DivergenceError, NonFiniteError, UnstableSettingError
 from ..filters._common import divergence_error
@@ -238,10 +239,14 @@ def checked_graph(graph: nx.DiGraph, step: float | None, record: str | Iterable[
     GraphSchemaError, UnstableSettingError, ParameterError
         As the checks find them.
     """
+    if not isinstance(record, str) and hasattr(record, "__iter__"):
+        record = tuple(record)  # an iterator would be used up by the key below, and then record nothing
+    step = strip_unit(step, "step", "second")  # a Brian2 time is no dictionary key: seconds, as the checks take
     try:
         # The graph's own dictionaries: every attribute of the graph, its nodes and its edges, in order.
         content = pickle.dumps((graph.graph, graph._node, graph._adj), protocol=pickle.HIGHEST_PROTOCOL)
-        key = (hashlib.blake2b(content).digest(), step, (record,) if isinstance(record, str) else tuple(record))
+        key = (hashlib.blake2b(content).digest(), None if step is None else float(step),
+               (record,) if isinstance(record, str) else record)
     except Exception:  # unpicklable content (or not a graph): no memo; the checks below name what is wrong
         key = None
     if key is not None and key in _last_checked:

@@ -100,3 +100,24 @@ def test_the_checks_of_an_unchanged_graph_run_once_and_an_edit_is_seen(fixed_gra
     assert len(calls) == 2 and np.abs(edited.mean - first.mean).max() > 1e-3
     fresh = run_reference(graph, observations[0, :10])
     np.testing.assert_allclose(edited.mean, fresh.mean, rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("run_graph", [run_reference, run_brian2], ids=["reference", "brian2"])
+def test_record_given_as_an_iterator_is_read_once_and_a_step_may_carry_its_unit(fixed_graph, adaptive_graph,
+                                                                               observations, run_graph):
+    from brian2 import ms, mV
+
+    from rrnn_net.backends import layout
+    from rrnn_net.errors import UnitError
+
+    y = observations[:, :40]
+    layout._last_checked.clear()  # a first call: the checks' memo used to take the iterator's names
+    listed = run_graph(adaptive_graph, y, record=["covariance"])
+    layout._last_checked.clear()
+    iterated = run_graph(adaptive_graph, y, record=iter(["covariance"]))
+    assert iterated.cov is not None and np.array_equal(iterated.cov, listed.cov)
+    step = fixed_graph.graph["integration_step"]
+    np.testing.assert_array_equal(run_graph(fixed_graph, y, step=step * 1000 * ms).mean,
+                                  run_graph(fixed_graph, y, step=step).mean)
+    with pytest.raises(UnitError, match="step must be a time"):
+        run_graph(fixed_graph, y, step=step * 1000 * mV)
