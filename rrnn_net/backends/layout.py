@@ -28,6 +28,7 @@ import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import networkx as nx
 import numpy as np
@@ -241,11 +242,11 @@ def checked_graph(graph: nx.DiGraph, step: float | None, record: str | Iterable[
     """
     if not isinstance(record, str) and hasattr(record, "__iter__"):
         record = tuple(record)  # an iterator would be used up by the key below, and then record nothing
-    step = strip_unit(step, "step", "second")  # a Brian2 time is no dictionary key: seconds, as the checks take
+    seconds = strip_unit(step, "step", "second")  # a Brian2 time is no dictionary key: seconds, as the checks take
     try:
         # The graph's own dictionaries: every attribute of the graph, its nodes and its edges, in order.
         content = pickle.dumps((graph.graph, graph._node, graph._adj), protocol=pickle.HIGHEST_PROTOCOL)
-        key = (hashlib.blake2b(content).digest(), None if step is None else float(step),
+        key = (hashlib.blake2b(content).digest(), None if seconds is None else float(cast(float, seconds)),
                (record,) if isinstance(record, str) else record)
     except Exception:  # unpicklable content (or not a graph): no memo; the checks below name what is wrong
         key = None
