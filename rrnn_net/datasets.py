@@ -31,6 +31,7 @@ __all__ = [
     "to_batch_first",
     "load_observations",
     "pad_sequences",
+    "observed_lengths",
     "chaotic_model",
     "largest_lyapunov_exponent",
     "class_sequences",
@@ -198,6 +199,26 @@ def pad_sequences(series: Iterable[ArrayLike]) -> np.ndarray:
     for index, item in enumerate(arrays):
         padded[index, :, :item.shape[1]] = item
     return padded
+
+
+def observed_lengths(sequences: np.ndarray) -> np.ndarray:
+    """Length of each sequence: one past its last observed sample, shape (n_sequences,).
+
+    A padded list (:func:`pad_sequences`) gets its sequences' own lengths
+    back; a missing sample (NaN) inside a sequence does not shorten it.
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+        Batch-first, NaN where a sample is missing or after a sequence's end.
+
+    Examples
+    --------
+    >>> observed_lengths(np.array([[[1.0], [np.nan], [2.0]], [[1.0], [np.nan], [np.nan]]]))
+    array([3, 1])
+    """
+    observed = ~np.all(np.isnan(sequences), axis=2)
+    return sequences.shape[1] - np.argmax(observed[:, ::-1], axis=1)
 
 
 def to_batch_first(X: ArrayLike) -> np.ndarray:

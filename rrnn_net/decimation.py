@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._validation import positive_int
+from .datasets import observed_lengths
 from .errors import NonFiniteError, ParameterError, ShapeError
 
 __all__ = ["DECIMATIONS", "MAX_LOST_VARIANCE", "MIN_BLOCKS", "block_means", "block_ends", "lost_variance",
@@ -96,8 +97,7 @@ def block_ends(sequences: np.ndarray, factor: int) -> np.ndarray:
     """
     sequences = _check_batch(sequences)
     factor = _factor(factor, sequences)
-    observed = ~np.all(np.isnan(sequences), axis=2)
-    length = sequences.shape[1] - np.argmax(observed[:, ::-1], axis=1)  # one past the last observed sample
+    length = observed_lengths(sequences)
     ends = np.arange(1, -(-sequences.shape[1] // factor) + 1) * factor
     return np.minimum(ends[None, :], length[:, None]) - 1
 
@@ -165,8 +165,7 @@ def choose_decimation(sequences: np.ndarray, candidates: Sequence[int] = DECIMAT
     if not 0.0 <= max_lost_variance < 1.0:
         raise ParameterError(f"max_lost_variance must lie in [0, 1), got {max_lost_variance!r}")
     min_blocks = positive_int(min_blocks, "min_blocks")
-    observed = ~np.all(np.isnan(sequences), axis=2)
-    shortest = int(np.min(sequences.shape[1] - np.argmax(observed[:, ::-1], axis=1)))
+    shortest = int(np.min(observed_lengths(sequences)))
     allowed = [positive_int(factor, "candidates[i]") for factor in candidates]
     allowed = [factor for factor in allowed if -(-shortest // factor) >= min_blocks]
     chosen = 1

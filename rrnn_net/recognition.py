@@ -39,8 +39,9 @@ from ._validation import (
     positive_scalar,
     strip_unit,
 )
-from .datasets import check_sequences
+from .datasets import check_sequences, observed_lengths
 from .decimation import DECIMATIONS, block_ends, block_means, choose_decimation
+from .duration import DurationModel, fit_duration_model
 from .errors import ModelTypeError, NotFittedError, ParameterError, ShapeError
 from .filters import EKF, NOISE_MODES, UKF, FilterResult
 from .model import GenerativeRNN
@@ -58,8 +59,11 @@ RECOGNITION_NOISE = (*NOISE_MODES, "grid")
 NOISE_LEVELS = (0.0, *(10.0 ** (np.arange(-28.5, 8.0, 3.0) / 10.0)).tolist())
 #: How the class models are learned: see :class:`RRNNClassifier`.
 OBJECTIVES = ("conditional", "evidence", "multistep")
+#: How the bank models the recordings' lengths: see :class:`RRNNClassifier`.
+DURATIONS = ("lognormal", "none")
 _FORMAT = "rrnn_net.RRNNClassifier"
-_FORMAT_VERSION = 4  # 4: "decimation"; 3: "seed" and "sample_interval" (2 said "random_state" and "dt")
+# 5: the duration model; 4: "decimation"; 3: "seed" and "sample_interval" (2 said "random_state" and "dt")
+_FORMAT_VERSION = 5
 
 
 def sequence_classifier_tags(tags: Tags) -> Tags:
@@ -149,6 +153,19 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         ``noise="grid"``: the added noise variances, in units of each
         channel's training variance (0 = the learned R alone). Default
         :data:`NOISE_LEVELS`: 0 and 3 dB steps from −28.5 to +7.5 dB.
+    duration : {"lognormal", "none"}
+        ``"lognormal"`` (default): every class model also says how long its
+        recordings last, a log-normal length with the class's mean and one
+        spread pooled over the classes, fitted to the training recordings
+        the class models learn from (:mod:`rrnn_net.duration`). The
+        posterior after t samples is then softmax(β ℓ(t) + log P(T ≥ t | k))
+        while a recording goes on, and softmax(β ℓ + log p(T | k)) from its
+        last sample on, with β chosen on the validation split for that
+        posterior (sizes and restarts are compared by
+        :func:`~rrnn_net.learning.fit_bank`'s validation score, without
+        it). Where all training recordings
+        have one length it changes nothing (``duration_model_`` is None).
+        ``"none"``: the posterior is softmax(β ℓ(t)).
     objective : {"conditional", "evidence", "multistep"}
         How the class models are learned (:func:`rrnn_net.learning.fit_bank`):
         ``"conditional"`` (default) maximum likelihood of each class model on
@@ -213,7 +230,10 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     cov0_ : ndarray, shape (n_classes, n_hidden, n_hidden)
         Each class model's prior over its state at the start of a sequence.
     evidence_scale_ : float
-        β of the posterior softmax(β ℓ).
+        β of the posterior softmax(β ℓ) (with ``duration_model_``, of β ℓ + its term).
+    duration_model_ : DurationModel or None
+        The classes' log-normal lengths (``duration="lognormal"`` and
+        training recordings of more than one length); None: lengths play no part.
     channel_mean_, channel_std_ : ndarray, shape (n_channels,)
         Standardisation learned on the training set.
     fit_result_ : BankFit or None
@@ -241,6 +261,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         decoder: str = "ukf",
         noise: str = "fixed",
         noise_levels: Sequence[float] | None = None,
+        duration: str = "lognormal",
         objective: str = "conditional",
         tying: str = "noise",
         evidence_weight: float = 0.1,
@@ -261,6 +282,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.decoder = decoder
         self.noise = noise
         self.noise_levels = noise_levels
+        self.duration = duration
         self.objective = objective
         self.tying = tying
         self.evidence_weight = evidence_weight
@@ -339,6 +361,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         sequences = block_means(standardized, self.decimation_)
         sample_interval, tau = self._model_times()
         self.fit_result_ = None
+        lengths, codes = observed_lengths(standardized), np.searchsorted(self.classes_, y)
         if fitter is not None:
             self.n_hidden_ = sizes[0]
             self.models_ = [
@@ -353,6 +376,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             if n_obs != X.shape[1]:
                 raise ShapeError(f"the fitter's models observe {n_obs} channels, X has {X.shape[1]}")
             self._set_default_priors()
+            self.duration_model_ = self._fit_durations(lengths, codes)
             return
         banks = [fit_bank(sequences, y, size, sample_interval=sample_interval, tau=tau, objective=self.objective,
                           tying=self.tying, evidence_weight=self.evidence_weight, weight_decay=self.weight_decay,
@@ -373,19 +397,27 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.models_, self.mean0_, self.cov0_ = bank.models, bank.mean0, bank.cov0
         self.evidence_scale_ = bank.evidence_scale
         self.fit_result_ = bank
+        # The lengths are learned from the recordings the class models learned from; the validation split
+        # chooses β for the posterior that is used, the lengths' term included.
+        learned_from = np.setdiff1d(np.arange(len(y)), bank.validation_index)
+        self.duration_model_ = self._fit_durations(lengths[learned_from], codes[learned_from])
+        if self.duration_model_ is not None and self.calibrate and bank.validation_index.size:
+            self.evidence_scale_ = self._calibrate_with_durations(standardized[bank.validation_index],
+                                                                  codes[bank.validation_index])
 
     @classmethod
     def from_models(cls, models: list[GenerativeRNN] | tuple[GenerativeRNN, ...], classes: ArrayLike, *,
                     channel_mean: ArrayLike | None = None, channel_std: ArrayLike | None = None,
                     mean0: ArrayLike | None = None, cov0: ArrayLike | None = None, evidence_scale: float = 1.0,
-                    **params: Any) -> RRNNClassifier:
+                    duration_model: DurationModel | None = None, **params: Any) -> RRNNClassifier:
         """A classifier from known generative models (no fitting).
 
         Standardisation is the identity by default (``channel_mean`` and
         ``channel_std``, each (n_channels,), the second positive); ``mean0``
         (n_classes, N) and ``cov0`` (n_classes, N, N) are the class models'
         priors (default N(0, prior_variance·I)); ``evidence_scale`` is β
-        (default 1: exact Bayesian model comparison). The class models must
+        (default 1: exact Bayesian model comparison); ``duration_model`` the
+        classes' lengths (default None: lengths play no part). The class models must
         share N and m. With ``decimation=k`` the models observe block means of
         k samples: the recordings' ``sample_interval`` is the models' over k
         (``"auto"``, the default, is 1 here: there are no recordings to choose from).
@@ -426,6 +458,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             check_covariance(cov0, "cov0", definite=True)
             classifier.cov0_ = cov0
         classifier.evidence_scale_ = positive_scalar(evidence_scale, "evidence_scale")
+        if duration_model is not None and (not isinstance(duration_model, DurationModel)
+                                           or duration_model.n_classes != len(models)):
+            raise ParameterError(f"duration_model must be None or a DurationModel of {len(models)} classes, got "
+                                 f"{duration_model!r}")
+        classifier.duration_model_ = duration_model
         classifier.fit_result_ = None
         return classifier
 
@@ -439,7 +476,25 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         shift from the data's own units).
         """
         self._check_fitted()
-        sequences = self._standardize(check_sequences(X, n_channels=self.channel_mean_.size))
+        return self._log_evidence(self._checked(X))
+
+    def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
+        """Posterior over classes after each sample, shape (n_samples, n_timepoints, n_classes).
+
+        softmax(β ℓ(t)), plus the classes' log length terms with
+        ``duration_model_``: log P(T ≥ t | k) while a sequence goes on, log
+        p(T | k) from its last sample on (a sequence's length is one past its
+        last observed sample).
+        """
+        self._check_fitted()
+        sequences = self._checked(X)
+        log_posterior = self.evidence_scale_ * self._log_evidence(sequences)
+        if self.duration_model_ is not None:
+            log_posterior += self.duration_model_.log_prob_online(observed_lengths(sequences), sequences.shape[1])
+        return softmax_posterior(log_posterior)
+
+    def _log_evidence(self, sequences: np.ndarray) -> np.ndarray:
+        """:meth:`log_evidence_online` of standardised sequences (n, T, c)."""
         blocks = block_means(sequences, self.decimation_)
         if self.noise != "grid":
             evidence = self._evidence(blocks, 0.0)
@@ -449,11 +504,6 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             per_level = np.stack([self._evidence(blocks, level) for level in levels])
             evidence = logsumexp(per_level, axis=0) - np.log(len(levels))
         return self._per_sample(evidence, sequences)
-
-    def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
-        """Posterior softmax(β ℓ(t)) over classes after each sample, shape (n_samples, n_timepoints, n_classes)."""
-        evidence = self.log_evidence_online(X)
-        return softmax_posterior(self.evidence_scale_ * evidence)
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Posterior over classes at the end of each sequence, shape (n_samples, n_classes)."""
@@ -506,7 +556,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         copy = type(self).from_models([model.replace(R=model.R + extra) for model in self.models_], self.classes_,
                                       channel_mean=self.channel_mean_, channel_std=self.channel_std_,
                                       mean0=self.mean0_, cov0=self.cov0_, evidence_scale=self.evidence_scale_,
-                                      decimation=self.decimation_, **params)
+                                      duration_model=self.duration_model_, decimation=self.decimation_, **params)
         return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval,
                                decimation=self.decimation)
 
@@ -540,6 +590,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         metadata = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
                     "classes": self.classes_.tolist(), "evidence_scale": float(self.evidence_scale_),
                     "decimation": int(self.decimation_),
+                    "duration_log_std": (None if self.duration_model_ is None
+                                         else float(self.duration_model_.log_std)),
                     "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
                                for model in self.models_]}
         try:
@@ -548,6 +600,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"{path}: a setting cannot be saved as JSON ({exc}); nothing was written") from None
         arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_, "mean0": self.mean0_,
                   "cov0": self.cov0_}
+        if self.duration_model_ is not None:
+            arrays["duration_log_mean"] = self.duration_model_.log_mean
         for index, model in enumerate(self.models_):
             for name in _MODEL_ARRAYS:
                 arrays[f"model{index}_{name}"] = getattr(model, name)
@@ -569,7 +623,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         try:
             metadata = json.loads(str(data["metadata"]))
             if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT or metadata.get("version") not in (
-                    1, 2, 3, _FORMAT_VERSION):
+                    1, 2, 3, 4, _FORMAT_VERSION):
                 raise ParameterError("unknown format or version")
             version = metadata["version"]
             models = [_saved_model(data, index, scalars) for index, scalars in enumerate(metadata["models"])]
@@ -581,10 +635,14 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
             # Versions 1-3 had no decimation: the models observed every sample.
             decimation = positive_int(metadata["decimation"], "decimation") if version >= 4 else 1
+            # Versions 1-4 had no duration model: lengths played no part.
+            log_std = metadata["duration_log_std"] if version >= 5 else None
+            duration = None if log_std is None else DurationModel(log_mean=data["duration_log_mean"],
+                                                                  log_std=log_std)
             settings = {name: value for name, value in params.items()
                         if name not in ("n_hidden", "sample_interval", "decimation")}
             classifier = cls.from_models(models, metadata["classes"], channel_mean=mean, channel_std=std, **priors,
-                                         decimation=decimation, **settings)
+                                         duration_model=duration, decimation=decimation, **settings)
             classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"],
                                   decimation=params.get("decimation", 1))
             classifier._check_settings()
@@ -604,6 +662,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         if self.fitter is not None and not callable(self.fitter):
             raise ParameterError(f"fitter must be a function returning a GenerativeRNN, got {self.fitter!r}")
         choice(self.decoder, DECODERS, "decoder")
+        choice(self.duration, DURATIONS, "duration")
         choice(self.noise, RECOGNITION_NOISE, "noise")
         if self.noise != "fixed" and self.decoder == "brian2":
             raise ParameterError(f"noise={self.noise!r} runs in the UKF and EKF decoders, not in the Brian2 network "
@@ -666,6 +725,37 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
             raise NotFittedError("this RRNNClassifier is not fitted yet; call fit(X, y) first")
+
+    def _checked(self, X: ArrayLike) -> np.ndarray:
+        """Sequences to score, checked against the fitted channels and standardised: (n, T, c)."""
+        return self._standardize(check_sequences(X, n_channels=self.channel_mean_.size))
+
+    def _fit_durations(self, lengths: np.ndarray, codes: np.ndarray) -> DurationModel | None:
+        """The classes' length model, or None where it could not change a posterior (``"none"``, one length)."""
+        if self.duration == "none":
+            return None
+        model = fit_duration_model(lengths, codes, self.classes_.size)
+        return None if np.ptp(model.log_mean) == 0 else model
+
+    def _calibrate_with_durations(self, sequences: np.ndarray, codes: np.ndarray) -> float:
+        """β maximising the validation objective of :func:`~rrnn_net.learning.fit_bank` with the length terms.
+
+        ``sequences`` (n, T, c) are the standardised validation recordings;
+        the bank's evidence of their blocks is scored with fixed noise and the
+        learning's filter, as :func:`~rrnn_net.learning.fit_bank` scores them.
+        """
+        from .learning.bank import calibrated_log_posterior
+
+        assert self.duration_model_ is not None
+        blocks = block_means(sequences, self.decimation_)
+        decoder = EKF if self.decoder == "ekf" else UKF
+        values = np.stack([decoder(model).filter(blocks, mean0=self.mean0_[index], cov0=self.cov0_[index]).loglik
+                           for index, model in enumerate(self.models_)])  # (K, n, J)
+        # A block's length term is the one after its last sample (the sequence's end for its last block).
+        per_sample = self.duration_model_.log_prob_online(observed_lengths(sequences), sequences.shape[1])
+        rows = np.arange(sequences.shape[0])[:, None]
+        offset = np.moveaxis(per_sample[rows, block_ends(sequences, self.decimation_)], -1, 0)  # (K, n, J)
+        return calibrated_log_posterior(values, codes, np.any(~np.isnan(blocks), axis=-1), offset=offset)[1]
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         """(n, c, T) raw -> (n, T, c) standardised, batch-first for the decoders."""

@@ -185,7 +185,7 @@ def test_learned_classifier_round_trips_with_its_priors_and_scale(tmp_path, lear
     assert noisier.evidence_scale_ == learned.evidence_scale_
 
 
-@pytest.mark.parametrize("version", [1, 3])
+@pytest.mark.parametrize("version", [1, 3, 4])
 def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
     import json
 
@@ -197,7 +197,9 @@ def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
         arrays = {name: data[name] for name in data.files if name not in dropped}
         metadata = json.loads(str(data["metadata"]))
     metadata["version"] = version
-    del metadata["decimation"], metadata["params"]["decimation"]  # version 4's
+    del metadata["duration_log_std"], metadata["params"]["duration"]  # version 5's
+    if version < 4:
+        del metadata["decimation"], metadata["params"]["decimation"]  # version 4's
     if version == 1:  # no learned prior, no evidence scale
         del metadata["evidence_scale"]
     old = tmp_path / "old.npz"
@@ -335,6 +337,9 @@ def test_bad_settings_are_named_before_any_fitting(two_class_data, settings, mes
     (lambda metadata, arrays: arrays.update(channel_std=np.array([1.0, np.nan])), "channel_std contains NaN"),
     (lambda metadata, arrays: metadata.pop("params"), "KeyError 'params'"),
     (lambda metadata, arrays: metadata.update(decimation="auto"), "decimation must be a positive integer"),
+    (lambda metadata, arrays: metadata.update(duration_log_std=0.2), "KeyError 'duration_log_mean'"),
+    (lambda metadata, arrays: (metadata.update(duration_log_std=0.0), arrays.update(duration_log_mean=np.zeros(2))),
+     "log_std must be a finite number > 0"),
 ])
 def test_a_saved_classifier_with_a_lost_or_impossible_setting_is_refused(tmp_path, two_class_data, edit, message):
     import json
@@ -565,3 +570,84 @@ def test_added_noise_and_decision_thresholds_of_the_wrong_kind_are_named(two_cla
         with pytest.raises(ParameterError, match="threshold must be a number in"):
             clf.decision_time(X, threshold)
     np.testing.assert_array_equal(clf.decision_time(X, np.float32(0.9)), clf.decision_time(X, 0.9))
+
+
+# ------------------------------------------------------------------ the recordings' lengths
+@pytest.fixture(scope="module")
+def lengths_only_data():
+    """Two classes with the same dynamics whose recordings last about 40 and about 100 samples."""
+    model = GenerativeRNN.oscillator(4, 2, seed=0, frequency=6.0)
+    X, _ = class_sequences([model], 12, 110, seed=3)
+    rng = np.random.default_rng(1)
+    lengths = np.concatenate([rng.integers(34, 47, 6), rng.integers(90, 111, 6)])
+    y = np.repeat([0, 1], 6)
+    return model, [X[i, :, :length] for i, length in enumerate(lengths)], y, lengths
+
+
+def test_lengths_tell_apart_classes_whose_dynamics_do_not(lengths_only_data):
+    from rrnn_net.duration import fit_duration_model
+
+    model, series, y, lengths = lengths_only_data
+    durations = fit_duration_model(lengths, y, 2)
+    blind = RRNNClassifier.from_models([model, model], classes=[0, 1])
+    knowing = RRNNClassifier.from_models([model, model], classes=[0, 1], duration_model=durations)
+    np.testing.assert_allclose(blind.predict_proba(series), 0.5)
+    assert knowing.score(series, y) == 1.0
+    # Online: the length model's posterior, added to equal evidence (β = 1); before 34 samples nothing is known
+    online = knowing.predict_proba_online(series)
+    padded_length = max(lengths)
+    expected = softmax_posterior(durations.log_prob_online(lengths, padded_length))
+    np.testing.assert_allclose(online, expected, atol=1e-12)
+    assert np.all(np.abs(online[:, :20] - 0.5) < 0.01)
+    with pytest.raises(ParameterError, match="duration_model must be None or a DurationModel of 2 classes"):
+        RRNNClassifier.from_models([model, model], classes=[0, 1], duration_model=fit_duration_model([5, 6, 7],
+                                                                                                  [0, 1, 2], 3))
+
+
+def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_the_posterior_with_them(
+        lengths_only_data, tmp_path):
+    from rrnn_net.duration import fit_duration_model
+
+    _, series, y, lengths = lengths_only_data
+    pytest.importorskip("jax")
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    clf = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options).fit(series, y)
+    validation = clf.fit_result_.validation_index
+    learned_from = np.setdiff1d(np.arange(12), validation)
+    expected = fit_duration_model(lengths[learned_from], y[learned_from], 2)
+    np.testing.assert_allclose(clf.duration_model_.log_mean, expected.log_mean, rtol=1e-12)
+    assert clf.duration_model_.log_std == expected.log_std
+    assert clf.score(series, y) == 1.0
+
+    # β maximises the mean log posterior of the true class over the validation recordings' prefixes, the
+    # lengths' terms included (the posterior the classifier reports)
+    def validation_score(scale):
+        other = RRNNClassifier.from_models(clf.models_, clf.classes_, channel_mean=clf.channel_mean_,
+                                           channel_std=clf.channel_std_, mean0=clf.mean0_, cov0=clf.cov0_,
+                                           evidence_scale=scale, duration_model=clf.duration_model_, decoder="ekf")
+        held = [series[i] for i in validation]
+        online = other.predict_proba_online(held)
+        return np.mean(np.concatenate([np.log(online[row, :lengths[i], y[i]]) for row, i in enumerate(validation)]))
+
+    best = validation_score(clf.evidence_scale_)
+    assert best >= max(validation_score(clf.evidence_scale_ * 1.2), validation_score(clf.evidence_scale_ / 1.2))
+
+    loaded = RRNNClassifier.load(clf.save(tmp_path / "bank.npz"))
+    np.testing.assert_array_equal(loaded.predict_proba_online(series), clf.predict_proba_online(series))
+    noisier = clf.with_added_noise(0.01)
+    assert noisier.duration_model_ is clf.duration_model_
+    plain = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                           duration="none").fit(series, y)
+    assert plain.duration_model_ is None and plain.evidence_scale_ == clf.fit_result_.evidence_scale
+    with pytest.raises(ParameterError, match="duration must be one of"):
+        RRNNClassifier(2, duration="poisson").fit(series, y)
+
+
+def test_recordings_of_one_length_leave_the_posterior_as_it_was(learned, two_class_data):
+    _, X, y = two_class_data
+    assert learned.duration_model_ is None
+    true_models = two_class_data[0]
+    # A fitter that returns each class's true model (the classifier seeds class k with seed + k)
+    fitted = RRNNClassifier(fitter=lambda sequences, n_hidden, *, sample_interval, tau, seed: true_models[seed],
+                            n_hidden=4, sample_interval=0.005).fit(X, y)
+    assert fitted.duration_model_ is None

@@ -56,6 +56,7 @@ from .._validation import (
     positive_scalar,
     random_generator,
 )
+from ..datasets import observed_lengths
 from ..errors import ParameterError, ShapeError, UnstableSettingError
 from ..model import GenerativeRNN
 from .multistep import fit_generative_rnn
@@ -402,7 +403,7 @@ class _Learner:
         self.validation_index = np.flatnonzero(held_out)
         self.train, self.train_codes = standard[~held_out], codes[~held_out]
         self.valid, self.valid_codes = standard[held_out], codes[held_out]
-        self.train_lengths = _observed_lengths(self.train)
+        self.train_lengths = observed_lengths(self.train)
         self.template = GenerativeRNN(W=np.zeros((settings.n_hidden,) * 2), M=np.zeros((data.shape[2],
                                       settings.n_hidden)), tau=settings.tau, sample_interval=settings.sample_interval,
                                       substeps=settings.substeps)
@@ -588,15 +589,11 @@ def _compiled_bank_values() -> Callable[..., jax.Array]:
 _BANK_VALUES: Callable[..., jax.Array] | None = None  # compiled on first use (imports JAX)
 
 
-def _observed_lengths(data: np.ndarray) -> np.ndarray:
-    """Index after the last observed sample of each sequence (B,)."""
-    observed = np.any(~np.isnan(data), axis=-1)
-    return data.shape[1] - np.argmax(observed[:, ::-1], axis=1)
-
-
 def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *,
-                             fit_scale: bool = True) -> tuple[float, float]:
+                             fit_scale: bool = True, offset: np.ndarray | None = None) -> tuple[float, float]:
     """Mean log posterior of the true class over observed prefixes, at the evidence scale that maximises it.
+
+    The posterior of a prefix is softmax over classes of β ℓ + ``offset``.
 
     Parameters
     ----------
@@ -608,6 +605,9 @@ def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.
         Prefixes to score (those ending on an observed sample).
     fit_scale : bool
         Search β in :data:`SCALE_BOUNDS` (else β = 1).
+    offset : ndarray, shape (K, B, T), optional
+        Log terms of each class and prefix that β does not scale (the
+        recordings' lengths, :mod:`rrnn_net.duration`).
 
     Returns
     -------
@@ -621,7 +621,7 @@ def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.
     weight = sampled / max(int(sampled.sum()), 1)
 
     def score(log_scale: float) -> float:
-        scaled = np.exp(log_scale) * evidence
+        scaled = np.exp(log_scale) * evidence if offset is None else np.exp(log_scale) * evidence + offset
         top = scaled.max(axis=0)
         log_norm = top + np.log(np.exp(scaled - top).sum(axis=0))
         true_class = np.take_along_axis(scaled, codes[None, :, None], axis=0)[0]

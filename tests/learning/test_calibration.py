@@ -39,3 +39,22 @@ def test_evidence_scale_maximises_the_mean_log_posterior():
     assert scale < 1.0, "overconfident evidence must be tempered"
     assert score == pytest.approx(max(scores), abs=1e-4)
     assert scale == pytest.approx(grid[int(np.argmax(scores))], rel=0.05)
+
+
+def test_an_offset_is_added_after_the_scale():
+    from scipy.special import log_softmax
+
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 2, size=30)
+    values = rng.standard_normal((2, 30, 8))
+    values[codes, np.arange(30)] += 2.0
+    offset = rng.standard_normal((2, 30, 8))
+    sampled = rng.random((30, 8)) < 0.8
+    score, scale = calibrated_log_posterior(values, codes, sampled, offset=offset)
+    # Direct: mean over sampled prefixes of log softmax(β ℓ + offset) of the true class
+    def direct(beta):
+        log_post = log_softmax(beta * np.cumsum(values, axis=-1) + offset, axis=0)
+        return log_post[codes, np.arange(30)][sampled].mean()
+    assert score == pytest.approx(direct(scale), rel=1e-10)
+    grid = np.exp(np.linspace(np.log(1e-3), np.log(10.0), 400))
+    assert score == pytest.approx(max(direct(g) for g in grid), abs=1e-4)
