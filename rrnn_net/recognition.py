@@ -462,6 +462,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                                            or duration_model.n_classes != len(models)):
             raise ParameterError(f"duration_model must be None or a DurationModel of {len(models)} classes, got "
                                  f"{duration_model!r}")
+        if duration_model is not None and classifier.duration == "none":
+            raise ParameterError("duration='none' leaves lengths out; a duration_model was given as well")
         classifier.duration_model_ = duration_model
         classifier.fit_result_ = None
         return classifier

@@ -602,6 +602,8 @@ def test_lengths_tell_apart_classes_whose_dynamics_do_not(lengths_only_data):
     with pytest.raises(ParameterError, match="duration_model must be None or a DurationModel of 2 classes"):
         RRNNClassifier.from_models([model, model], classes=[0, 1], duration_model=fit_duration_model([5, 6, 7],
                                                                                                   [0, 1, 2], 3))
+    with pytest.raises(ParameterError, match="duration='none' leaves lengths out"):
+        RRNNClassifier.from_models([model, model], classes=[0, 1], duration_model=durations, duration="none")
 
 
 def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_the_posterior_with_them(
