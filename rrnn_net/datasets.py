@@ -217,6 +217,9 @@ def observed_lengths(sequences: np.ndarray) -> np.ndarray:
     >>> observed_lengths(np.array([[[1.0], [np.nan], [2.0]], [[1.0], [np.nan], [np.nan]]]))
     array([3, 1])
     """
+    if not isinstance(sequences, np.ndarray) or sequences.ndim != 3 or sequences.dtype.kind != "f":
+        raise ShapeError(f"sequences must be a float array (n_sequences, n_timepoints, n_channels), got "
+                         f"{getattr(sequences, 'shape', type(sequences).__name__)}")
     observed = ~np.all(np.isnan(sequences), axis=2)
     return sequences.shape[1] - np.argmax(observed[:, ::-1], axis=1)
 

@@ -402,7 +402,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         learned_from = np.setdiff1d(np.arange(len(y)), bank.validation_index)
         self.duration_model_ = self._fit_durations(lengths[learned_from], codes[learned_from])
         if self.duration_model_ is not None and self.calibrate and bank.validation_index.size:
-            self.evidence_scale_ = self._calibrate_with_durations(standardized[bank.validation_index],
+            self.evidence_scale_ = self._calibrate_with_durations(self.duration_model_,
+                                                                  standardized[bank.validation_index],
                                                                   codes[bank.validation_index])
 
     @classmethod
@@ -739,7 +740,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         model = fit_duration_model(lengths, codes, self.classes_.size)
         return None if np.ptp(model.log_mean) == 0 else model
 
-    def _calibrate_with_durations(self, sequences: np.ndarray, codes: np.ndarray) -> float:
+    def _calibrate_with_durations(self, durations: DurationModel, sequences: np.ndarray, codes: np.ndarray) -> float:
         """β maximising the validation objective of :func:`~rrnn_net.learning.fit_bank` with the length terms.
 
         ``sequences`` (n, T, c) are the standardised validation recordings;
@@ -748,13 +749,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         from .learning.bank import calibrated_log_posterior
 
-        assert self.duration_model_ is not None
         blocks = block_means(sequences, self.decimation_)
         decoder = EKF if self.decoder == "ekf" else UKF
         values = np.stack([decoder(model).filter(blocks, mean0=self.mean0_[index], cov0=self.cov0_[index]).loglik
                            for index, model in enumerate(self.models_)])  # (K, n, J)
         # A block's length term is the one after its last sample (the sequence's end for its last block).
-        per_sample = self.duration_model_.log_prob_online(observed_lengths(sequences), sequences.shape[1])
+        per_sample = durations.log_prob_online(observed_lengths(sequences), sequences.shape[1])
         rows = np.arange(sequences.shape[0])[:, None]
         offset = np.moveaxis(per_sample[rows, block_ends(sequences, self.decimation_)], -1, 0)  # (K, n, J)
         return calibrated_log_posterior(values, codes, np.any(~np.isnan(blocks), axis=-1), offset=offset)[1]

@@ -10,6 +10,8 @@ from rrnn_net.datasets import (
     load_aeon_recordings,
     load_basic_motions,
     load_observations,
+    observed_lengths,
+    pad_sequences,
     switching_sequences,
     to_batch_first,
 )
@@ -173,3 +175,12 @@ def test_a_complex_npy_recording_is_refused_not_cast(tmp_path):
     np.save(path, np.zeros((0, 2), dtype=complex))
     with pytest.raises(ParameterError, match="real numbers"):
         load_observations(path)
+
+
+def test_observed_lengths_of_a_padded_list_are_its_lengths_and_other_input_is_named():
+    padded = np.swapaxes(pad_sequences([np.ones((2, 4)), np.ones((2, 1)), np.ones((2, 7))]), 1, 2)
+    padded[0, 1] = np.nan  # a missing sample inside does not shorten a sequence
+    np.testing.assert_array_equal(observed_lengths(padded), [4, 1, 7])
+    for bad in (np.ones((3, 4)), [[[1.0]]], np.ones((1, 2, 1), dtype=int)):
+        with pytest.raises(ShapeError, match=r"float array \(n_sequences, n_timepoints, n_channels\)"):
+            observed_lengths(bad)

@@ -619,9 +619,10 @@ def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.
 
     evidence = np.cumsum(values, axis=-1)
     weight = sampled / max(int(sampled.sum()), 1)
+    unscaled = 0.0 if offset is None else offset
 
     def score(log_scale: float) -> float:
-        scaled = np.exp(log_scale) * evidence if offset is None else np.exp(log_scale) * evidence + offset
+        scaled = np.exp(log_scale) * evidence + unscaled
         top = scaled.max(axis=0)
         log_norm = top + np.log(np.exp(scaled - top).sum(axis=0))
         true_class = np.take_along_axis(scaled, codes[None, :, None], axis=0)[0]
