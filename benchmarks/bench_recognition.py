@@ -32,12 +32,19 @@ With ``--folds`` it scores the held-out folds instead, so that robustness
 to noise can be compared without the test split (``rrnn_grid_accuracy_0dB``
 and so on, averaged over the folds).
 
+``--seed S ...`` fits the rRNN bank once per seed (its validation split, initial models and training
+windows; aeon's peers are deterministic and run once, except with ``--folds``, whose folds the seed also
+draws): each row is then the mean over the seeds, with every seed's own row under ``per_seed`` in the JSON
+and the range of test accuracies in the table. A fit is sensitive to round-off: the same seed on a CPU with
+other vector instructions (XLA compiles for the machine it runs on) can end in another bank, as far from
+this one as another seed's. The JSON therefore also records the machine and the versions that ran.
+
 ``--set NAME=VALUE`` changes an RRNNClassifier parameter from its default
 (VALUE is read as a Python literal, else as a string; ``fit_options.NAME=VALUE``
 sets one entry of ``fit_options``).
 
     python benchmarks/bench_recognition.py [--datasets BasicMotions ...] [--only rrnn] [--json out.json]
-                                           [--set tying=none ...] [--folds 3] [--snr 10 0 -5]
+                                           [--seed 0 1 2] [--set tying=none ...] [--folds 3] [--snr 10 0 -5]
 """
 
 from __future__ import annotations
@@ -45,9 +52,12 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
+import platform
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -204,7 +214,8 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=sorted(AEON_RECORDINGS))
     parser.add_argument("--only", nargs="+", default=["rrnn", "dtw", "minirocket"],
                         choices=["rrnn", "dtw", "minirocket"])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, nargs="+", default=[0],
+                        help="one or more seeds of the rRNN bank; rows are means over them")
     parser.add_argument("--json", help="also write every number to this JSON file")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="an RRNNClassifier parameter other than its default (repeatable)")
@@ -227,20 +238,33 @@ def main() -> None:
     for name in args.datasets:
         X_train, y_train, X_test, y_test = load(name)
         results[name] = {}
-        fitted = {}
+        fitted: dict = {}  # kind -> one fitted classifier per seed (a peer: one)
         for kind in args.only:
-            if args.folds:
-                row = cross_validated_metrics(kind, name, X_train, y_train, args.folds, args.seed, settings,
-                                              args.snr)
-            elif kind == "rrnn":
-                row, fitted[kind] = rrnn_metrics(name, X_train, y_train, X_test, y_test, args.seed, settings)
-            else:
-                row, fitted[kind] = peer_metrics(kind, X_train, y_train, X_test, y_test)
-            results[name][kind] = row
-            print(f"{name:24s} {kind:10s} " + " ".join(
-                f"{key}={value:.3f}" for key, value in row.items() if isinstance(value, float)), flush=True)
+            # aeon's peers are deterministic; with --folds the seed also draws the folds, so they follow it.
+            seeds = args.seed if kind == "rrnn" or args.folds else args.seed[:1]
+            rows = []
+            for seed in seeds:
+                if args.folds:
+                    row = cross_validated_metrics(kind, name, X_train, y_train, args.folds, seed, settings,
+                                                  args.snr)
+                elif kind == "rrnn":
+                    row, classifier = rrnn_metrics(name, X_train, y_train, X_test, y_test, seed, settings)
+                    fitted.setdefault(kind, []).append(classifier)
+                else:
+                    row, classifier = peer_metrics(kind, X_train, y_train, X_test, y_test)
+                    fitted[kind] = [classifier]
+                rows.append(row)
+                print(f"{name:24s} {kind:10s} " + (f"seed={seed} " if len(seeds) > 1 else "") + " ".join(
+                    f"{key}={value:.3f}" for key, value in row.items() if isinstance(value, float)), flush=True)
+            results[name][kind] = mean_row(rows)
+            if len(rows) > 1:
+                results[name][kind]["per_seed"] = dict(zip(map(str, seeds), rows, strict=True))
         if args.snr and fitted:  # with --folds the noisy scores are in each row (held-out folds, not the test split)
-            noisy[name] = noisy_accuracies(fitted, X_test, y_test, args.snr, args.seed)
+            # One noise draw for every classifier and seed: only the fitted bank differs between seeds.
+            tables = [noisy_accuracies({kind: fits[min(i, len(fits) - 1)] for kind, fits in fitted.items()},
+                                       X_test, y_test, args.snr, args.seed[0])
+                      for i in range(max(len(fits) for fits in fitted.values()))]
+            noisy[name] = {kind: mean_row([table[kind] for table in tables]) for kind in tables[0]}
             results[name]["accuracy_with_added_noise"] = noisy[name]
             for kind, accuracies in noisy[name].items():
                 print(f"{name:24s} {kind:10s} added noise: " + " ".join(
@@ -250,7 +274,11 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name, rows in results.items():
         rrnn = rows.get("rrnn", {})
-        cells = [f"{rrnn['accuracy']:.3f} ({rrnn['train_accuracy']:.2f})" if rrnn else "–"]
+        spread = ""
+        if "per_seed" in rrnn:
+            accuracies = [row["accuracy"] for row in rrnn["per_seed"].values()]
+            spread = f" [{min(accuracies):.3f}–{max(accuracies):.3f}]"
+        cells = [f"{rrnn['accuracy']:.3f}{spread} ({rrnn['train_accuracy']:.2f})" if rrnn else "–"]
         cells += [f"{rows[kind]['accuracy']:.3f}" if kind in rows else "–" for kind in ("dtw", "minirocket")]
         cells.append(" / ".join(f"{rrnn[f'ece_{f:.0%}']:.3f}" if f"ece_{f:.0%}" in rrnn else "–" for f in FRACTIONS)
                      if rrnn else "–")
@@ -264,7 +292,42 @@ def main() -> None:
             for kind, accuracies in table.items():
                 print(f"| {name} | {kind} | " + " | ".join(f"{value:.3f}" for value in accuracies.values()) + " |")
     if args.json:
-        write_atomically(args.json, json.dumps(results, indent=2) + "\n")
+        write_atomically(args.json, json.dumps(results | {"environment": environment(args.seed)}, indent=2) + "\n")
+
+
+def mean_row(rows: list[dict]) -> dict:
+    """The mean of each number over ``rows`` (one row per seed)."""
+    return {key: float(np.mean([row[key] for row in rows])) for key in rows[0] if isinstance(rows[0][key], float)}
+
+
+def environment(seeds: Sequence[int]) -> dict:
+    """What ran: the CPU (a fit depends on its vector instructions at round-off), BLAS and the versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from threadpoolctl import threadpool_info
+
+    cpu = platform.processor()
+    flags: list[str] = []
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        cpuinfo = []
+    for line in cpuinfo:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            cpu = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = sorted(flag for flag in value.split() if flag.startswith(("avx", "fma", "sse4")))
+    packages = {}
+    for package in ("rrnn_net", "jax", "jaxlib", "numpy", "scipy", "aeon", "scikit-learn"):
+        try:
+            packages[package] = version(package)
+        except PackageNotFoundError:
+            packages[package] = None
+    return {"seeds": list(seeds), "cpu": cpu, "machine": platform.machine(), "vector_instructions": flags,
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "packages": packages,
+            "blas": [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads")}
+                     for pool in threadpool_info() if pool.get("user_api") == "blas"]}
 
 
 def _setting(text: str) -> tuple[str, object]:

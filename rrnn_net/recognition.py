@@ -161,10 +161,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         posterior after t samples is then softmax(β ℓ(t) + log P(T ≥ t | k))
         while a recording goes on, and softmax(β ℓ + log p(T | k)) from its
         last sample on, with β chosen on the validation split for that
-        posterior (sizes and restarts are compared by
-        :func:`~rrnn_net.learning.fit_bank`'s validation score, without
-        it). Where all training recordings
-        have one length it changes nothing (``duration_model_`` is None).
+        posterior (and sizes and restarts compared by it). Where all
+        training recordings have one length it changes nothing
+        (``duration_model_`` is None).
         ``"none"``: the posterior is softmax(β ℓ(t)).
     objective : {"conditional", "evidence", "multistep"}
         How the class models are learned (:func:`rrnn_net.learning.fit_bank`):
@@ -221,8 +220,10 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Samples per block the class models observe (their sampling
         interval is ``decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
-        Validation score (mean log posterior of the true class) of each size
-        tried (the best of its ``n_init`` fits); only when the bank was
+        Validation score (mean log posterior of the true class over all
+        prefixes, at the bank's best β; with ``duration_model_``, of the
+        posterior with the lengths' term) of each size tried (the best of
+        its ``n_init`` fits); only when the bank was
         learned by :func:`~rrnn_net.learning.fit_bank` (not by a fitter,
         ``"multistep"``, :meth:`from_models` or :meth:`load`).
     models_ : list of GenerativeRNN
@@ -386,25 +387,29 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                           progress=self.progress, **options)
                  for size in self._sizes() for restart in range(self.n_init)]
 
-        def score(fit: BankFit) -> float:
-            return fit.validation_score if np.isfinite(fit.validation_score) else -np.inf
+        # The same seed gives every size and restart the same validation split, so their scores compare. The
+        # lengths are learned from the recordings the class models learned from; where they enter the posterior,
+        # the validation split chooses β, and the bank, for the posterior that is used, the lengths' term included.
+        validation_index = banks[0].validation_index
+        learned_from = np.setdiff1d(np.arange(len(y)), validation_index)
+        durations = self._fit_durations(lengths[learned_from], codes[learned_from])
+        scored = {id(fit): (fit.validation_score, fit.evidence_scale) for fit in banks}
+        if durations is not None and self.calibrate and validation_index.size:
+            scored = {id(fit): self._score_with_durations(fit, durations, standardized[validation_index],
+                                                          codes[validation_index]) for fit in banks}
 
-        # The same seed gives every size and restart the same validation split, so their scores compare.
+        def score(fit: BankFit) -> float:
+            value = scored[id(fit)][0]
+            return value if np.isfinite(value) else -np.inf
+
         bank = max(banks, key=score)
         self.n_hidden_ = bank.models[0].n_hidden
-        self.validation_scores_ = {size: max((fit for fit in banks if fit.models[0].n_hidden == size),
-                                             key=score).validation_score for size in self._sizes()}
+        self.validation_scores_ = {size: scored[id(max((fit for fit in banks if fit.models[0].n_hidden == size),
+                                                       key=score))][0] for size in self._sizes()}
         self.models_, self.mean0_, self.cov0_ = bank.models, bank.mean0, bank.cov0
-        self.evidence_scale_ = bank.evidence_scale
+        self.evidence_scale_ = scored[id(bank)][1]
         self.fit_result_ = bank
-        # The lengths are learned from the recordings the class models learned from; the validation split
-        # chooses β for the posterior that is used, the lengths' term included.
-        learned_from = np.setdiff1d(np.arange(len(y)), bank.validation_index)
-        self.duration_model_ = self._fit_durations(lengths[learned_from], codes[learned_from])
-        if self.duration_model_ is not None and self.calibrate and bank.validation_index.size:
-            self.evidence_scale_ = self._calibrate_with_durations(self.duration_model_,
-                                                                  standardized[bank.validation_index],
-                                                                  codes[bank.validation_index])
+        self.duration_model_ = durations
 
     @classmethod
     def from_models(cls, models: list[GenerativeRNN] | tuple[GenerativeRNN, ...], classes: ArrayLike, *,
@@ -740,8 +745,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         model = fit_duration_model(lengths, codes, self.classes_.size)
         return None if np.ptp(model.log_mean) == 0 else model
 
-    def _calibrate_with_durations(self, durations: DurationModel, sequences: np.ndarray, codes: np.ndarray) -> float:
-        """β maximising the validation objective of :func:`~rrnn_net.learning.fit_bank` with the length terms.
+    def _score_with_durations(self, bank: BankFit, durations: DurationModel, sequences: np.ndarray,
+                              codes: np.ndarray) -> tuple[float, float]:
+        """Validation score and β of ``bank`` as :func:`~rrnn_net.learning.fit_bank` finds them, with the length terms.
 
         ``sequences`` (n, T, c) are the standardised validation recordings;
         the bank's evidence of their blocks is scored with fixed noise and the
@@ -751,13 +757,13 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
         blocks = block_means(sequences, self.decimation_)
         decoder = EKF if self.decoder == "ekf" else UKF
-        values = np.stack([decoder(model).filter(blocks, mean0=self.mean0_[index], cov0=self.cov0_[index]).loglik
-                           for index, model in enumerate(self.models_)])  # (K, n, J)
+        values = np.stack([decoder(model).filter(blocks, mean0=bank.mean0[index], cov0=bank.cov0[index]).loglik
+                           for index, model in enumerate(bank.models)])  # (K, n, J)
         # A block's length term is the one after its last sample (the sequence's end for its last block).
         per_sample = durations.log_prob_online(observed_lengths(sequences), sequences.shape[1])
         rows = np.arange(sequences.shape[0])[:, None]
         offset = np.moveaxis(per_sample[rows, block_ends(sequences, self.decimation_)], -1, 0)  # (K, n, J)
-        return calibrated_log_posterior(values, codes, np.any(~np.isnan(blocks), axis=-1), offset=offset)[1]
+        return calibrated_log_posterior(values, codes, np.any(~np.isnan(blocks), axis=-1), offset=offset)
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         """(n, c, T) raw -> (n, T, c) standardised, batch-first for the decoders."""

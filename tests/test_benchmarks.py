@@ -11,6 +11,7 @@ import runpy
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -64,7 +65,15 @@ def test_recognition(monkeypatch, capsys, tmp_path):
     out = run_script("bench_recognition.py", [
         "--datasets", "ItalyPowerDemand", "--only", "rrnn", "--json", str(metrics), "--set", "n_hidden=2",
         "--set", "fit_options.evidence_steps=2", "--set", "fit_options.conditional_steps=2",
-        "--set", "fit_options.init_epochs=1"], monkeypatch, capsys)
+        "--set", "fit_options.init_epochs=1", "--seed", "0", "1"], monkeypatch, capsys)
     assert "| ItalyPowerDemand" in out
-    measured = json.loads(metrics.read_text())["ItalyPowerDemand"]["rrnn"]
+    written = json.loads(metrics.read_text())
+    measured = written["ItalyPowerDemand"]["rrnn"]
     assert 0.0 <= measured["accuracy"] <= 1.0 and 0.0 <= measured["ece_100%"] <= 1.0 and measured["fit_s"] > 0
+    # Two seeds: each seed's own row, and the row is their mean.
+    per_seed = measured["per_seed"]
+    assert set(per_seed) == {"0", "1"}
+    for key in ("accuracy", "train_accuracy", "ece_25%", "fit_s"):
+        assert measured[key] == pytest.approx((per_seed["0"][key] + per_seed["1"][key]) / 2, rel=1e-12)
+    assert written["environment"]["seeds"] == [0, 1]
+    assert written["environment"]["packages"]["numpy"] == np.__version__

@@ -645,6 +645,45 @@ def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_th
         RRNNClassifier(2, duration="poisson").fit(series, y)
 
 
+def test_restarts_are_compared_by_the_posterior_with_the_lengths(lengths_only_data):
+    # With lengths in the posterior, the kept bank and its score are those of softmax(β ℓ + length term) on the
+    # validation split, each restart at its own best β: recomputed here through predict_proba_online on a grid.
+    from rrnn_net.datasets import check_sequences
+    from rrnn_net.learning import fit_bank
+
+    _, series, y, lengths = lengths_only_data
+    pytest.importorskip("jax")
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                         seed=1).fit(series, y)
+    X = check_sequences(series)
+    sequences = np.swapaxes((X - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
+    validation = clf.fit_result_.validation_index
+    banks = [fit_bank(sequences, y, 2, sample_interval=0.005, tau=0.02, filter="ekf", seed=1, restart=restart,
+                      progress=False, **options) for restart in (0, 1)]
+    best_on_grid = []
+    for bank in banks:
+        np.testing.assert_array_equal(bank.validation_index, validation)
+        scores = []
+        for scale in np.geomspace(1e-3, 10.0, 81):
+            other = RRNNClassifier.from_models(bank.models, clf.classes_, channel_mean=clf.channel_mean_,
+                                               channel_std=clf.channel_std_, mean0=bank.mean0, cov0=bank.cov0,
+                                               evidence_scale=scale, duration_model=clf.duration_model_,
+                                               decoder="ekf")
+            online = other.predict_proba_online([series[i] for i in validation])
+            scores.append(np.mean(np.concatenate([np.log(online[row, :lengths[i], y[i]])
+                                                  for row, i in enumerate(validation)])))
+        best_on_grid.append(max(scores))
+    kept = int(np.argmax(best_on_grid))
+    # the optimum over β (to minimize_scalar's tolerance), not a grid point
+    assert clf.validation_scores_[2] == pytest.approx(max(best_on_grid), abs=1e-3)
+    assert clf.validation_scores_[2] >= max(best_on_grid) - 1e-6
+    assert abs(best_on_grid[0] - best_on_grid[1]) > 1e-5  # the two restarts differ: the choice is tested
+    # fit_bank's own score leaves the lengths out, and is below
+    assert clf.fit_result_.validation_score < clf.validation_scores_[2] - 0.05
+    np.testing.assert_allclose(clf.models_[0].W, banks[kept].models[0].W, rtol=1e-9)
+
+
 def test_recordings_of_one_length_leave_the_posterior_as_it_was(learned, two_class_data):
     _, X, y = two_class_data
     assert learned.duration_model_ is None
