@@ -14,6 +14,7 @@ aeon/sktime-shaped data: X (n_samples, n_channels, n_timepoints) or a list of
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from copy import copy as shallow_copy
 from numbers import Number, Real
@@ -24,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Tags, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
@@ -319,6 +321,13 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         X : array_like, shape (n_samples, n_channels, n_timepoints), or list of (n_channels, n_timepoints_i)
             NaN marks missing samples; unequal lengths come as a list (aeon's format).
         y : array_like, shape (n_samples,)
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When the kept bank's validation score is no better than a
+            uniform posterior's, log(1/n_classes): it learned nothing that
+            carries over to recordings it did not learn from.
         """
         return fit_on_a_copy(self, X, y)
 
@@ -410,6 +419,16 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.evidence_scale_ = scored[id(bank)][1]
         self.fit_result_ = bank
         self.duration_model_ = durations
+        # A uniform posterior scores log(1/K) on any validation split: a bank that does no better has learned
+        # nothing that carries over to recordings it did not learn from (e.g. ArrowHead with seed 3). The
+        # margin is round-off: equal evidence scores log(1/K) only to ~1e-14.
+        chance, kept_score = -np.log(self.classes_.size), scored[id(bank)][0]
+        if validation_index.size and not np.isnan(kept_score) and kept_score <= chance + 1e-9:
+            warnings.warn(f"the learned bank is no better than chance on its validation split: mean log posterior "
+                          f"of the true class {kept_score:.4f} against log(1/{self.classes_.size}) = "
+                          f"{chance:.4f} (evidence scale {self.evidence_scale_:.3g}), so its posteriors carry "
+                          "little or nothing; another seed, n_init=3 or more recordings per class may fit",
+                          ConvergenceWarning, stacklevel=4)
 
     @classmethod
     def from_models(cls, models: list[GenerativeRNN] | tuple[GenerativeRNN, ...], classes: ArrayLike, *,

@@ -638,8 +638,12 @@ def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_th
     np.testing.assert_array_equal(loaded.predict_proba_online(series), clf.predict_proba_online(series))
     noisier = clf.with_added_noise(0.01)
     assert noisier.duration_model_ is clf.duration_model_
-    plain = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
-                           duration="none").fit(series, y)
+    # Without the lengths these classes cannot be told apart, and fit says so
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="no better than chance"):
+        plain = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                               duration="none").fit(series, y)
     assert plain.duration_model_ is None and plain.evidence_scale_ == clf.fit_result_.evidence_scale
     with pytest.raises(ParameterError, match="duration must be one of"):
         RRNNClassifier(2, duration="poisson").fit(series, y)
@@ -682,6 +686,26 @@ def test_restarts_are_compared_by_the_posterior_with_the_lengths(lengths_only_da
     # fit_bank's own score leaves the lengths out, and is below
     assert clf.fit_result_.validation_score < clf.validation_scores_[2] - 0.05
     np.testing.assert_allclose(clf.models_[0].W, banks[kept].models[0].W, rtol=1e-9)
+
+
+def test_a_bank_no_better_than_chance_on_validation_is_reported(two_class_data):
+    # Both classes start from one model and learn only the noise they share: their evidence is equal, so any β
+    # gives the uniform posterior, which scores log(1/2) exactly. A bank that tells the classes apart is quiet.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    models, X, y = two_class_data
+    pytest.importorskip("jax")
+    same = {"initial_models": [models[0], models[0]], "learn": ("noise",), "evidence_steps": 3,
+            "conditional_steps": 2}
+    with pytest.warns(ConvergenceWarning, match=r"no better than chance.*-0\.6931 against log\(1/2\) = -0\.6931"):
+        clf = RRNNClassifier(4, sample_interval=0.005, decoder="ekf", fit_options=same).fit(X, y)
+    assert clf.validation_scores_[4] == pytest.approx(np.log(0.5), abs=1e-12)
+    told = {"initial_models": models, "learn": ("noise",), "evidence_steps": 3, "conditional_steps": 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        RRNNClassifier(4, sample_interval=0.005, decoder="ekf", fit_options=told).fit(X, y)
 
 
 def test_recordings_of_one_length_leave_the_posterior_as_it_was(learned, two_class_data):
