@@ -35,7 +35,8 @@ and so on, averaged over the folds).
 ``--seed S ...`` fits the rRNN bank once per seed (its validation split, initial models and training
 windows; aeon's peers are deterministic and run once, except with ``--folds``, whose folds the seed also
 draws): each row is then the mean over the seeds, with every seed's own row under ``per_seed`` in the JSON
-and the range of test accuracies in the table. A fit is sensitive to round-off: the same seed on a CPU with
+and the range of test accuracies in the table (with ``--snr``, the bank's accuracies under added noise are
+means over the seeds too, all on one noise draw). A fit is sensitive to round-off: the same seed on a CPU with
 other vector instructions (XLA compiles for the machine it runs on) can end in another bank, as far from
 this one as another seed's. The JSON therefore also records the machine and the versions that ran.
 
@@ -260,11 +261,14 @@ def main() -> None:
             if len(rows) > 1:
                 results[name][kind]["per_seed"] = dict(zip(map(str, seeds), rows, strict=True))
         if args.snr and fitted:  # with --folds the noisy scores are in each row (held-out folds, not the test split)
-            # One noise draw for every classifier and seed: only the fitted bank differs between seeds.
-            tables = [noisy_accuracies({kind: fits[min(i, len(fits) - 1)] for kind, fits in fitted.items()},
-                                       X_test, y_test, args.snr, args.seed[0])
-                      for i in range(max(len(fits) for fits in fitted.values()))]
-            noisy[name] = {kind: mean_row([table[kind] for table in tables]) for kind in tables[0]}
+            # One noise draw for every classifier and seed: only the rRNN bank differs between seeds (its rows are
+            # means over them); the peers are scored once.
+            banks = [noisy_accuracies({"rrnn": bank}, X_test, y_test, args.snr, args.seed[0])
+                     for bank in fitted.get("rrnn", [])]
+            noisy[name] = {kind: mean_row([table[kind] for table in banks]) for kind in (banks[0] if banks else {})}
+            peers = {kind: fits[0] for kind, fits in fitted.items() if kind != "rrnn"}
+            if peers:
+                noisy[name] |= noisy_accuracies(peers, X_test, y_test, args.snr, args.seed[0])
             results[name]["accuracy_with_added_noise"] = noisy[name]
             for kind, accuracies in noisy[name].items():
                 print(f"{name:24s} {kind:10s} added noise: " + " ".join(

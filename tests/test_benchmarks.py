@@ -65,7 +65,7 @@ def test_recognition(monkeypatch, capsys, tmp_path):
     out = run_script("bench_recognition.py", [
         "--datasets", "ItalyPowerDemand", "--only", "rrnn", "--json", str(metrics), "--set", "n_hidden=2",
         "--set", "fit_options.evidence_steps=2", "--set", "fit_options.conditional_steps=2",
-        "--set", "fit_options.init_epochs=1", "--seed", "0", "1"], monkeypatch, capsys)
+        "--set", "fit_options.init_epochs=1", "--seed", "0", "1", "--snr", "0"], monkeypatch, capsys)
     assert "| ItalyPowerDemand" in out
     written = json.loads(metrics.read_text())
     measured = written["ItalyPowerDemand"]["rrnn"]
@@ -75,5 +75,7 @@ def test_recognition(monkeypatch, capsys, tmp_path):
     assert set(per_seed) == {"0", "1"}
     for key in ("accuracy", "train_accuracy", "ece_25%", "fit_s"):
         assert measured[key] == pytest.approx((per_seed["0"][key] + per_seed["1"][key]) / 2, rel=1e-12)
+    noisy = written["ItalyPowerDemand"]["accuracy_with_added_noise"]  # means over the two banks
+    assert set(noisy) == {"rrnn", "rrnn_grid"} and 0.0 <= noisy["rrnn"]["0 dB"] <= 1.0
     assert written["environment"]["seeds"] == [0, 1]
     assert written["environment"]["packages"]["numpy"] == np.__version__
