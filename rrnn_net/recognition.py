@@ -402,27 +402,25 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         validation_index = banks[0].validation_index
         learned_from = np.setdiff1d(np.arange(len(y)), validation_index)
         durations = self._fit_durations(lengths[learned_from], codes[learned_from])
-        scored = {id(fit): (fit.validation_score, fit.evidence_scale) for fit in banks}
+        scored = [(fit.validation_score, fit.evidence_scale) for fit in banks]  # (score, β) of each bank
         if durations is not None and self.calibrate and validation_index.size:
-            scored = {id(fit): self._score_with_durations(fit, durations, standardized[validation_index],
-                                                          codes[validation_index]) for fit in banks}
-
-        def score(fit: BankFit) -> float:
-            value = scored[id(fit)][0]
-            return value if np.isfinite(value) else -np.inf
-
-        bank = max(banks, key=score)
+            scored = [self._score_with_durations(fit, durations, standardized[validation_index],
+                                                 codes[validation_index]) for fit in banks]
+        ranks = [value if np.isfinite(value) else -np.inf for value, _ in scored]
+        kept = int(np.argmax(ranks))  # the first of equals, as max() took it
+        bank = banks[kept]
         self.n_hidden_ = bank.models[0].n_hidden
-        self.validation_scores_ = {size: scored[id(max((fit for fit in banks if fit.models[0].n_hidden == size),
-                                                       key=score))][0] for size in self._sizes()}
+        self.validation_scores_ = {
+            size: scored[max((i for i, fit in enumerate(banks) if fit.models[0].n_hidden == size),
+                             key=ranks.__getitem__)][0] for size in self._sizes()}
         self.models_, self.mean0_, self.cov0_ = bank.models, bank.mean0, bank.cov0
-        self.evidence_scale_ = scored[id(bank)][1]
+        kept_score, self.evidence_scale_ = scored[kept]
         self.fit_result_ = bank
         self.duration_model_ = durations
         # A uniform posterior scores log(1/K) on any validation split: a bank that does no better has learned
         # nothing that carries over to recordings it did not learn from (e.g. ArrowHead with seed 3). The
         # margin is round-off: equal evidence scores log(1/K) only to ~1e-14.
-        chance, kept_score = -np.log(self.classes_.size), scored[id(bank)][0]
+        chance = -np.log(self.classes_.size)
         if validation_index.size and not np.isnan(kept_score) and kept_score <= chance + 1e-9:
             warnings.warn(f"the learned bank is no better than chance on its validation split: mean log posterior "
                           f"of the true class {kept_score:.4f} against log(1/{self.classes_.size}) = "
