@@ -223,9 +223,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         interval is ``decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
         Validation score (mean log posterior of the true class over all
-        prefixes, at the bank's best β; with ``duration_model_``, of the
-        posterior with the lengths' term) of each size tried (the best of
-        its ``n_init`` fits); only when the bank was
+        prefixes, at the bank's best β, or β = 1 without ``calibrate``;
+        with ``duration_model_``, of the posterior with the lengths' term)
+        of each size tried (the best of its ``n_init`` fits); only when the bank was
         learned by :func:`~rrnn_net.learning.fit_bank` (not by a fitter,
         ``"multistep"``, :meth:`from_models` or :meth:`load`).
     models_ : list of GenerativeRNN
@@ -403,7 +403,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         learned_from = np.setdiff1d(np.arange(len(y)), validation_index)
         durations = self._fit_durations(lengths[learned_from], codes[learned_from])
         scored = [(fit.validation_score, fit.evidence_scale) for fit in banks]  # (score, β) of each bank
-        if durations is not None and self.calibrate and validation_index.size:
+        if durations is not None and validation_index.size:
             scored = [self._score_with_durations(fit, durations, standardized[validation_index],
                                                  codes[validation_index]) for fit in banks]
         ranks = [value if np.isfinite(value) else -np.inf for value, _ in scored]
@@ -780,7 +780,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         per_sample = durations.log_prob_online(observed_lengths(sequences), sequences.shape[1])
         rows = np.arange(sequences.shape[0])[:, None]
         offset = np.moveaxis(per_sample[rows, block_ends(sequences, self.decimation_)], -1, 0)  # (K, n, J)
-        return calibrated_log_posterior(values, codes, np.any(~np.isnan(blocks), axis=-1), offset=offset)
+        return calibrated_log_posterior(values, codes, np.any(~np.isnan(blocks), axis=-1), offset=offset,
+                                        fit_scale=self.calibrate)
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         """(n, c, T) raw -> (n, T, c) standardised, batch-first for the decoders."""

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rrnn_net import GenerativeRNN
-from rrnn_net.datasets import class_sequences
+from rrnn_net.datasets import check_sequences, class_sequences
 from rrnn_net.errors import NonFiniteError, ParameterError, ShapeError
 from rrnn_net.recognition import NotFittedError, RRNNClassifier, softmax_posterior
 
@@ -652,7 +652,6 @@ def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_th
 def test_restarts_are_compared_by_the_posterior_with_the_lengths(lengths_only_data):
     # With lengths in the posterior, the kept bank and its score are those of softmax(β ℓ + length term) on the
     # validation split, each restart at its own best β: recomputed here through predict_proba_online on a grid.
-    from rrnn_net.datasets import check_sequences
     from rrnn_net.learning import fit_bank
 
     _, series, y, lengths = lengths_only_data
@@ -686,6 +685,32 @@ def test_restarts_are_compared_by_the_posterior_with_the_lengths(lengths_only_da
     # fit_bank's own score leaves the lengths out, and is below
     assert clf.fit_result_.validation_score < clf.validation_scores_[2] - 0.05
     np.testing.assert_allclose(clf.models_[0].W, banks[kept].models[0].W, rtol=1e-9)
+
+
+def test_without_calibration_restarts_are_compared_at_unit_scale_with_the_lengths(lengths_only_data):
+    # calibrate=False fixes β = 1; the lengths still enter the posterior, so they enter the comparison too.
+    from rrnn_net.learning import fit_bank
+
+    _, series, y, lengths = lengths_only_data
+    pytest.importorskip("jax")
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                         calibrate=False, seed=1).fit(series, y)
+    assert clf.evidence_scale_ == 1.0
+    validation = clf.fit_result_.validation_index
+    sequences = np.swapaxes((check_sequences(series) - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
+    scores = []
+    for restart in (0, 1):
+        bank = fit_bank(sequences, y, 2, sample_interval=0.005, tau=0.02, filter="ekf", calibrate=False, seed=1,
+                        restart=restart, progress=False, **options)
+        other = RRNNClassifier.from_models(bank.models, clf.classes_, channel_mean=clf.channel_mean_,
+                                           channel_std=clf.channel_std_, mean0=bank.mean0, cov0=bank.cov0,
+                                           duration_model=clf.duration_model_, decoder="ekf")
+        online = other.predict_proba_online([series[i] for i in validation])
+        scores.append(np.mean(np.concatenate([np.log(online[row, :lengths[i], y[i]])
+                                              for row, i in enumerate(validation)])))
+    assert abs(scores[0] - scores[1]) > 1e-5
+    assert clf.validation_scores_[2] == pytest.approx(max(scores), abs=1e-9)
 
 
 def test_a_bank_no_better_than_chance_on_validation_is_reported(two_class_data):
