@@ -14,6 +14,7 @@ aeon/sktime-shaped data: X (n_samples, n_channels, n_timepoints) or a list of
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from copy import copy as shallow_copy
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RRNNClassifier", "NotFittedError", "softmax_posterior"]
 
+logger = logging.getLogger(__name__)
+
 DECODERS = ("ukf", "ekf", "brian2")
 #: How the bank treats observation noise while recognising: see :class:`RRNNClassifier`.
 RECOGNITION_NOISE = (*NOISE_MODES, "grid")
@@ -63,6 +66,9 @@ NOISE_LEVELS = (0.0, *(10.0 ** (np.arange(-28.5, 8.0, 3.0) / 10.0)).tolist())
 OBJECTIVES = ("conditional", "evidence", "multistep")
 #: How the bank models the recordings' lengths: see :class:`RRNNClassifier`.
 DURATIONS = ("lognormal", "none")
+#: One-sided p-value (t-test over validation recordings) above which the early-stopped bank counts as no better
+#: than chance, and fit also learns the bank from every stage's last step (see :class:`RRNNClassifier`).
+SIGNIFICANCE = 0.05
 _FORMAT = "rrnn_net.RRNNClassifier"
 # 5: the duration model; 4: "decimation"; 3: "seed" and "sample_interval" (2 said "random_state" and "dt")
 _FORMAT_VERSION = 5
@@ -193,7 +199,14 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Learn the evidence scale β on the validation split (else β = 1).
     validation_fraction : float
         Share of each class's training sequences held out to choose the kept
-        training steps and β.
+        training steps and β. Where the bank so chosen is not significantly
+        better than chance on that split (a one-sided t-test over its
+        recordings of the true class's mean posterior against 1/K,
+        p ≥ :data:`SIGNIFICANCE`), the split's choice of steps was noise:
+        fit then also learns every size and restart to each stage's last
+        step, and keeps whichever bank the split scores best
+        (``fit_result_.early_stopping`` says which; logged at INFO). A
+        ``fit_options["early_stopping"]`` of the user's is kept as given.
     prior_variance : float
         Prior variance of every hidden unit at the start of a sequence for
         models without a learned prior (``objective="multistep"``,
@@ -388,24 +401,40 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             self._set_default_priors()
             self.duration_model_ = self._fit_durations(lengths, codes)
             return
-        banks = [fit_bank(sequences, y, size, sample_interval=sample_interval, tau=tau, objective=self.objective,
-                          tying=self.tying, evidence_weight=self.evidence_weight, weight_decay=self.weight_decay,
-                          calibrate=self.calibrate,
-                          validation_fraction=self.validation_fraction,
-                          filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.seed, restart=restart,
-                          progress=self.progress, **options)
-                 for size in self._sizes() for restart in range(self.n_init)]
+        def learn(**stopping: Any) -> list[BankFit]:
+            return [fit_bank(sequences, y, size, sample_interval=sample_interval, tau=tau, objective=self.objective,
+                             tying=self.tying, evidence_weight=self.evidence_weight, weight_decay=self.weight_decay,
+                             calibrate=self.calibrate, validation_fraction=self.validation_fraction,
+                             filter="ekf" if self.decoder == "ekf" else "ukf", seed=self.seed, restart=restart,
+                             progress=self.progress, **options, **stopping)
+                    for size in self._sizes() for restart in range(self.n_init)]
 
+        banks = learn()
         # The same seed gives every size and restart the same validation split, so their scores compare. The
         # lengths are learned from the recordings the class models learned from; where they enter the posterior,
         # the validation split chooses β, and the bank, for the posterior that is used, the lengths' term included.
         validation_index = banks[0].validation_index
+        validation, validation_codes = standardized[validation_index], codes[validation_index]
         learned_from = np.setdiff1d(np.arange(len(y)), validation_index)
         durations = self._fit_durations(lengths[learned_from], codes[learned_from])
-        scored = [(fit.validation_score, fit.evidence_scale) for fit in banks]  # (score, β) of each bank
-        if durations is not None and validation_index.size:
-            scored = [self._score_with_durations(fit, durations, standardized[validation_index],
-                                                 codes[validation_index]) for fit in banks]
+        scored = self._scored(banks, durations, validation, validation_codes)  # (score, β) of each bank
+        # Early stopping lets a small validation split choose each stage's step. Where the bank it kept is not
+        # significantly better than chance on that split, the split told the classes no better apart than a
+        # coin, so its choice of steps was noise; then the same fits also run to their last steps, and compete
+        # on the same split (docs/learning.md, "When early stopping fails").
+        best = int(np.argmax([value if np.isfinite(value) else -np.inf for value, _ in scored]))
+        if "early_stopping" not in options and validation_index.size >= 2 and np.isfinite(scored[best][0]):
+            from .learning.bank import better_than_chance_p_value
+
+            values, sampled, offset = self._validation_terms(banks[best], durations, validation)
+            p_value = better_than_chance_p_value(values, validation_codes, sampled, scale=scored[best][1],
+                                                 offset=offset)
+            if p_value >= SIGNIFICANCE:
+                logger.info("the early-stopped bank is not significantly better than chance on its validation "
+                            "split (one-sided p = %.3g); learning it to every stage's last step as well", p_value)
+                last_steps = learn(early_stopping=False)
+                banks += last_steps
+                scored += self._scored(last_steps, durations, validation, validation_codes)
         ranks = [value if np.isfinite(value) else -np.inf for value, _ in scored]
         kept = int(np.argmax(ranks))  # the first of equals, as max() took it
         bank = banks[kept]
@@ -762,26 +791,39 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         model = fit_duration_model(lengths, codes, self.classes_.size)
         return None if np.ptp(model.log_mean) == 0 else model
 
-    def _score_with_durations(self, bank: BankFit, durations: DurationModel, sequences: np.ndarray,
-                              codes: np.ndarray) -> tuple[float, float]:
-        """Validation score and β of ``bank`` as :func:`~rrnn_net.learning.fit_bank` finds them, with the length terms.
-
-        ``sequences`` (n, T, c) are the standardised validation recordings;
-        the bank's evidence of their blocks is scored with fixed noise and the
-        learning's filter, as :func:`~rrnn_net.learning.fit_bank` scores them.
-        """
+    def _scored(self, banks: list[BankFit], durations: DurationModel | None, sequences: np.ndarray,
+                codes: np.ndarray) -> list[tuple[float, float]]:
+        """(validation score, β) of each bank, for the posterior that is used (the lengths' term included)."""
+        if durations is None or not sequences.shape[0]:
+            return [(fit.validation_score, fit.evidence_scale) for fit in banks]
         from .learning.bank import calibrated_log_posterior
 
+        scored = []
+        for fit in banks:
+            values, sampled, offset = self._validation_terms(fit, durations, sequences)
+            scored.append(calibrated_log_posterior(values, codes, sampled, offset=offset, fit_scale=self.calibrate))
+        return scored
+
+    def _validation_terms(self, bank: BankFit, durations: DurationModel | None,
+                          sequences: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The terms of ``bank``'s posterior on the standardised validation recordings ``sequences`` (n, T, c).
+
+        Returns the log evidence increments (K, n, J) of their blocks, by the
+        learning's filter with fixed noise, as :func:`~rrnn_net.learning.fit_bank`
+        scores them; which blocks hold an observed sample (n, J); and the
+        lengths' term after each block (K, n, J), or None without ``durations``.
+        """
         blocks = block_means(sequences, self.decimation_)
         decoder = EKF if self.decoder == "ekf" else UKF
         values = np.stack([decoder(model).filter(blocks, mean0=bank.mean0[index], cov0=bank.cov0[index]).loglik
-                           for index, model in enumerate(bank.models)])  # (K, n, J)
+                           for index, model in enumerate(bank.models)])
+        sampled = np.any(~np.isnan(blocks), axis=-1)
+        if durations is None:
+            return values, sampled, None
         # A block's length term is the one after its last sample (the sequence's end for its last block).
         per_sample = durations.log_prob_online(observed_lengths(sequences), sequences.shape[1])
         rows = np.arange(sequences.shape[0])[:, None]
-        offset = np.moveaxis(per_sample[rows, block_ends(sequences, self.decimation_)], -1, 0)  # (K, n, J)
-        return calibrated_log_posterior(values, codes, np.any(~np.isnan(blocks), axis=-1), offset=offset,
-                                        fit_scale=self.calibrate)
+        return values, sampled, np.moveaxis(per_sample[rows, block_ends(sequences, self.decimation_)], -1, 0)
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         """(n, c, T) raw -> (n, T, c) standardised, batch-first for the decoders."""

@@ -694,8 +694,12 @@ def test_without_calibration_restarts_are_compared_at_unit_scale_with_the_length
     _, series, y, lengths = lengths_only_data
     pytest.importorskip("jax")
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
-    clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
-                         calibrate=False, seed=1).fit(series, y)
+    from sklearn.exceptions import ConvergenceWarning
+
+    # Untempered (β = 1), these few steps' bank is overconfident: below chance in log score, and fit says so
+    with pytest.warns(ConvergenceWarning, match="no better than chance"):
+        clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                             calibrate=False, seed=1).fit(series, y)
     assert clf.evidence_scale_ == 1.0
     validation = clf.fit_result_.validation_index
     sequences = np.swapaxes((check_sequences(series) - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
@@ -711,6 +715,55 @@ def test_without_calibration_restarts_are_compared_at_unit_scale_with_the_length
                                               for row, i in enumerate(validation)])))
     assert abs(scores[0] - scores[1]) > 1e-5
     assert clf.validation_scores_[2] == pytest.approx(max(scores), abs=1e-9)
+
+
+def test_where_early_stopping_fails_the_banks_are_also_learned_to_their_last_steps(two_class_data, monkeypatch):
+    # fit_bank is wrapped: early-stopped fits start from one model for both classes (equal evidence: exactly
+    # chance on validation), fits to the last steps from the true models. fit must try the second kind and keep it.
+    import functools
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    import rrnn_net.learning as learning
+
+    models, X, y = two_class_data
+    pytest.importorskip("jax")
+    calls = []
+    original = learning.fit_bank
+
+    @functools.wraps(original)  # fit checks fit_options against fit_bank's signature
+    def wrapped(*args, **kwargs):
+        calls.append(kwargs.get("early_stopping", True))
+        start = [models[0], models[0]] if calls[-1] else models
+        return original(*args, **{**kwargs, "initial_models": start})
+
+    @functools.wraps(original)
+    def told(*args, **kwargs):
+        calls.append(kwargs.get("early_stopping", True))
+        return original(*args, **{**kwargs, "initial_models": models})
+
+    monkeypatch.setattr(learning, "fit_bank", wrapped)
+    options = {"learn": ("noise",), "evidence_steps": 3, "conditional_steps": 2, "init_epochs": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = RRNNClassifier(4, n_init=2, sample_interval=0.005, decoder="ekf", fit_options=options).fit(X, y)
+    assert calls == [True, True, False, False]
+    assert not clf.fit_result_.early_stopping and clf.validation_scores_[4] > np.log(0.5) + 0.1
+    np.testing.assert_array_equal(clf.models_[1].W, models[1].W)
+    # A bank that tells the classes apart keeps its early stopping, and nothing more is fitted
+    calls.clear()
+    monkeypatch.setattr(learning, "fit_bank", told)
+    kept = RRNNClassifier(4, sample_interval=0.005, decoder="ekf", fit_options=options).fit(X, y).fit_result_
+    assert kept.early_stopping
+    assert calls == [True]
+    # A user's own early_stopping is kept as given, even for a bank at chance
+    calls.clear()
+    monkeypatch.setattr(learning, "fit_bank", wrapped)
+    with pytest.warns(ConvergenceWarning, match="no better than chance"):
+        RRNNClassifier(4, sample_interval=0.005, decoder="ekf",
+                       fit_options={**options, "early_stopping": True}).fit(X, y)
+    assert calls == [True]
 
 
 def test_a_bank_no_better_than_chance_on_validation_is_reported(two_class_data):

@@ -101,6 +101,9 @@ class BankFit:
         validation sequences, at the kept parameters and β (NaN without
         validation data): the score that compares banks, e.g. of different sizes.
     fit_seconds : float
+    early_stopping : bool
+        Whether each stage kept the step the validation split preferred
+        (else its last step).
     """
 
     classes: np.ndarray
@@ -112,6 +115,7 @@ class BankFit:
     validation_index: np.ndarray
     validation_score: float
     fit_seconds: float
+    early_stopping: bool = True
     extras: dict = field(default_factory=dict)
 
 
@@ -132,6 +136,7 @@ def fit_bank(
     learning_rate: float = 0.01,
     validation_fraction: float = 0.25,
     calibrate: bool = True,
+    early_stopping: bool = True,
     window: int = 256,
     batch_size: int | None = None,
     filter: str = "ukf",
@@ -181,6 +186,12 @@ def fit_bank(
         whole bank without validation (last steps kept, β = 1).
     calibrate : bool
         Fit the evidence scale β on the validation split (else β = 1).
+    early_stopping : bool
+        Keep the step of each stage that the validation split scores best
+        (default); False keeps each stage's last step. β is chosen on the
+        validation split either way. :class:`~rrnn_net.RRNNClassifier` falls
+        back to False where the kept bank is not significantly better than
+        chance on its validation split.
     window : int
         Longest stretch of a sequence one gradient step sees.
     batch_size : int, optional
@@ -238,7 +249,8 @@ def fit_bank(
         n_hidden=n_hidden, sample_interval=sample_interval, tau=tau, substeps=substeps, objective=objective,
         tying=tying, evidence_weight=evidence_weight, weight_decay=weight_decay, evidence_steps=evidence_steps,
         conditional_steps=conditional_steps, learning_rate=learning_rate, validation_fraction=validation_fraction,
-        window=window, batch_size=batch_size, filter=filter, init_epochs=init_epochs)
+        window=window, batch_size=batch_size, filter=filter, init_epochs=init_epochs,
+        early_stopping=early_stopping)
     classes, codes = np.unique(label_array, return_inverse=True)
     if classes.size < 2 and objective == "conditional":
         raise ParameterError("the conditional objective needs at least two classes")
@@ -277,6 +289,7 @@ class _Settings:
     batch_size: int | None
     filter: str
     init_epochs: int
+    early_stopping: bool
 
     @classmethod
     def checked(cls, **values: Any) -> _Settings:
@@ -294,6 +307,9 @@ class _Settings:
             values["batch_size"] = positive_int(values["batch_size"], "batch_size")
         for name in ("evidence_weight", "weight_decay"):
             values[name] = nonnegative_weight(values[name], name)
+        if not isinstance(values["early_stopping"], (bool, np.bool_)):  # "no" would be read as True
+            raise ParameterError(f"early_stopping must be True or False, got {values['early_stopping']!r}")
+        values["early_stopping"] = bool(values["early_stopping"])
         fraction = values["validation_fraction"]
         if not (isinstance(fraction, (int, float, np.floating)) and 0.0 < fraction < 1.0):
             raise ParameterError(f"validation_fraction must lie in (0, 1), got {fraction!r}")
@@ -437,13 +453,13 @@ class _Learner:
         raw, curves["evidence"] = optimise(
             _evidence_objective, raw, steps=settings.evidence_steps, learning_rate=settings.learning_rate,
             batches=self._batches, context=self.context, progress=self.progress,
-            description="class models: evidence",
+            description="class models: evidence", early_stopping=settings.early_stopping,
             validate=None if validate_ll is None else lambda r: self._evidence_score(validate_ll(r)))
         if settings.objective == "conditional":
             raw, curves["conditional"] = optimise(
                 _conditional_objective, raw, steps=settings.conditional_steps,
                 learning_rate=settings.learning_rate, batches=self._batches, context=self.context,
-                progress=self.progress,
+                progress=self.progress, early_stopping=settings.early_stopping,
                 description="bank: conditional likelihood",
                 validate=None if validate_ll is None else lambda r: self._posterior_score(validate_ll(r))[0])
         scale, score = 1.0, float("nan")
@@ -453,7 +469,7 @@ class _Learner:
         models = [self._in_data_units(model) for model in models]
         return BankFit(classes=self.classes, models=models, mean0=mean0, cov0=cov0, evidence_scale=float(scale),
                        curves=curves, validation_index=self.validation_index, validation_score=score,
-                       fit_seconds=time.perf_counter() - start)
+                       fit_seconds=time.perf_counter() - start, early_stopping=settings.early_stopping)
 
     def _initial_models(self) -> list[GenerativeRNN]:
         settings = self.settings
@@ -619,17 +635,63 @@ def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.
 
     evidence = np.cumsum(values, axis=-1)
     weight = sampled / max(int(sampled.sum()), 1)
-    unscaled = 0.0 if offset is None else offset
 
     def score(log_scale: float) -> float:
-        scaled = np.exp(log_scale) * evidence + unscaled
-        top = scaled.max(axis=0)
-        log_norm = top + np.log(np.exp(scaled - top).sum(axis=0))
-        true_class = np.take_along_axis(scaled, codes[None, :, None], axis=0)[0]
-        return float(np.sum(weight * (true_class - log_norm)))
+        return float(np.sum(weight * _true_class_log_posterior(evidence, codes, np.exp(log_scale), offset)))
 
     if not fit_scale:
         return score(0.0), 1.0
     result = minimize_scalar(lambda s: -score(s), bounds=tuple(np.log(SCALE_BOUNDS)), method="bounded",
                              options={"xatol": 1e-3})
     return -float(result.fun), float(np.exp(result.x))
+
+
+def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *, scale: float,
+                               offset: np.ndarray | None = None) -> float:
+    """One-sided p-value that the bank gives the true class more than a uniform posterior's 1/K.
+
+    Each sequence contributes the mean posterior of its true class over its
+    observed prefixes (the posterior softmax over classes of β ℓ +
+    ``offset``, as in :func:`calibrated_log_posterior`); a one-sample t-test
+    (scipy's ``ttest_1samp``) asks whether their mean exceeds 1/K. The
+    posterior, not its log, is tested: it is bounded, so a few recordings
+    that a bank gets badly wrong cannot hide that it gets the rest right.
+    Prefixes of one sequence are not independent; the sequences are.
+
+    Parameters
+    ----------
+    values : ndarray, shape (K, B, T)
+        Log evidence increments of every class model on every sequence.
+    codes : ndarray of int, shape (B,)
+        True class index of each sequence (B ≥ 2).
+    sampled : ndarray of bool, shape (B, T)
+        Prefixes to score; every sequence has at least one.
+    scale : float
+        β.
+    offset : ndarray, shape (K, B, T), optional
+        Log terms β does not scale.
+
+    Returns
+    -------
+    float
+        Small when the bank tells the classes apart better than chance; 1
+        where every sequence's posterior is uniform (equal evidence), 0
+        where every sequence scores the same above 1/K.
+    """
+    from scipy.stats import ttest_1samp
+
+    posterior = np.exp(_true_class_log_posterior(np.cumsum(values, axis=-1), codes, scale, offset))
+    per_sequence = np.sum(np.where(sampled, posterior, 0.0), axis=-1) / sampled.sum(axis=-1)
+    chance = 1.0 / values.shape[0]
+    if np.ptp(per_sequence) <= 1e-12:  # no spread: the t statistic is undefined
+        return 0.0 if per_sequence.mean() > chance + 1e-9 else 1.0
+    return float(ttest_1samp(per_sequence, chance, alternative="greater").pvalue)
+
+
+def _true_class_log_posterior(evidence: np.ndarray, codes: np.ndarray, scale: float,
+                              offset: np.ndarray | None) -> np.ndarray:
+    """(B, T) log softmax over classes of β ``evidence`` (K, B, T) + ``offset``, at each sequence's true class."""
+    scaled = scale * evidence + (0.0 if offset is None else offset)
+    top = scaled.max(axis=0)
+    log_norm = top + np.log(np.exp(scaled - top).sum(axis=0))
+    return np.take_along_axis(scaled, codes[None, :, None], axis=0)[0] - log_norm

@@ -75,6 +75,7 @@ def optimise(
     batches: Callable[[int], tuple],
     context: Hashable = None,
     validate: Callable[[dict], float] | None = None,
+    early_stopping: bool = True,
     check_every: int = 10,
     clip_norm: float = 1.0,
     progress: bool | None = None,
@@ -102,6 +103,9 @@ def optimise(
         ``validate(raw) -> float`` (higher is better), called before the first
         step, every ``check_every`` steps and after the last. The parameters
         with the best score are returned; without it, the last ones.
+    early_stopping : bool
+        Return the parameters ``validate`` scores best (default); False: the
+        last ones, with the validation scores still recorded in the curve.
     clip_norm : float
         Gradients are clipped to this global norm (the filter's gradient can
         spike where a covariance is nearly singular).
@@ -147,7 +151,7 @@ def optimise(
             if (step + 1) % check_every == 0 or step + 1 == steps:
                 check(step + 1)
             bar.update()
-    if validate is None:
+    if validate is None or not early_stopping:
         best_raw, best_step = raw, steps
     curve = LearningCurve(objective=values, checked_steps=np.array(checked, dtype=int),
                           validation_score=np.array(scores), best_step=best_step, skipped_steps=skipped)

@@ -93,6 +93,27 @@ def test_fit_bank_rejects_bad_input(data):
     for bad in (-0.1, float("nan"), float("inf"), True, "0.1"):
         with pytest.raises(ParameterError, match="weight_decay must be a finite number >= 0"):
             fit_bank(train, labels, 3, sample_interval=0.005, weight_decay=bad)
+    for bad in ("no", 0, None):
+        with pytest.raises(ParameterError, match="early_stopping must be True or False"):
+            fit_bank(train, labels, 3, sample_interval=0.005, early_stopping=bad)
+
+
+def test_without_early_stopping_each_stage_keeps_its_last_step(data):
+    # Large steps overshoot, so that this seed's validation split prefers an earlier conditional step.
+    _, train, labels, _, _ = data
+    settings = dict(sample_interval=0.005, tau=0.02, evidence_steps=30, conditional_steps=20, init_epochs=5,
+                    learning_rate=0.2, filter="ekf", seed=1, progress=False)
+    stopped, last = (fit_bank(train, labels, 3, **settings, early_stopping=flag) for flag in (True, False))
+    assert stopped.early_stopping and not last.early_stopping
+    assert stopped.curves["conditional"].best_step < 20
+    np.testing.assert_array_equal(last.validation_index, stopped.validation_index)
+    for name, steps in (("evidence", 30), ("conditional", 20)):
+        assert last.curves[name].best_step == steps and last.curves[name].checked_steps[-1] == steps
+        assert last.curves[name].validation_score.size == stopped.curves[name].validation_score.size
+    # The same start and windows: the same steps either way; only what each stage keeps differs
+    np.testing.assert_allclose(last.curves["evidence"].objective, stopped.curves["evidence"].objective)
+    assert not np.allclose(last.models[0].W, stopped.models[0].W)
+    assert SCALE_BOUNDS[0] <= last.evidence_scale <= SCALE_BOUNDS[1] and np.isfinite(last.validation_score)
 
 
 def test_a_restart_starts_elsewhere_on_the_same_validation_split(data):

@@ -58,3 +58,38 @@ def test_an_offset_is_added_after_the_scale():
     assert score == pytest.approx(direct(scale), rel=1e-10)
     grid = np.exp(np.linspace(np.log(1e-3), np.log(10.0), 400))
     assert score == pytest.approx(max(direct(g) for g in grid), abs=1e-4)
+
+
+def test_better_than_chance_is_a_t_test_over_sequences_of_their_mean_posterior():
+    from scipy.special import log_softmax
+    from scipy.stats import t as student_t
+
+    from rrnn_net.learning.bank import better_than_chance_p_value
+
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, 3, size=9)
+    values = rng.standard_normal((3, 9, 10))
+    values[codes, np.arange(9)] += 1.0
+    offset = 0.3 * rng.standard_normal((3, 9, 10))
+    sampled = rng.random((9, 10)) < 0.8
+    sampled[:, 0] = True
+    p_value = better_than_chance_p_value(values, codes, sampled, scale=0.7, offset=offset)
+    # Direct: each sequence's mean posterior over its sampled prefixes, then Student's t against 1/3
+    posterior = np.exp(log_softmax(0.7 * np.cumsum(values, axis=-1) + offset, axis=0))[codes, np.arange(9)]
+    per_sequence = np.array([row[mask].mean() for row, mask in zip(posterior, sampled, strict=True)])
+    t = (per_sequence.mean() - 1 / 3) / (per_sequence.std(ddof=1) / 3.0)
+    assert p_value == pytest.approx(student_t.sf(t, df=8), rel=1e-10)
+    assert 0.0 < p_value < 0.5  # the true class leads, on average
+    # Evidence that favours the wrong class is not better than chance
+    assert better_than_chance_p_value(-values, codes, sampled, scale=0.7) > 0.5
+
+
+def test_equal_evidence_is_no_better_than_chance_and_a_constant_lead_is():
+    from rrnn_net.learning.bank import better_than_chance_p_value
+
+    codes = np.array([0, 1, 0, 1])
+    sampled = np.ones((4, 5), dtype=bool)
+    assert better_than_chance_p_value(np.zeros((2, 4, 5)), codes, sampled, scale=1.0) == 1.0
+    lead = np.zeros((2, 4, 5))
+    lead[codes, np.arange(4)] = 1.0  # every sequence scores the same, above 1/2: no spread, no t statistic
+    assert better_than_chance_p_value(lead, codes, sampled, scale=1.0) == 0.0

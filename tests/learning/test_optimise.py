@@ -29,6 +29,16 @@ def test_keeps_the_step_the_validation_score_prefers():
     assert 0 < curve.best_step < 300 and curve.skipped_steps == 0
 
 
+def test_without_early_stopping_the_last_step_is_kept_and_validation_still_recorded():
+    with float64():
+        last, curve = optimise(squared_distance, {"x": jnp.zeros(2)}, steps=300, learning_rate=0.05,
+                               batches=lambda step: (jnp.full(2, 3.0),), progress=False, early_stopping=False,
+                               validate=lambda raw: -float(np.sum((np.asarray(raw["x"]) - 2.0) ** 2)))
+    assert np.allclose(np.asarray(last["x"]), 3.0, atol=1e-2), "the last step, at the training optimum"
+    assert curve.best_step == 300 and curve.checked_steps[-1] == 300
+    assert curve.validation_score.max() > curve.validation_score[-1] + 0.5  # validation preferred an earlier step
+
+
 def test_skips_steps_whose_gradient_is_not_finite():
     with float64():
         poisons = [jnp.nan, 0.0, jnp.inf, 0.0, 0.0]
