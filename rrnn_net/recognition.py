@@ -102,6 +102,11 @@ def fit_on_a_copy(estimator: Estimator, X: ArrayLike, y: ArrayLike) -> Estimator
     return estimator
 
 
+def _rank(score: float) -> float:
+    """A validation score as banks are ranked by it: a non-finite one (NaN: no validation data) below all others."""
+    return score if np.isfinite(score) else -np.inf
+
+
 def softmax_posterior(log_evidence: np.ndarray) -> np.ndarray:
     """Posterior over classes from log evidences (..., n_classes) under a uniform prior."""
     shifted = log_evidence - log_evidence.max(axis=-1, keepdims=True)
@@ -422,7 +427,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         # significantly better than chance on that split, the split told the classes no better apart than a
         # coin, so its choice of steps was noise; then the same fits also run to their last steps, and compete
         # on the same split (docs/learning.md, "When early stopping fails").
-        best = int(np.argmax([value if np.isfinite(value) else -np.inf for value, _ in scored]))
+        best = max(range(len(banks)), key=lambda index: _rank(scored[index][0]))
         if "early_stopping" not in options and validation_index.size >= 2 and np.isfinite(scored[best][0]):
             from .learning.bank import better_than_chance_p_value
 
@@ -435,8 +440,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                 last_steps = learn(early_stopping=False)
                 banks += last_steps
                 scored += self._scored(last_steps, durations, validation, validation_codes)
-        ranks = [value if np.isfinite(value) else -np.inf for value, _ in scored]
-        kept = int(np.argmax(ranks))  # the first of equals, as max() took it
+        ranks = [_rank(value) for value, _ in scored]
+        kept = int(np.argmax(ranks))  # the first of equals, as max() takes it
         bank = banks[kept]
         self.n_hidden_ = bank.models[0].n_hidden
         self.validation_scores_ = {
