@@ -51,6 +51,7 @@ from .._validation import (
     check_euler_step,
     check_seed,
     choice,
+    finite_array,
     nonnegative_weight,
     positive_int,
     positive_scalar,
@@ -677,15 +678,51 @@ def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: n
         Small when the bank tells the classes apart better than chance; 1
         where every sequence's posterior is uniform (equal evidence), 0
         where every sequence scores the same above 1/K.
+
+    Raises
+    ------
+    ShapeError
+        Shapes that do not agree, fewer than two sequences, codes that are
+        not integers or ``sampled`` that is not boolean.
+    NonFiniteError
+        NaN or infinite ``values`` or ``offset``.
+    ParameterError
+        A code outside [0, K), a sequence without a sampled prefix, or a
+        scale that is not a positive number.
     """
     from scipy.stats import ttest_1samp
 
+    values, codes, sampled, scale, offset = _checked_scores(values, codes, sampled, scale, offset)
     posterior = np.exp(_true_class_log_posterior(np.cumsum(values, axis=-1), codes, scale, offset))
     per_sequence = np.sum(np.where(sampled, posterior, 0.0), axis=-1) / sampled.sum(axis=-1)
     chance = 1.0 / values.shape[0]
     if np.ptp(per_sequence) <= 1e-12:  # no spread: the t statistic is undefined
         return 0.0 if per_sequence.mean() > chance + 1e-9 else 1.0
     return float(ttest_1samp(per_sequence, chance, alternative="greater").pvalue)
+
+
+def _checked_scores(values: object, codes: object, sampled: object, scale: object,
+                    offset: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray | None]:
+    """The arguments of :func:`better_than_chance_p_value`, checked: finite, their shapes agreeing."""
+    values = finite_array(values, "values")
+    if values.ndim != 3 or values.shape[1] < 2:
+        raise ShapeError(f"values must have shape (K, B, T) with B >= 2 sequences, got {values.shape}")
+    n_classes, n_sequences, length = values.shape
+    code_array = np.asarray(codes)
+    if code_array.shape != (n_sequences,) or code_array.dtype.kind not in "iu":
+        raise ShapeError(f"codes must be {n_sequences} integer class indices, got {code_array.dtype} "
+                         f"{code_array.shape}")
+    if code_array.min() < 0 or code_array.max() >= n_classes:
+        raise ParameterError(f"codes must lie in [0, {n_classes}), got {code_array.min()} to {code_array.max()}")
+    mask = np.asarray(sampled)
+    if mask.shape != (n_sequences, length) or mask.dtype != bool:
+        raise ShapeError(f"sampled must be a boolean array of shape {(n_sequences, length)}, got {mask.dtype} "
+                         f"{mask.shape}")
+    if not mask.any(axis=-1).all():
+        raise ParameterError("every sequence needs at least one sampled prefix")
+    if offset is not None:
+        offset = finite_array(offset, "offset", values.shape)
+    return values, code_array, mask, positive_scalar(scale, "scale"), offset
 
 
 def _true_class_log_posterior(evidence: np.ndarray, codes: np.ndarray, scale: float,

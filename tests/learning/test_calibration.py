@@ -93,3 +93,25 @@ def test_equal_evidence_is_no_better_than_chance_and_a_constant_lead_is():
     lead = np.zeros((2, 4, 5))
     lead[codes, np.arange(4)] = 1.0  # every sequence scores the same, above 1/2: no spread, no t statistic
     assert better_than_chance_p_value(lead, codes, sampled, scale=1.0) == 0.0
+
+
+def test_better_than_chance_rejects_bad_input():
+    from rrnn_net.errors import NonFiniteError
+    from rrnn_net.learning.bank import better_than_chance_p_value
+
+    values, codes, sampled = np.zeros((2, 3, 4)), np.array([0, 1, 0]), np.ones((3, 4), dtype=bool)
+    cases = [
+        (ShapeError, "B >= 2", dict(values=np.zeros((2, 1, 4)), codes=codes[:1], sampled=sampled[:1])),
+        (ShapeError, "codes must be 3 integer", dict(codes=codes.astype(float))),
+        (ParameterError, r"codes must lie in \[0, 2\)", dict(codes=np.array([0, 2, 1]))),
+        (ShapeError, "sampled must be a boolean", dict(sampled=sampled.astype(int))),
+        (ParameterError, "at least one sampled prefix", dict(sampled=np.array([[True] * 4, [False] * 4, [True] * 4]))),
+        (NonFiniteError, "values contains NaN", dict(values=np.full((2, 3, 4), np.nan))),
+        (ShapeError, "offset must have shape", dict(offset=np.zeros((2, 3, 3)))),
+        (ParameterError, "scale", dict(scale=0.0)),
+    ]
+    for error, message, bad in cases:
+        arguments = dict(values=values, codes=codes, sampled=sampled, scale=1.0) | bad
+        with pytest.raises(error, match=message):
+            better_than_chance_p_value(arguments.pop("values"), arguments.pop("codes"), arguments.pop("sampled"),
+                                       **arguments)
