@@ -241,7 +241,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         interval is ``decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
         Validation score (mean log posterior of the true class over all
-        prefixes, at the bank's best β, or β = 1 without ``calibrate``;
+        prefixes, at the β that maximises it, or β = 1 without ``calibrate``;
         with ``duration_model_``, of the posterior with the lengths' term)
         of each size tried (the best of its ``n_init`` fits); only when the bank was
         learned by :func:`~rrnn_net.learning.fit_bank` (not by a fitter,
@@ -251,7 +251,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     cov0_ : ndarray, shape (n_classes, n_hidden, n_hidden)
         Each class model's prior over its state at the start of a sequence.
     evidence_scale_ : float
-        β of the posterior softmax(β ℓ) (with ``duration_model_``, of β ℓ + its term).
+        β of the posterior softmax(β ℓ) (with ``duration_model_``, of β ℓ +
+        its term), chosen on the validation split by
+        :func:`~rrnn_net.learning.bank.fitted_evidence_scale`.
     duration_model_ : DurationModel or None
         The classes' log-normal lengths (``duration="lognormal"`` and
         training recordings of more than one length); None: lengths play no part.
@@ -801,12 +803,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """(validation score, β) of each bank, for the posterior that is used (the lengths' term included)."""
         if durations is None or not sequences.shape[0]:
             return [(fit.validation_score, fit.evidence_scale) for fit in banks]
-        from .learning.bank import calibrated_log_posterior
+        from .learning.bank import score_and_scale
 
         scored = []
         for fit in banks:
             values, sampled, offset = self._validation_terms(fit, durations, sequences)
-            scored.append(calibrated_log_posterior(values, codes, sampled, offset=offset, fit_scale=self.calibrate))
+            scored.append(score_and_scale(values, codes, sampled, offset=offset, calibrate=self.calibrate))
         return scored
 
     def _validation_terms(self, bank: BankFit, durations: DurationModel | None,

@@ -24,7 +24,10 @@ EKF evidence of :mod:`rrnn_net.learning.evidence`, differentiated by JAX):
    chosen to maximise the validation log-probability of the true class over
    all prefixes. β = 1 is exact Bayesian model comparison; β < 1 tempers the
    evidence of misspecified models ("power likelihood"), which are otherwise
-   overconfident.
+   overconfident. Where that β falls on its lower bound, a few validation
+   recordings the bank gets badly wrong decide it, and would leave every
+   other posterior near uniform: β then minimises the validation Brier
+   score instead, which is bounded (:func:`fitted_evidence_scale`).
 
 Both stages subtract ``weight_decay`` × ‖W‖², a Gaussian prior on the
 recurrent weights against overfitting a handful of recordings per class
@@ -41,7 +44,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,15 +95,17 @@ class BankFit:
     cov0 : ndarray, shape (K, N, N)
         Learned prior covariance (diagonal).
     evidence_scale : float
-        β: class posteriors are softmax(β ℓ). 1 without calibration.
+        β: class posteriors are softmax(β ℓ); chosen on the validation split
+        by :func:`fitted_evidence_scale`, 1 without calibration.
     curves : dict of str to LearningCurve
         ``"evidence"`` and, for the conditional objective, ``"conditional"``.
     validation_index : ndarray of int
         Which of the given sequences were held out for validation.
     validation_score : float
         Mean log posterior of the true class over every prefix of the
-        validation sequences, at the kept parameters and β (NaN without
-        validation data): the score that compares banks, e.g. of different sizes.
+        validation sequences, at the kept parameters and the β that maximises
+        it (NaN without validation data): the score that compares banks, e.g.
+        of different sizes.
     fit_seconds : float
     early_stopping : bool
         Whether each stage kept the step the validation split preferred
@@ -117,7 +122,6 @@ class BankFit:
     validation_score: float
     fit_seconds: float
     early_stopping: bool = True
-    extras: dict = field(default_factory=dict)
 
 
 def fit_bank(
@@ -186,7 +190,8 @@ def fit_bank(
         β; 0 < fraction < 1. Classes with fewer than two sequences leave the
         whole bank without validation (last steps kept, β = 1).
     calibrate : bool
-        Fit the evidence scale β on the validation split (else β = 1).
+        Fit the evidence scale β on the validation split
+        (:func:`fitted_evidence_scale`; else β = 1).
     early_stopping : bool
         Keep the step of each stage that the validation split scores best
         (default); False keeps each stage's last step. β is chosen on the
@@ -465,7 +470,8 @@ class _Learner:
                 validate=None if validate_ll is None else lambda r: self._posterior_score(validate_ll(r))[0])
         scale, score = 1.0, float("nan")
         if validate_ll is not None:
-            score, scale = self._posterior_score(validate_ll(raw))
+            score, scale = score_and_scale(validate_ll(raw), self.valid_codes,
+                                           np.any(~np.isnan(self.valid), axis=-1), calibrate=self.calibrate)
         models, mean0, cov0 = parameters.to_models(self._params(raw), self.template)
         models = [self._in_data_units(model) for model in models]
         return BankFit(classes=self.classes, models=models, mean0=mean0, cov0=cov0, evidence_scale=float(scale),
@@ -647,6 +653,118 @@ def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.
     return -float(result.fun), float(np.exp(result.x))
 
 
+def fitted_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike, *,
+                          offset: ArrayLike | None = None) -> tuple[float, float]:
+    """The validation score of a bank, and the evidence scale β its posteriors use.
+
+    β maximises the mean log posterior of the true class over observed
+    prefixes (:func:`calibrated_log_posterior`), and that maximum is the
+    score that compares banks. Where that β falls on the lower bound of
+    :data:`SCALE_BOUNDS`, the log score is decided by a few sequences the
+    bank gets badly wrong (each costs β times its loss, without bound), and
+    every other posterior would be left near uniform; β is then the one that
+    minimises the Brier score (:func:`brier_evidence_scale`), which each
+    sequence can move by a bounded amount only.
+
+    Parameters
+    ----------
+    values, codes, sampled, offset
+        As :func:`brier_evidence_scale`.
+
+    Returns
+    -------
+    score : float
+        Mean log posterior of the true class at the β that maximises it.
+    scale : float
+        β.
+
+    Raises
+    ------
+    ShapeError, NonFiniteError, ParameterError
+        As :func:`better_than_chance_p_value` (one sequence is enough).
+    """
+    values, codes, sampled, _, offset = _checked_scores(values, codes, sampled, 1.0, offset)
+    score, scale = calibrated_log_posterior(values, codes, sampled, offset=offset)
+    if np.log(scale / SCALE_BOUNDS[0]) < 1e-2:  # the bounded search ends within its tolerance of the bound
+        scale = brier_evidence_scale(values, codes, sampled, offset=offset)
+    return score, scale
+
+
+def score_and_scale(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *,
+                    offset: np.ndarray | None = None, calibrate: bool = True) -> tuple[float, float]:
+    """(validation score, β) of a bank as :func:`fit_bank` keeps them (β = 1 without ``calibrate``).
+
+    :func:`fitted_evidence_scale`, except where an evidence is not finite:
+    there the score is NaN (it then ranks below every finite one) and β
+    comes from the log score's search, as before any bank is kept.
+    """
+    if calibrate and np.all(np.isfinite(values)):
+        return fitted_evidence_scale(values, codes, sampled, offset=offset)
+    return calibrated_log_posterior(values, codes, sampled, fit_scale=calibrate, offset=offset)
+
+
+def brier_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike, *,
+                         offset: ArrayLike | None = None) -> float:
+    """The evidence scale β that minimises the mean Brier score of the posteriors over observed prefixes.
+
+    The posterior of a prefix is softmax over classes of β ℓ + ``offset``
+    (as in :func:`calibrated_log_posterior`); its Brier score is
+    Σ_k (p_k − [k is the true class])². β is searched in :data:`SCALE_BOUNDS`.
+    The Brier score is a proper scoring rule, so its β calibrates the
+    posteriors as the log score's does where the bank is well specified; it
+    is bounded (≤ 2 per prefix), so a few sequences that the bank gets
+    badly wrong cannot drive β to its lower bound, as they drive the log
+    score's.
+
+    Parameters
+    ----------
+    values : array_like, shape (K, B, T)
+        Log evidence increments of every class model on every sequence.
+    codes : array_like of int, shape (B,)
+        True class index of each sequence.
+    sampled : array_like of bool, shape (B, T)
+        Prefixes to score; every sequence has at least one.
+    offset : array_like, shape (K, B, T), optional
+        Log terms β does not scale (the recordings' lengths, :mod:`rrnn_net.duration`).
+
+    Returns
+    -------
+    float
+        β.
+
+    Raises
+    ------
+    ShapeError, NonFiniteError, ParameterError
+        As :func:`better_than_chance_p_value` (one sequence is enough).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> codes, sampled = np.array([0, 0, 0, 1, 1, 1]), np.ones((6, 5), bool)
+    >>> values = rng.normal(size=(2, 6, 5))
+    >>> values[codes, np.arange(6)] += 1.0          # the true class leads by a nat per sample ...
+    >>> values[1, 0] += 30.0                        # ... except on one sequence, lost by 30 nats per sample
+    >>> round(brier_evidence_scale(values, codes, sampled), 2)
+    0.7
+    >>> round(calibrated_log_posterior(values, codes, sampled)[1], 3)  # the log score's β: at its bound
+    0.001
+    """
+    from scipy.optimize import minimize_scalar
+
+    values, codes, sampled, _, offset = _checked_scores(values, codes, sampled, 1.0, offset)
+    evidence = np.cumsum(values, axis=-1)
+    truth = codes[None, :, None] == np.arange(values.shape[0])[:, None, None]  # (K, B, 1)
+    weight = sampled / sampled.sum()
+
+    def brier(log_scale: float) -> float:
+        posterior = np.exp(_log_posterior(evidence, np.exp(log_scale), offset))
+        return float(np.sum(weight * np.sum((posterior - truth) ** 2, axis=0)))
+
+    result = minimize_scalar(brier, bounds=tuple(np.log(SCALE_BOUNDS)), method="bounded", options={"xatol": 1e-3})
+    return float(np.exp(result.x))
+
+
 def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *, scale: float,
                                offset: np.ndarray | None = None) -> float:
     """One-sided p-value that the bank gives the true class more than a uniform posterior's 1/K.
@@ -692,7 +810,7 @@ def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: n
     """
     from scipy.stats import ttest_1samp
 
-    values, codes, sampled, scale, offset = _checked_scores(values, codes, sampled, scale, offset)
+    values, codes, sampled, scale, offset = _checked_scores(values, codes, sampled, scale, offset, min_sequences=2)
     posterior = np.exp(_true_class_log_posterior(np.cumsum(values, axis=-1), codes, scale, offset))
     per_sequence = np.sum(np.where(sampled, posterior, 0.0), axis=-1) / sampled.sum(axis=-1)
     chance = 1.0 / values.shape[0]
@@ -701,12 +819,12 @@ def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: n
     return float(ttest_1samp(per_sequence, chance, alternative="greater").pvalue)
 
 
-def _checked_scores(values: object, codes: object, sampled: object, scale: object,
-                    offset: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray | None]:
-    """The arguments of :func:`better_than_chance_p_value`, checked: finite, their shapes agreeing."""
+def _checked_scores(values: object, codes: object, sampled: object, scale: object, offset: object, *,
+                    min_sequences: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray | None]:
+    """The arguments of :func:`better_than_chance_p_value` and :func:`brier_evidence_scale`, checked."""
     values = finite_array(values, "values")
-    if values.ndim != 3 or values.shape[1] < 2:
-        raise ShapeError(f"values must have shape (K, B, T) with B >= 2 sequences, got {values.shape}")
+    if values.ndim != 3 or values.shape[1] < min_sequences:
+        raise ShapeError(f"values must have shape (K, B, T) with B >= {min_sequences} sequences, got {values.shape}")
     n_classes, n_sequences, length = values.shape
     code_array = np.asarray(codes)
     if code_array.shape != (n_sequences,) or code_array.dtype.kind not in "iu":
@@ -725,10 +843,14 @@ def _checked_scores(values: object, codes: object, sampled: object, scale: objec
     return values, code_array, mask, positive_scalar(scale, "scale"), offset
 
 
+def _log_posterior(evidence: np.ndarray, scale: float, offset: np.ndarray | None) -> np.ndarray:
+    """(K, B, T) log softmax over classes of β ``evidence`` (K, B, T) + ``offset``."""
+    scaled = scale * evidence + (0.0 if offset is None else offset)
+    top = scaled.max(axis=0)
+    return scaled - (top + np.log(np.exp(scaled - top).sum(axis=0)))
+
+
 def _true_class_log_posterior(evidence: np.ndarray, codes: np.ndarray, scale: float,
                               offset: np.ndarray | None) -> np.ndarray:
     """(B, T) log softmax over classes of β ``evidence`` (K, B, T) + ``offset``, at each sequence's true class."""
-    scaled = scale * evidence + (0.0 if offset is None else offset)
-    top = scaled.max(axis=0)
-    log_norm = top + np.log(np.exp(scaled - top).sum(axis=0))
-    return np.take_along_axis(scaled, codes[None, :, None], axis=0)[0] - log_norm
+    return np.take_along_axis(_log_posterior(evidence, scale, offset), codes[None, :, None], axis=0)[0]

@@ -9,7 +9,7 @@ fit with the same shapes and settings reuses the compiled code.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import jax
@@ -45,7 +45,6 @@ class LearningCurve:
     validation_score: np.ndarray
     best_step: int
     skipped_steps: int = 0
-    extras: dict = field(default_factory=dict)
 
 
 def _optimiser(learning_rate: float, clip_norm: float) -> optax.GradientTransformation:

@@ -47,6 +47,23 @@ def test_conditional_bank_recognises_held_out_sequences(bank, data):
     assert bank.mean0.shape == (2, 3) and bank.cov0.shape == (2, 3, 3)
 
 
+def test_the_kept_scale_and_score_are_those_of_the_validation_split(bank, data):
+    from rrnn_net import EKF
+    from rrnn_net.learning.bank import calibrated_log_posterior, fitted_evidence_scale
+
+    _, train, labels, _, _ = data
+    held = train[bank.validation_index]
+    values = np.stack([EKF(model).filter(held, mean0=m0, cov0=c0).loglik
+                       for model, m0, c0 in zip(bank.models, bank.mean0, bank.cov0, strict=True)])
+    codes = np.searchsorted(bank.classes, labels[bank.validation_index])
+    sampled = np.ones(held.shape[:2], dtype=bool)
+    score, _ = fitted_evidence_scale(values, codes, sampled)
+    assert bank.validation_score == pytest.approx(score, rel=1e-8)
+    # the kept β is where that score is reached (the optimum is flat: the searches may end apart)
+    at_kept, _ = calibrated_log_posterior(values * bank.evidence_scale, codes, sampled, fit_scale=False)
+    assert at_kept == pytest.approx(score, abs=1e-6)
+
+
 def test_validation_split_is_stratified_and_held_out(bank, data):
     _, _, labels, _, _ = data
     held = labels[bank.validation_index]

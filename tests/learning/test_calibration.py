@@ -5,7 +5,7 @@ import pytest
 
 from rrnn_net.errors import ParameterError, ShapeError
 from rrnn_net.learning import expected_calibration_error
-from rrnn_net.learning.bank import calibrated_log_posterior
+from rrnn_net.learning.bank import SCALE_BOUNDS, calibrated_log_posterior
 
 
 def test_ece_by_hand():
@@ -115,3 +115,76 @@ def test_better_than_chance_rejects_bad_input():
         with pytest.raises(error, match=message):
             better_than_chance_p_value(arguments.pop("values"), arguments.pop("codes"), arguments.pop("sampled"),
                                        **arguments)
+
+
+def test_brier_scale_minimises_the_mean_brier_score_of_the_posteriors():
+    from scipy.special import softmax
+
+    from rrnn_net.learning.bank import brier_evidence_scale
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 3, size=30)
+    values = rng.standard_normal((3, 30, 10))
+    values[codes, np.arange(30)] += 2.0
+    offset = 0.5 * rng.standard_normal((3, 30, 10))
+    sampled = rng.random((30, 10)) < 0.8
+    sampled[:, -1] = True
+    truth = np.eye(3)[codes].T[:, :, None]
+
+    def direct(beta):  # mean over sampled prefixes of Σ_k (p_k − [k true])², by scipy's softmax
+        posterior = softmax(beta * np.cumsum(values, axis=-1) + offset, axis=0)
+        return np.sum((posterior - truth) ** 2, axis=0)[sampled].mean()
+
+    scale = brier_evidence_scale(values, codes, sampled, offset=offset)
+    grid = np.exp(np.linspace(np.log(1e-3), np.log(10.0), 400))
+    scores = np.array([direct(g) for g in grid])
+    assert direct(scale) == pytest.approx(scores.min(), abs=1e-6)
+    assert scale == pytest.approx(grid[int(np.argmin(scores))], rel=0.05)
+
+
+def test_where_a_few_catastrophic_sequences_push_the_log_scale_to_its_bound_the_brier_scale_is_used():
+    from rrnn_net.learning.bank import brier_evidence_scale, fitted_evidence_scale
+
+    rng = np.random.default_rng(4)
+    codes = np.repeat([0, 1, 2], 6)
+    values = 0.3 * rng.standard_normal((3, 18, 20))
+    values[codes, np.arange(18)] += 0.5  # the true class leads by 0.5 nats per sample ...
+    sampled = np.ones((18, 20), dtype=bool)
+    # ... and where every sequence is right, β is the log score's
+    assert fitted_evidence_scale(values, codes, sampled) == calibrated_log_posterior(values, codes, sampled)
+    values[(codes[:2] + 1) % 3, np.arange(2)] += 50.0  # two sequences lost by 50 nats per sample
+    log_score, log_scale = calibrated_log_posterior(values, codes, sampled)
+    assert log_scale < 1.01 * SCALE_BOUNDS[0]
+    score, scale = fitted_evidence_scale(values, codes, sampled)
+    assert score == log_score and scale == brier_evidence_scale(values, codes, sampled)
+    assert scale > 0.1, "the 16 sequences the bank gets right keep their confidence"
+
+
+def test_brier_scale_rejects_bad_input():
+    from rrnn_net.errors import NonFiniteError
+    from rrnn_net.learning.bank import brier_evidence_scale
+
+    codes, sampled = np.array([0, 1, 0]), np.ones((3, 4), dtype=bool)
+    with pytest.raises(NonFiniteError, match="values contains"):
+        brier_evidence_scale(np.full((2, 3, 4), np.inf), codes, sampled)
+    with pytest.raises(ParameterError, match=r"codes must lie in \[0, 2\)"):
+        brier_evidence_scale(np.zeros((2, 3, 4)), np.array([0, 2, 1]), sampled)
+    with pytest.raises(ShapeError, match="sampled must be a boolean"):
+        brier_evidence_scale(np.zeros((2, 3, 4)), codes, sampled[:, :2])
+    with pytest.raises(ShapeError, match=r"shape \(K, B, T\)"):
+        brier_evidence_scale(np.zeros((2, 3)), codes, sampled)
+    assert SCALE_BOUNDS[0] <= brier_evidence_scale(np.ones((2, 1, 4)), codes[:1], sampled[:1]) <= SCALE_BOUNDS[1]
+
+
+def test_score_and_scale_is_the_fitted_scale_where_the_evidence_is_finite():
+    from rrnn_net.learning.bank import fitted_evidence_scale, score_and_scale
+
+    rng = np.random.default_rng(5)
+    codes = np.array([0, 1, 0, 1])
+    values = rng.standard_normal((2, 4, 6))
+    sampled = np.ones((4, 6), dtype=bool)
+    assert score_and_scale(values, codes, sampled) == fitted_evidence_scale(values, codes, sampled)
+    assert score_and_scale(values, codes, sampled, calibrate=False) == calibrated_log_posterior(
+        values, codes, sampled, fit_scale=False)
+    values[1, 1, 3] = -np.inf  # the true class's model rules a sample out: no error, a score that ranks last
+    assert not np.isfinite(score_and_scale(values, codes, sampled)[0])
