@@ -803,12 +803,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """(validation score, β) of each bank, for the posterior that is used (the lengths' term included)."""
         if durations is None or not sequences.shape[0]:
             return [(fit.validation_score, fit.evidence_scale) for fit in banks]
-        from .learning.bank import score_and_scale
+        from .learning.bank import _score_and_scale
 
         scored = []
         for fit in banks:
             values, sampled, offset = self._validation_terms(fit, durations, sequences)
-            scored.append(score_and_scale(values, codes, sampled, offset=offset, calibrate=self.calibrate))
+            scored.append(_score_and_scale(values, codes, sampled, offset=offset, calibrate=self.calibrate))
         return scored
 
     def _validation_terms(self, bank: BankFit, durations: DurationModel | None,

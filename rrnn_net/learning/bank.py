@@ -470,7 +470,7 @@ class _Learner:
                 validate=None if validate_ll is None else lambda r: self._posterior_score(validate_ll(r))[0])
         scale, score = 1.0, float("nan")
         if validate_ll is not None:
-            score, scale = score_and_scale(validate_ll(raw), self.valid_codes,
+            score, scale = _score_and_scale(validate_ll(raw), self.valid_codes,
                                            np.any(~np.isnan(self.valid), axis=-1), calibrate=self.calibrate)
         models, mean0, cov0 = parameters.to_models(self._params(raw), self.template)
         models = [self._in_data_units(model) for model in models]
@@ -638,8 +638,6 @@ def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.
     scale : float
         β.
     """
-    from scipy.optimize import minimize_scalar
-
     evidence = np.cumsum(values, axis=-1)
     weight = sampled / max(int(sampled.sum()), 1)
 
@@ -648,9 +646,16 @@ def calibrated_log_posterior(values: np.ndarray, codes: np.ndarray, sampled: np.
 
     if not fit_scale:
         return score(0.0), 1.0
-    result = minimize_scalar(lambda s: -score(s), bounds=tuple(np.log(SCALE_BOUNDS)), method="bounded",
-                             options={"xatol": 1e-3})
-    return -float(result.fun), float(np.exp(result.x))
+    scale, loss = _best_scale(lambda log_scale: -score(log_scale))
+    return -loss, scale
+
+
+def _best_scale(loss: Callable[[float], float]) -> tuple[float, float]:
+    """(β, its loss): the β in :data:`SCALE_BOUNDS` that minimises ``loss`` of log β (10⁻³ tolerance in log β)."""
+    from scipy.optimize import minimize_scalar
+
+    result = minimize_scalar(loss, bounds=tuple(np.log(SCALE_BOUNDS)), method="bounded", options={"xatol": 1e-3})
+    return float(np.exp(result.x)), float(result.fun)
 
 
 def fitted_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike, *,
@@ -690,7 +695,7 @@ def fitted_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLik
     return score, scale
 
 
-def score_and_scale(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *,
+def _score_and_scale(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *,
                     offset: np.ndarray | None = None, calibrate: bool = True) -> tuple[float, float]:
     """(validation score, β) of a bank as :func:`fit_bank` keeps them (β = 1 without ``calibrate``).
 
@@ -750,8 +755,6 @@ def brier_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike
     >>> round(calibrated_log_posterior(values, codes, sampled)[1], 3)  # the log score's β: at its bound
     0.001
     """
-    from scipy.optimize import minimize_scalar
-
     values, codes, sampled, _, offset = _checked_scores(values, codes, sampled, 1.0, offset)
     evidence = np.cumsum(values, axis=-1)
     truth = codes[None, :, None] == np.arange(values.shape[0])[:, None, None]  # (K, B, 1)
@@ -761,8 +764,7 @@ def brier_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike
         posterior = np.exp(_log_posterior(evidence, np.exp(log_scale), offset))
         return float(np.sum(weight * np.sum((posterior - truth) ** 2, axis=0)))
 
-    result = minimize_scalar(brier, bounds=tuple(np.log(SCALE_BOUNDS)), method="bounded", options={"xatol": 1e-3})
-    return float(np.exp(result.x))
+    return _best_scale(brier)[0]
 
 
 def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *, scale: float,

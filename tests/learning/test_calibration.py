@@ -177,14 +177,14 @@ def test_brier_scale_rejects_bad_input():
 
 
 def test_score_and_scale_is_the_fitted_scale_where_the_evidence_is_finite():
-    from rrnn_net.learning.bank import fitted_evidence_scale, score_and_scale
+    from rrnn_net.learning.bank import _score_and_scale, fitted_evidence_scale
 
     rng = np.random.default_rng(5)
     codes = np.array([0, 1, 0, 1])
     values = rng.standard_normal((2, 4, 6))
     sampled = np.ones((4, 6), dtype=bool)
-    assert score_and_scale(values, codes, sampled) == fitted_evidence_scale(values, codes, sampled)
-    assert score_and_scale(values, codes, sampled, calibrate=False) == calibrated_log_posterior(
+    assert _score_and_scale(values, codes, sampled) == fitted_evidence_scale(values, codes, sampled)
+    assert _score_and_scale(values, codes, sampled, calibrate=False) == calibrated_log_posterior(
         values, codes, sampled, fit_scale=False)
     values[1, 1, 3] = -np.inf  # the true class's model rules a sample out: no error, a score that ranks last
-    assert not np.isfinite(score_and_scale(values, codes, sampled)[0])
+    assert not np.isfinite(_score_and_scale(values, codes, sampled)[0])
