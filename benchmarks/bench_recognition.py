@@ -61,6 +61,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import gmean
 
 from rrnn_net import RRNNClassifier
 from rrnn_net._files import write_atomically
@@ -100,8 +101,10 @@ def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, setting
     online = classifier.predict_proba_online(X_test)  # (n, T_max, K), constant after each end
     test_lengths = lengths(X_test)
     truth = np.searchsorted(classifier.classes_, y_test)
+    scales = [bank.evidence_scale_ for bank in classifier.banks()]
     row = {"fit_s": fit_seconds, "train_accuracy": classifier.score(X_train, y_train),
-           "evidence_scale": classifier.evidence_scale_}
+           # n_members > 1: one β per bank, reported as their geometric mean
+           "evidence_scale": scales[0] if len(scales) == 1 else float(gmean(scales))}
     for fraction in FRACTIONS:
         index = np.maximum(np.ceil(fraction * test_lengths).astype(int) - 1, 0)
         proba = online[np.arange(len(y_test)), index]

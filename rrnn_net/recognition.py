@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Tags, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
+from tqdm.auto import tqdm
 
 from ._files import output_file, read_npz, write_atomically
 from ._validation import (
@@ -69,9 +70,13 @@ DURATIONS = ("lognormal", "none")
 #: One-sided p-value (t-test over validation recordings) above which the early-stopped bank counts as no better
 #: than chance, and fit also learns the bank from every stage's last step (see :class:`RRNNClassifier`).
 SIGNIFICANCE = 0.05
+#: Member m of a classifier with ``n_members`` > 1 learns with seed ``seed + m * MEMBER_SEED_STRIDE``: member 0 is
+#: the bank ``n_members=1`` learns, and the members of seeds 0, 1, 2, ... are all different fits.
+MEMBER_SEED_STRIDE = 1_000_003
 _FORMAT = "rrnn_net.RRNNClassifier"
-# 5: the duration model; 4: "decimation"; 3: "seed" and "sample_interval" (2 said "random_state" and "dt")
-_FORMAT_VERSION = 5
+# 6: several banks (n_members); 5: the duration model; 4: "decimation"; 3: "seed" and "sample_interval" (2 said
+# "random_state" and "dt")
+_FORMAT_VERSION = 6
 
 
 def sequence_classifier_tags(tags: Tags) -> Tags:
@@ -128,6 +133,16 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         windows (:func:`rrnn_net.learning.fit_bank`'s ``restart``), all
         scored on the same validation split; the best is kept, as
         scikit-learn's ``n_init``. The cost is ``n_init`` fits per size.
+    n_members : int
+        Banks learned, bank m as ``n_members=1`` would learn it with seed
+        ``seed + m * MEMBER_SEED_STRIDE`` (its own validation split, initial
+        models and training windows); the posterior is the mean of theirs,
+        p(k | y) = (1/M) Σ_m p(k | y, bank m), an average over fits whose
+        differences are the learning's own uncertainty (a "deep ensemble").
+        Each bank is Bayesian model comparison of generative RNNs. The cost
+        is ``n_members`` fits and decodings; 1 gives one bank. The default,
+        3, was chosen by cross-validation inside the training splits
+        (docs/learning.md, "Several banks").
     sample_interval : float
         Δ in seconds between samples of the recordings (0.1 for 10 Hz).
     tau : float, optional
@@ -234,6 +249,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray, shape (n_classes,)
     n_features_in_ : int
         Channels of the sequences (scikit-learn's name).
+    members_ : list of RRNNClassifier
+        Only with ``n_members`` > 1: the fitted banks (each ``n_members=1``),
+        whose posteriors are averaged; they decode with this classifier's
+        ``decoder``, ``noise`` and ``noise_levels``. The attributes below
+        from ``n_hidden_`` to ``fit_result_`` are then each member's (the
+        channels' standardisation and ``decimation_`` are shared).
     n_hidden_ : int
         The size of the kept class models.
     decimation_ : int
@@ -278,6 +299,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         n_hidden: int | Sequence[int] = 8,
         *,
         n_init: int = 1,
+        n_members: int = 3,
         sample_interval: float = 0.1,
         tau: float | None = None,
         decimation: int | str = "auto",
@@ -299,6 +321,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     ) -> None:
         self.n_hidden = n_hidden
         self.n_init = n_init
+        self.n_members = n_members
         self.sample_interval = sample_interval
         self.tau = tau
         self.decimation = decimation
@@ -358,6 +381,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ShapeError(f"X: fit needs recordings of at least 2 samples, got n_timepoints = {X.shape[2]}")
         y = check_targets(y, X.shape[0])
         self._check_settings()
+        if self.n_members > 1:
+            self._fit_members(X, y)
+            return
         fitter = None
         if self.fitter is not None or self.objective == "multistep":
             fitter = self.fitter or _default_fitter()
@@ -464,6 +490,49 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                           "little or nothing; another seed, n_init=3 or more recordings per class may fit",
                           ConvergenceWarning, stacklevel=4)
 
+    def _fit_members(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Fit ``n_members`` banks, member m as ``n_members=1`` with seed ``seed + m * MEMBER_SEED_STRIDE``."""
+        members = [clone(self).set_params(n_members=1, seed=self.seed + member * MEMBER_SEED_STRIDE)
+                   for member in range(self.n_members)]
+        for index, member in enumerate(tqdm(members, desc="banks (n_members)", leave=False,
+                                            disable=None if self.progress is None else not self.progress)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                member._fit(X, y)
+            for warning in caught:  # said again where the user called fit, naming the bank
+                if issubclass(warning.category, ConvergenceWarning):
+                    warnings.warn(f"bank {index} of {self.n_members}: {warning.message}", warning.category,
+                                  stacklevel=5)
+                else:
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        self._set_members(members)
+
+    def _set_members(self, members: list[RRNNClassifier]) -> None:
+        # Standardisation and decimation depend on the training recordings alone: the same in every member.
+        for name in _SHARED_ATTRIBUTES:
+            setattr(self, name, getattr(members[0], name))
+        self.members_ = members
+
+    def _with_members(self, members: list[RRNNClassifier]) -> RRNNClassifier:
+        """A classifier with this one's settings whose fitted banks are ``members``."""
+        ensemble = clone(self)
+        ensemble._set_members(members)
+        return ensemble
+
+    def banks(self) -> list[RRNNClassifier]:
+        """The fitted banks whose posteriors :meth:`predict_proba_online` averages: ``[self]`` for one bank.
+
+        With ``n_members`` > 1, copies of ``members_`` that decode with this
+        classifier's current settings (``decoder``, ``noise``, ...), each
+        with its own ``models_``, ``evidence_scale_`` and ``fit_result_``.
+        """
+        self._check_fitted()
+        if not hasattr(self, "members_"):
+            return [self]
+        settings = {name: value for name, value in self.get_params(deep=False).items()
+                    if name not in ("n_members", "seed")}
+        return [shallow_copy(member).set_params(**settings) for member in self.members_]
+
     @classmethod
     def from_models(cls, models: list[GenerativeRNN] | tuple[GenerativeRNN, ...], classes: ArrayLike, *,
                     channel_mean: ArrayLike | None = None, channel_std: ArrayLike | None = None,
@@ -537,6 +606,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         shift from the data's own units).
         """
         self._check_fitted()
+        if hasattr(self, "members_"):
+            raise ParameterError(f"a classifier of {len(self.members_)} banks (n_members) has one evidence per bank: "
+                                 "use members_[m].log_evidence_online(X); its posterior is predict_proba_online(X)")
         return self._log_evidence(self._checked(X))
 
     def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
@@ -545,9 +617,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         softmax(β ℓ(t)), plus the classes' log length terms with
         ``duration_model_``: log P(T ≥ t | k) while a sequence goes on, log
         p(T | k) from its last sample on (a sequence's length is one past its
-        last observed sample).
+        last observed sample). With ``n_members`` > 1, the mean of the
+        members' posteriors.
         """
         self._check_fitted()
+        if hasattr(self, "members_"):
+            return np.mean([member.predict_proba_online(X) for member in self.banks()], axis=0)
         sequences = self._checked(X)
         log_posterior = self.evidence_scale_ * self._log_evidence(sequences)
         if self.duration_model_ is not None:
@@ -600,9 +675,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         carry that share of white noise): the Bayesian way to tell the rRNN
         that the recordings are now noisier (a known sensor change or added
         noise). ``variance`` is per channel (or one number) in the data's own
-        units.
+        units. With ``n_members`` > 1, every member's models.
         """
         self._check_fitted()
+        if hasattr(self, "members_"):
+            told = [member.with_added_noise(variance) for member in self.banks()]
+            return self._with_members(told)
         variance = as_float_array(variance, "variance")
         if variance.shape not in ((), (1,), self.channel_std_.shape):
             raise ShapeError(f"variance must be one number or one per channel ({self.channel_std_.size}), got "
@@ -624,6 +702,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------- I/O
     def save(self, path: str | Path) -> Path:
         """Write the fitted classifier to an ``.npz`` file (arrays + JSON metadata, no pickle).
+
+        With ``n_members`` > 1 every bank is written, and :meth:`load` gives
+        back the same averaged posteriors.
 
         Parameters
         ----------
@@ -649,24 +730,37 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         path = output_file(path, ".npz", what="an RRNNClassifier")
         params = {name: _plain(value, name) for name, value in self.get_params().items() if name != "fitter"}
         metadata = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
-                    "classes": self.classes_.tolist(), "evidence_scale": float(self.evidence_scale_),
-                    "decimation": int(self.decimation_),
-                    "duration_log_std": (None if self.duration_model_ is None
-                                         else float(self.duration_model_.log_std)),
-                    "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
-                               for model in self.models_]}
+                    "classes": self.classes_.tolist(), "decimation": int(self.decimation_)}
+        arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_}
+        if hasattr(self, "members_"):
+            metadata["members"] = []
+            for index, member in enumerate(self.members_):
+                entry, bank_arrays = member._bank_record()
+                metadata["members"].append(entry)
+                arrays |= {f"member{index}_{name}": value for name, value in bank_arrays.items()}
+        else:
+            entry, bank_arrays = self._bank_record()
+            metadata |= entry
+            arrays |= bank_arrays
         try:
             text = json.dumps(metadata, allow_nan=False)
         except (TypeError, ValueError) as exc:  # e.g. objects in fit_options; nothing was written
             raise ParameterError(f"{path}: a setting cannot be saved as JSON ({exc}); nothing was written") from None
-        arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_, "mean0": self.mean0_,
-                  "cov0": self.cov0_}
+        return write_atomically(path, lambda handle: np.savez(handle, metadata=np.array(text), **arrays))
+
+    def _bank_record(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """One bank as :meth:`save` writes it: (its JSON entries, its arrays)."""
+        entry = {"evidence_scale": float(self.evidence_scale_),
+                 "duration_log_std": None if self.duration_model_ is None else float(self.duration_model_.log_std),
+                 "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
+                            for model in self.models_]}
+        arrays = {"mean0": self.mean0_, "cov0": self.cov0_}
         if self.duration_model_ is not None:
             arrays["duration_log_mean"] = self.duration_model_.log_mean
         for index, model in enumerate(self.models_):
             for name in _MODEL_ARRAYS:
                 arrays[f"model{index}_{name}"] = getattr(model, name)
-        return write_atomically(path, lambda handle: np.savez(handle, metadata=np.array(text), **arrays))
+        return entry, arrays
 
     @classmethod
     def load(cls, path: str | Path) -> RRNNClassifier:
@@ -684,34 +778,50 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         try:
             metadata = json.loads(str(data["metadata"]))
             if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT or metadata.get("version") not in (
-                    1, 2, 3, 4, _FORMAT_VERSION):
+                    1, 2, 3, 4, 5, _FORMAT_VERSION):
                 raise ParameterError("unknown format or version")
             version = metadata["version"]
-            models = [_saved_model(data, index, scalars) for index, scalars in enumerate(metadata["models"])]
-            mean, std = data["channel_mean"], data["channel_std"]
-            # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
-            priors = {"mean0": data["mean0"], "cov0": data["cov0"],
-                      "evidence_scale": metadata["evidence_scale"]} if version >= 2 else {}
             # Learning settings newer than the file (noise, ...) take their defaults; the rest is checked.
             params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
             # Versions 1-3 had no decimation: the models observed every sample.
             decimation = positive_int(metadata["decimation"], "decimation") if version >= 4 else 1
-            # Versions 1-4 had no duration model: lengths played no part.
-            log_std = metadata["duration_log_std"] if version >= 5 else None
-            duration = None if log_std is None else DurationModel(log_mean=data["duration_log_mean"],
-                                                                  log_std=log_std)
             settings = {name: value for name, value in params.items()
                         if name not in ("n_hidden", "sample_interval", "decimation")}
-            classifier = cls.from_models(models, metadata["classes"], channel_mean=mean, channel_std=std, **priors,
-                                         duration_model=duration, decimation=decimation, **settings)
-            classifier.set_params(n_hidden=params["n_hidden"], sample_interval=params["sample_interval"],
-                                  decimation=params.get("decimation", 1))
-            classifier._check_settings()
+            times = {"n_hidden": params["n_hidden"], "sample_interval": params["sample_interval"],
+                     "decimation": params.get("decimation", 1)}
+
+            def bank(entry: dict, prefix: str, **member: Any) -> RRNNClassifier:
+                models = [_saved_model(data, prefix, index, scalars) for index, scalars in enumerate(entry["models"])]
+                # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
+                priors = {"mean0": data[prefix + "mean0"], "cov0": data[prefix + "cov0"],
+                          "evidence_scale": entry["evidence_scale"]} if version >= 2 else {}
+                # Versions 1-4 had no duration model: lengths played no part.
+                log_std = entry["duration_log_std"] if version >= 5 else None
+                duration = None if log_std is None else DurationModel(log_mean=data[prefix + "duration_log_mean"],
+                                                                      log_std=log_std)
+                classifier = cls.from_models(models, metadata["classes"], channel_mean=data["channel_mean"],
+                                             channel_std=data["channel_std"], **priors, duration_model=duration,
+                                             decimation=decimation, **(settings | member))
+                classifier.set_params(**times)._check_settings()
+                return classifier
+
+            if "members" not in metadata:
+                return bank(metadata, "")
+            entries = metadata["members"] if version >= 6 else None
+            if not isinstance(entries, list) or len(entries) < 2 or len(entries) != params.get("n_members"):
+                raise ParameterError(f"n_members = {params.get('n_members')!r} but {len(entries or [])} banks are "
+                                     "saved (at least 2)")
+            seed = check_seed(params["seed"])
+            members = [bank(entry, f"member{index}_", n_members=1, seed=seed + index * MEMBER_SEED_STRIDE)
+                       for index, entry in enumerate(entries)]
+            ensemble = cls().set_params(**settings, **times)
+            ensemble._check_settings()
+            ensemble._set_members(members)
         except (KeyError, TypeError, AttributeError) as exc:  # a missing entry, or one of the wrong JSON type
             raise ParameterError(f"{path} is not a saved RRNNClassifier: {type(exc).__name__} {exc}") from None
         except ValueError as exc:  # every ParameterError: a value the checks refuse
             raise ParameterError(f"{path} is not a valid saved RRNNClassifier: {exc}") from None
-        return classifier
+        return ensemble
 
     # ------------------------------------------------------------ helpers
     def _check_settings(self) -> None:
@@ -737,6 +847,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         positive_scalar(self.prior_variance, "prior_variance")
         check_seed(self.seed)
         positive_int(self.n_init, "n_init")
+        positive_int(self.n_members, "n_members")
         self._sizes()
         positive_scalar(self.sample_interval, "sample_interval", unit="second")
         if self.tau is not None:
@@ -784,7 +895,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.evidence_scale_ = 1.0
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "models_"):
+        if not hasattr(self, "models_") and not hasattr(self, "members_"):
             raise NotFittedError("this RRNNClassifier is not fitted yet; call fit(X, y) first")
 
     def _checked(self, X: ArrayLike) -> np.ndarray:
@@ -876,6 +987,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
 
 _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")
+#: What the members of a classifier with ``n_members`` > 1 share, set on the classifier itself.
+_SHARED_ATTRIBUTES = ("classes_", "n_features_in_", "channel_mean_", "channel_std_", "decimation_")
 _MODEL_SCALARS = ("tau", "sample_interval", "substeps", "activation")
 #: Names in files of format versions 1 and 2 -> today's names.
 _RENAMED = {"dt": "sample_interval", "random_state": "seed"}
@@ -967,13 +1080,13 @@ def _channel_std(value: ArrayLike, n_obs: int) -> np.ndarray:
     return std
 
 
-def _saved_model(data: Mapping[str, np.ndarray], index: int, scalars: Mapping[str, Any]) -> GenerativeRNN:
-    """Class model ``index`` of a saved classifier; every setting must be in the file (none takes a default)."""
+def _saved_model(data: Mapping[str, np.ndarray], prefix: str, index: int, scalars: Mapping[str, Any]) -> GenerativeRNN:
+    """Class model ``index`` of a saved bank (arrays named ``prefix`` + ...); every setting must be in the file."""
     scalars = {_RENAMED.get(name, name): value for name, value in scalars.items()}
     missing = sorted(set(_MODEL_SCALARS) - set(scalars))
     if missing:
         raise ParameterError(f"class model {index} lacks {missing}")
-    arrays: dict[str, Any] = {name: data[f"model{index}_{name}"] for name in _MODEL_ARRAYS}
+    arrays: dict[str, Any] = {name: data[f"{prefix}model{index}_{name}"] for name in _MODEL_ARRAYS}
     return GenerativeRNN(**arrays, **scalars)
 
 

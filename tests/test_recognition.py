@@ -1,10 +1,12 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from rrnn_net import GenerativeRNN
 from rrnn_net.datasets import check_sequences, class_sequences
 from rrnn_net.errors import NonFiniteError, ParameterError, ShapeError
-from rrnn_net.recognition import NotFittedError, RRNNClassifier, softmax_posterior
+from rrnn_net.recognition import MEMBER_SEED_STRIDE, NotFittedError, RRNNClassifier, softmax_posterior
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_fit_uses_the_fitter_per_class_on_standardised_data(two_class_data):
         calls.append((sequences.shape, sample_interval, tau, seed, np.nanmean(sequences)))
         return models[len(calls) - 1]
 
-    clf = RRNNClassifier(4, sample_interval=0.005, tau=0.02, fitter=oracle_fitter).fit(X * 3.0 + 1.0, y)
+    clf = RRNNClassifier(4, n_members=1, sample_interval=0.005, tau=0.02, fitter=oracle_fitter).fit(X * 3.0 + 1.0, y)
     assert [c[0] for c in calls] == [(6, 120, 2), (6, 120, 2)]
     assert calls[0][1:4] == (0.005, 0.02, 0)
     assert np.isclose(np.mean([c[4] for c in calls]), 0.0, atol=1e-12)
@@ -147,7 +149,7 @@ def learned(two_class_data):
     """A bank learned with the default objective (small and quick: EKF evidence, few steps)."""
     _, X, y = two_class_data
     options = {"evidence_steps": 40, "conditional_steps": 20, "init_epochs": 20}
-    return RRNNClassifier(3, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options).fit(X, y)
+    return RRNNClassifier(3, n_members=1, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options).fit(X, y)
 
 
 def test_default_fit_learns_priors_and_an_evidence_scale(learned, two_class_data):
@@ -185,7 +187,7 @@ def test_learned_classifier_round_trips_with_its_priors_and_scale(tmp_path, lear
     assert noisier.evidence_scale_ == learned.evidence_scale_
 
 
-@pytest.mark.parametrize("version", [1, 3, 4])
+@pytest.mark.parametrize("version", [1, 3, 4, 5])
 def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
     import json
 
@@ -197,7 +199,9 @@ def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
         arrays = {name: data[name] for name in data.files if name not in dropped}
         metadata = json.loads(str(data["metadata"]))
     metadata["version"] = version
-    del metadata["duration_log_std"], metadata["params"]["duration"]  # version 5's
+    del metadata["params"]["n_members"]  # version 6's
+    if version < 5:
+        del metadata["duration_log_std"], metadata["params"]["duration"]  # version 5's
     if version < 4:
         del metadata["decimation"], metadata["params"]["decimation"]  # version 4's
     if version == 1:  # no learned prior, no evidence scale
@@ -212,7 +216,8 @@ def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
 def test_several_sizes_keep_the_one_validation_prefers(two_class_data):
     _, X, y = two_class_data
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
-    clf = RRNNClassifier((2, 3), sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options).fit(X, y)
+    clf = RRNNClassifier((2, 3), n_members=1, sample_interval=0.005, tau=0.02, decoder="ekf",
+                         fit_options=options).fit(X, y)
     assert set(clf.validation_scores_) == {2, 3}
     assert clf.validation_scores_[clf.n_hidden_] == max(clf.validation_scores_.values())
     assert clf.models_[0].n_hidden == clf.n_hidden_ == clf.mean0_.shape[1]
@@ -225,7 +230,7 @@ def test_n_init_keeps_the_restart_with_the_best_validation_score(two_class_data)
 
     _, X, y = two_class_data
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
-    clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+    clf = RRNNClassifier(2, n_members=1, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
                          seed=1).fit(X, y)
     sequences = np.swapaxes((X - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
     scores = [fit_bank(sequences, y, 2, sample_interval=0.005, tau=0.02, filter="ekf", seed=1, restart=restart,
@@ -243,8 +248,8 @@ def test_weight_decay_reaches_the_bank_learning(two_class_data):
 
     _, X, y = two_class_data
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
-    clf = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", weight_decay=0.5, fit_options=options,
-                         seed=1).fit(X, y)
+    clf = RRNNClassifier(2, n_members=1, sample_interval=0.005, tau=0.02, decoder="ekf", weight_decay=0.5,
+                         fit_options=options, seed=1).fit(X, y)
     sequences = np.swapaxes((X - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
     bank = fit_bank(sequences, y, 2, sample_interval=0.005, tau=0.02, filter="ekf", weight_decay=0.5, seed=1,
                     progress=False, **options)
@@ -455,7 +460,7 @@ def test_fit_decimates_oversampled_recordings_within_the_stable_steps(two_class_
         calls.append((sequences.shape, sample_interval, tau))
         return models[len(calls) % 2 - 1].replace(sample_interval=sample_interval, tau=tau)
 
-    clf = RRNNClassifier(4, sample_interval=0.00125, fitter=recording_fitter).fit(oversampled, y)
+    clf = RRNNClassifier(4, n_members=1, sample_interval=0.00125, fitter=recording_fitter).fit(oversampled, y)
     assert clf.decimation_ >= 4
     assert calls[0] == ((6, 480 // clf.decimation_, 2), pytest.approx(0.00125 * clf.decimation_),
                         pytest.approx(0.0025 * clf.decimation_))
@@ -464,9 +469,11 @@ def test_fit_decimates_oversampled_recordings_within_the_stable_steps(two_class_
     np.testing.assert_array_equal(loaded.predict_proba_online(oversampled), clf.predict_proba_online(oversampled))
     calls.clear()
     # A given τ = 3Δ bounds the models' Euler step k·Δ below 2τ = 6Δ: factor 4 at most.
-    clf = RRNNClassifier(4, sample_interval=0.00125, tau=0.00375, fitter=recording_fitter).fit(oversampled, y)
+    clf = RRNNClassifier(4, n_members=1, sample_interval=0.00125, tau=0.00375,
+                         fitter=recording_fitter).fit(oversampled, y)
     assert clf.decimation_ == 4 and calls[0][1:] == (pytest.approx(0.005), 0.00375)
-    clf = RRNNClassifier(4, sample_interval=0.00125, decimation=1, fitter=recording_fitter).fit(oversampled, y)
+    clf = RRNNClassifier(4, n_members=1, sample_interval=0.00125, decimation=1,
+                         fitter=recording_fitter).fit(oversampled, y)
     assert clf.decimation_ == 1
     with pytest.raises(ParameterError, match="decimation must be 'auto' or a positive integer, got 'most'"):
         RRNNClassifier(4, decimation="most").fit(X, y)
@@ -484,7 +491,7 @@ def _true_models_fitter(models):
 
 def test_a_failed_fit_leaves_the_classifier_as_it_was_and_a_good_one_replaces_everything(two_class_data):
     models, X, y = two_class_data
-    clf = RRNNClassifier(4, sample_interval=0.005, tau=0.02, fitter=_true_models_fitter(models)).fit(X, y)
+    clf = RRNNClassifier(4, n_members=1, sample_interval=0.005, tau=0.02, fitter=_true_models_fitter(models)).fit(X, y)
     before = {name: value for name, value in vars(clf).items() if name.endswith("_")}
     proba = clf.predict_proba(X)
     three_channels = np.concatenate([X, X[:, :1]], axis=1)
@@ -514,7 +521,8 @@ def test_the_models_a_fitter_returns_are_checked_as_from_models_checks_them(two_
     from rrnn_net import errors
 
     models, X, y = two_class_data
-    clf = RRNNClassifier(4, fitter=lambda sequences, n, *, sample_interval, tau, seed: returned(models, seed))
+    clf = RRNNClassifier(4, n_members=1,
+                         fitter=lambda sequences, n, *, sample_interval, tau, seed: returned(models, seed))
     with pytest.raises(getattr(errors, error), match=message):
         clf.fit(X, y)
     assert not hasattr(clf, "models_")
@@ -613,7 +621,8 @@ def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_th
     _, series, y, lengths = lengths_only_data
     pytest.importorskip("jax")
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
-    clf = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options).fit(series, y)
+    clf = RRNNClassifier(2, n_members=1, sample_interval=0.005, tau=0.02, decoder="ekf",
+                         fit_options=options).fit(series, y)
     validation = clf.fit_result_.validation_index
     learned_from = np.setdiff1d(np.arange(12), validation)
     expected = fit_duration_model(lengths[learned_from], y[learned_from], 2)
@@ -642,7 +651,7 @@ def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_th
     from sklearn.exceptions import ConvergenceWarning
 
     with pytest.warns(ConvergenceWarning, match="no better than chance"):
-        plain = RRNNClassifier(2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+        plain = RRNNClassifier(2, n_members=1, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
                                duration="none").fit(series, y)
     assert plain.duration_model_ is None and plain.evidence_scale_ == clf.fit_result_.evidence_scale
     with pytest.raises(ParameterError, match="duration must be one of"):
@@ -657,7 +666,7 @@ def test_restarts_are_compared_by_the_posterior_with_the_lengths(lengths_only_da
     _, series, y, lengths = lengths_only_data
     pytest.importorskip("jax")
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
-    clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+    clf = RRNNClassifier(2, n_members=1, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
                          seed=1).fit(series, y)
     X = check_sequences(series)
     sequences = np.swapaxes((X - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
@@ -698,8 +707,8 @@ def test_without_calibration_restarts_are_compared_at_unit_scale_with_the_length
 
     # Untempered (β = 1), these few steps' bank is overconfident: below chance in log score, and fit says so
     with pytest.warns(ConvergenceWarning, match="no better than chance"):
-        clf = RRNNClassifier(2, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
-                             calibrate=False, seed=1).fit(series, y)
+        clf = RRNNClassifier(2, n_members=1, n_init=2, sample_interval=0.005, tau=0.02, decoder="ekf",
+                             fit_options=options, calibrate=False, seed=1).fit(series, y)
     assert clf.evidence_scale_ == 1.0
     validation = clf.fit_result_.validation_index
     sequences = np.swapaxes((check_sequences(series) - clf.channel_mean_[:, None]) / clf.channel_std_[:, None], 1, 2)
@@ -747,21 +756,23 @@ def test_where_early_stopping_fails_the_banks_are_also_learned_to_their_last_ste
     options = {"learn": ("noise",), "evidence_steps": 3, "conditional_steps": 2, "init_epochs": 1}
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        clf = RRNNClassifier(4, n_init=2, sample_interval=0.005, decoder="ekf", fit_options=options).fit(X, y)
+        clf = RRNNClassifier(4, n_members=1, n_init=2, sample_interval=0.005, decoder="ekf",
+                             fit_options=options).fit(X, y)
     assert calls == [True, True, False, False]
     assert not clf.fit_result_.early_stopping and clf.validation_scores_[4] > np.log(0.5) + 0.1
     np.testing.assert_array_equal(clf.models_[1].W, models[1].W)
     # A bank that tells the classes apart keeps its early stopping, and nothing more is fitted
     calls.clear()
     monkeypatch.setattr(learning, "fit_bank", told)
-    kept = RRNNClassifier(4, sample_interval=0.005, decoder="ekf", fit_options=options).fit(X, y).fit_result_
+    kept = RRNNClassifier(4, n_members=1, sample_interval=0.005, decoder="ekf",
+                          fit_options=options).fit(X, y).fit_result_
     assert kept.early_stopping
     assert calls == [True]
     # A user's own early_stopping is kept as given, even for a bank at chance
     calls.clear()
     monkeypatch.setattr(learning, "fit_bank", wrapped)
     with pytest.warns(ConvergenceWarning, match="no better than chance"):
-        RRNNClassifier(4, sample_interval=0.005, decoder="ekf",
+        RRNNClassifier(4, n_members=1, sample_interval=0.005, decoder="ekf",
                        fit_options={**options, "early_stopping": True}).fit(X, y)
     assert calls == [True]
 
@@ -778,12 +789,12 @@ def test_a_bank_no_better_than_chance_on_validation_is_reported(two_class_data):
     same = {"initial_models": [models[0], models[0]], "learn": ("noise",), "evidence_steps": 3,
             "conditional_steps": 2}
     with pytest.warns(ConvergenceWarning, match=r"no better than chance.*-0\.6931 against log\(1/2\) = -0\.6931"):
-        clf = RRNNClassifier(4, sample_interval=0.005, decoder="ekf", fit_options=same).fit(X, y)
+        clf = RRNNClassifier(4, n_members=1, sample_interval=0.005, decoder="ekf", fit_options=same).fit(X, y)
     assert clf.validation_scores_[4] == pytest.approx(np.log(0.5), abs=1e-12)
     told = {"initial_models": models, "learn": ("noise",), "evidence_steps": 3, "conditional_steps": 2}
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        RRNNClassifier(4, sample_interval=0.005, decoder="ekf", fit_options=told).fit(X, y)
+        RRNNClassifier(4, n_members=1, sample_interval=0.005, decoder="ekf", fit_options=told).fit(X, y)
 
 
 def test_recordings_of_one_length_leave_the_posterior_as_it_was(learned, two_class_data):
@@ -791,6 +802,83 @@ def test_recordings_of_one_length_leave_the_posterior_as_it_was(learned, two_cla
     assert learned.duration_model_ is None
     true_models = two_class_data[0]
     # A fitter that returns each class's true model (the classifier seeds class k with seed + k)
-    fitted = RRNNClassifier(fitter=lambda sequences, n_hidden, *, sample_interval, tau, seed: true_models[seed],
+    fitted = RRNNClassifier(n_members=1,
+                            fitter=lambda sequences, n_hidden, *, sample_interval, tau, seed: true_models[seed],
                             n_hidden=4, sample_interval=0.005).fit(X, y)
     assert fitted.duration_model_ is None
+
+
+# ------------------------------------------------------------------ several banks (n_members)
+@pytest.fixture(scope="module")
+def two_banks(two_class_data):
+    _, X, y = two_class_data
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    settings = {"n_hidden": 2, "sample_interval": 0.005, "tau": 0.02, "decoder": "ekf", "fit_options": options,
+                "progress": False}
+    ensemble = RRNNClassifier(n_members=2, seed=3, **settings).fit(X, y)
+    singles = [RRNNClassifier(n_members=1, seed=seed, **settings).fit(X, y) for seed in (3, 3 + MEMBER_SEED_STRIDE)]
+    return ensemble, singles
+
+
+def test_several_banks_average_the_posteriors_of_banks_fitted_alone(two_banks, two_class_data):
+    _, X, y = two_class_data
+    ensemble, singles = two_banks
+    assert len(ensemble.members_) == 2 and not hasattr(ensemble, "models_")
+    for member, single in zip(ensemble.members_, singles, strict=True):
+        for name in ("W", "M", "b", "c", "Q", "R"):
+            np.testing.assert_array_equal(getattr(member.models_[1], name), getattr(single.models_[1], name))
+        assert member.evidence_scale_ == single.evidence_scale_ and member.n_members == 1
+    assert singles[0].evidence_scale_ != singles[1].evidence_scale_  # two different fits
+    online = ensemble.predict_proba_online(X)
+    np.testing.assert_allclose(online, (singles[0].predict_proba_online(X) + singles[1].predict_proba_online(X)) / 2,
+                               rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(ensemble.predict_proba(X), online[:, -1])
+    np.testing.assert_array_equal(ensemble.channel_mean_, singles[0].channel_mean_)
+    # A setting changed after fit reaches every member (here the decoder).
+    ukf = ensemble.set_params(decoder="ukf").predict_proba_online(X[:2])
+    ensemble.set_params(decoder="ekf")
+    expected = np.mean([single.set_params(decoder="ukf").predict_proba_online(X[:2]) for single in singles], axis=0)
+    for single in singles:
+        single.set_params(decoder="ekf")
+    np.testing.assert_allclose(ukf, expected, rtol=0, atol=1e-15)
+    with pytest.raises(ParameterError, match="one evidence per bank"):
+        ensemble.log_evidence_online(X)
+    with pytest.raises(ParameterError, match="n_members must be a positive integer"):
+        RRNNClassifier(2, n_members=0).fit(X, y)
+
+
+def test_several_banks_are_told_added_noise_and_round_trip_through_a_file(two_banks, two_class_data, tmp_path):
+    import json
+
+    _, X, _ = two_class_data
+    ensemble, singles = two_banks
+    noisier = ensemble.with_added_noise(0.2)
+    expected = np.mean([single.with_added_noise(0.2).predict_proba_online(X) for single in singles], axis=0)
+    np.testing.assert_allclose(noisier.predict_proba_online(X), expected, rtol=0, atol=1e-15)
+    assert noisier.get_params() == ensemble.get_params()
+
+    path = ensemble.save(tmp_path / "banks.npz")
+    loaded = RRNNClassifier.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba_online(X), ensemble.predict_proba_online(X))
+    assert [member.get_params()["seed"] for member in loaded.members_] == [3, 3 + MEMBER_SEED_STRIDE]
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files if name != "metadata"}
+        metadata = json.loads(str(data["metadata"]))
+    metadata["members"].pop()
+    np.savez(tmp_path / "edited.npz", metadata=np.array(json.dumps(metadata)), **arrays)
+    with pytest.raises(ParameterError, match=r"edited\.npz is not a valid saved RRNNClassifier: n_members = 2 but 1"):
+        RRNNClassifier.load(tmp_path / "edited.npz")
+
+
+def test_a_bank_that_learned_nothing_is_named_where_fit_was_called(lengths_only_data):
+    from sklearn.exceptions import ConvergenceWarning
+
+    pytest.importorskip("jax")
+    _, series, y, _ = lengths_only_data
+    options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
+    # As in the test above, β = 1 leaves these few steps' first bank below chance on its validation split.
+    with pytest.warns(ConvergenceWarning, match=r"^bank 0 of 2: the learned bank is no better than chance") as caught:
+        RRNNClassifier(2, n_members=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                       calibrate=False, seed=1).fit(series, y)
+    assert {Path(warning.filename).name for warning in caught if "bank 0" in str(warning.message)} == {
+        Path(__file__).name}

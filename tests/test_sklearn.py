@@ -22,7 +22,8 @@ from rrnn_net.datasets import class_sequences
 
 #: A small multi-step fit: the checks test the estimator protocol, not the learning, and fit dozens of times.
 QUICK_FIT = {"horizons": (2,), "epochs_per_stage": 5}
-ESTIMATORS = [RRNNClassifier(2, objective="multistep", fit_options=QUICK_FIT, progress=False),
+ESTIMATORS = [RRNNClassifier(2, n_members=1, objective="multistep", fit_options=QUICK_FIT, progress=False),
+              RRNNClassifier(2, n_members=2, objective="multistep", fit_options=QUICK_FIT, progress=False),
               ReservoirClassifier(10)]
 
 _TIME_AXIS = ("2-D X is a batch of univariate sequences (aeon's layout): its second axis is time, whose length "
