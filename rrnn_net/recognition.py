@@ -71,7 +71,7 @@ DURATIONS = ("lognormal", "none")
 #: than chance, and fit also learns the bank from every stage's last step (see :class:`RRNNClassifier`).
 SIGNIFICANCE = 0.05
 #: Member m of a classifier with ``n_members`` > 1 learns with seed ``seed + m * MEMBER_SEED_STRIDE``: member 0 is
-#: the bank ``n_members=1`` learns, and the members of seeds 0, 1, 2, ... are all different fits.
+#: the bank ``n_members=1`` learns, and the members of seeds below the stride are all different fits.
 MEMBER_SEED_STRIDE = 1_000_003
 _FORMAT = "rrnn_net.RRNNClassifier"
 # 6: several banks (n_members); 5: the duration model; 4: "decimation"; 3: "seed" and "sample_interval" (2 said
@@ -136,7 +136,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     n_members : int
         Banks learned, bank m as ``n_members=1`` would learn it with seed
         ``seed + m * MEMBER_SEED_STRIDE`` (its own validation split, initial
-        models and training windows); the posterior is the mean of theirs,
+        models and training windows, unless ``fit_options`` gives initial
+        models or a ``fitter`` learns); the posterior is the mean of theirs,
         p(k | y) = (1/M) Σ_m p(k | y, bank m), an average over fits whose
         differences are the learning's own uncertainty (a "deep ensemble").
         Each bank is Bayesian model comparison of generative RNNs. The cost
@@ -250,11 +251,15 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
         Channels of the sequences (scikit-learn's name).
     members_ : list of RRNNClassifier
-        Only with ``n_members`` > 1: the fitted banks (each ``n_members=1``),
-        whose posteriors are averaged; they decode with this classifier's
-        ``decoder``, ``noise`` and ``noise_levels``. The attributes below
-        from ``n_hidden_`` to ``fit_result_`` are then each member's (the
-        channels' standardisation and ``decimation_`` are shared).
+        Only after a fit (or :meth:`load`) with ``n_members`` > 1: the fitted
+        banks (each ``n_members=1``, with the settings of the fit), whose
+        posteriors are averaged. :meth:`banks` gives them with this
+        classifier's current settings (``decoder``, ``noise``, ...). The
+        classifier itself then has ``classes_``, ``n_features_in_``,
+        ``decimation_`` and the channels' standardisation (shared by the
+        banks), but not ``n_hidden_``, ``validation_scores_``, ``models_``,
+        ``mean0_``, ``cov0_``, ``evidence_scale_``, ``duration_model_`` or
+        ``fit_result_``: those are each bank's.
     n_hidden_ : int
         The size of the kept class models.
     decimation_ : int
@@ -354,7 +359,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike) -> RRNNClassifier:
-        """Learn channel standardisation and one generative model (and prior) per class.
+        """Learn channel standardisation and, in each of ``n_members`` banks, a generative model (and prior) per class.
 
         A fit that raises leaves the classifier as it was (an earlier fit
         included); a fit that succeeds replaces every fitted attribute.
@@ -368,14 +373,18 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Warns
         -----
         sklearn.exceptions.ConvergenceWarning
-            When the kept bank's validation score is no better than a
+            When a kept bank's validation score is no better than a
             uniform posterior's, log(1/n_classes): it learned nothing that
-            carries over to recordings it did not learn from.
+            carries over to recordings it did not learn from. With
+            ``n_members`` > 1 the message starts "bank m of M (seed s): ".
         """
         return fit_on_a_copy(self, X, y)
 
-    def _fit(self, X: ArrayLike, y: ArrayLike) -> None:
-        """:meth:`fit`, setting the fitted attributes as it goes (on a copy: see :meth:`fit`)."""
+    def _fit(self, X: ArrayLike, y: ArrayLike, label: str = "") -> None:
+        """:meth:`fit`, setting the fitted attributes as it goes (on a copy: see :meth:`fit`).
+
+        ``label`` names this bank among several (``n_members``) in its warning; its fit is two calls deeper.
+        """
         X = check_sequences(X)
         if X.shape[2] < 2:  # one sample holds no dynamics to learn
             raise ShapeError(f"X: fit needs recordings of at least 2 samples, got n_timepoints = {X.shape[2]}")
@@ -484,27 +493,21 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         # margin is round-off: equal evidence scores log(1/K) only to ~1e-14.
         chance = -np.log(self.classes_.size)
         if validation_index.size and not np.isnan(kept_score) and kept_score <= chance + 1e-9:
-            warnings.warn(f"the learned bank is no better than chance on its validation split: mean log posterior "
-                          f"of the true class {kept_score:.4f} against log(1/{self.classes_.size}) = "
+            warnings.warn(f"{label}the learned bank is no better than chance on its validation split: mean log "
+                          f"posterior of the true class {kept_score:.4f} against log(1/{self.classes_.size}) = "
                           f"{chance:.4f} (evidence scale {self.evidence_scale_:.3g}), so its posteriors carry "
                           "little or nothing; another seed, n_init=3 or more recordings per class may fit",
-                          ConvergenceWarning, stacklevel=4)
+                          ConvergenceWarning, stacklevel=6 if label else 4)  # where the user called fit
 
     def _fit_members(self, X: np.ndarray, y: np.ndarray) -> None:
-        """Fit ``n_members`` banks, member m as ``n_members=1`` with seed ``seed + m * MEMBER_SEED_STRIDE``."""
-        members = [clone(self).set_params(n_members=1, seed=self.seed + member * MEMBER_SEED_STRIDE)
+        """Fit ``n_members`` banks, bank m as ``n_members=1`` with seed ``seed + m * MEMBER_SEED_STRIDE``."""
+        seed = check_seed(self.seed)
+        members = [clone(self).set_params(n_members=1, seed=seed + member * MEMBER_SEED_STRIDE)
                    for member in range(self.n_members)]
-        for index, member in enumerate(tqdm(members, desc="banks (n_members)", leave=False,
-                                            disable=None if self.progress is None else not self.progress)):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                member._fit(X, y)
-            for warning in caught:  # said again where the user called fit, naming the bank
-                if issubclass(warning.category, ConvergenceWarning):
-                    warnings.warn(f"bank {index} of {self.n_members}: {warning.message}", warning.category,
-                                  stacklevel=5)
-                else:
-                    warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        with tqdm(members, desc="banks (n_members)", leave=False,
+                  disable=None if self.progress is None else not self.progress) as bar:
+            for index, member in enumerate(bar):
+                member._fit(X, y, label=f"bank {index + 1} of {self.n_members} (seed {member.seed}): ")
         self._set_members(members)
 
     def _set_members(self, members: list[RRNNClassifier]) -> None:
@@ -549,6 +552,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         share N and m. With ``decimation=k`` the models observe block means of
         k samples: the recordings' ``sample_interval`` is the models' over k
         (``"auto"``, the default, is 1 here: there are no recordings to choose from).
+        The classifier is one bank; ``n_members`` is 1 unless given (it is
+        what a later :meth:`fit` would learn).
         """
         if isinstance(models, GenerativeRNN) or not isinstance(models, (list, tuple)) or not models or not all(
                 isinstance(model, GenerativeRNN) for model in models):
@@ -561,7 +566,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         n_obs, n_hidden = _check_bank_sizes(models)
         if taken := sorted({"n_hidden", "sample_interval"} & params.keys()):
             raise ParameterError(f"from_models takes {' and '.join(taken)} from the models; do not pass it")
-        classifier = cls(n_hidden=n_hidden).set_params(**params)
+        classifier = cls(n_hidden=n_hidden).set_params(**({"n_members": 1} | params))
         classifier.decimation_ = 1 if classifier.decimation == "auto" else positive_int(classifier.decimation,
                                                                                           "decimation")
         classifier.set_params(sample_interval=models[0].sample_interval / classifier.decimation_)
@@ -604,11 +609,17 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         length and each sequence's evidence stays constant after its end.
         The evidence is that of the standardised data (a class-independent
         shift from the data's own units).
+
+        Raises
+        ------
+        ParameterError
+            With several banks (``n_members`` > 1), which have one evidence
+            each: ``banks()[m].log_evidence_online(X)`` gives bank m's.
         """
         self._check_fitted()
         if hasattr(self, "members_"):
             raise ParameterError(f"a classifier of {len(self.members_)} banks (n_members) has one evidence per bank: "
-                                 "use members_[m].log_evidence_online(X); its posterior is predict_proba_online(X)")
+                                 "use banks()[m].log_evidence_online(X); its posterior is predict_proba_online(X)")
         return self._log_evidence(self._checked(X))
 
     def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
@@ -733,10 +744,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                     "classes": self.classes_.tolist(), "decimation": int(self.decimation_)}
         arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_}
         if hasattr(self, "members_"):
+            params["n_members"] = len(self.members_)  # the banks fitted, whatever set_params said since
             metadata["members"] = []
             for index, member in enumerate(self.members_):
                 entry, bank_arrays = member._bank_record()
-                metadata["members"].append(entry)
+                metadata["members"].append(entry | {"seed": int(member.seed)})
                 arrays |= {f"member{index}_{name}": value for name, value in bank_arrays.items()}
         else:
             entry, bank_arrays = self._bank_record()
@@ -806,13 +818,17 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                 return classifier
 
             if "members" not in metadata:
-                return bank(metadata, "")
-            entries = metadata["members"] if version >= 6 else None
-            if not isinstance(entries, list) or len(entries) < 2 or len(entries) != params.get("n_members"):
-                raise ParameterError(f"n_members = {params.get('n_members')!r} but {len(entries or [])} banks are "
-                                     "saved (at least 2)")
-            seed = check_seed(params["seed"])
-            members = [bank(entry, f"member{index}_", n_members=1, seed=seed + index * MEMBER_SEED_STRIDE)
+                # Files before version 6 held one bank, and were fitted as one.
+                return bank(metadata, "", **({} if version >= 6 else {"n_members": 1}))
+            entries = metadata["members"]
+            if version < 6:
+                raise ParameterError(f"a version-{version} file holds one bank, but it has 'members'")
+            if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+                raise ParameterError(f"'members' must be a list of saved banks, got {type(entries).__name__}")
+            if len(entries) < 2 or len(entries) != params["n_members"]:
+                raise ParameterError(f"n_members = {params['n_members']!r} but {len(entries)} banks are saved "
+                                     "(at least 2)")
+            members = [bank(entry, f"member{index}_", n_members=1, seed=check_seed(entry["seed"]))
                        for index, entry in enumerate(entries)]
             ensemble = cls().set_params(**settings, **times)
             ensemble._check_settings()

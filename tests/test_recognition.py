@@ -1,3 +1,5 @@
+import copy
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +211,7 @@ def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
     old = tmp_path / "old.npz"
     np.savez(old, metadata=np.array(json.dumps(metadata)), **arrays)
     loaded = RRNNClassifier.load(old)
-    assert loaded.decimation_ == 1
+    assert loaded.decimation_ == 1 and loaded.get_params()["n_members"] == 1  # fitted as one bank
     np.testing.assert_array_equal(loaded.predict_proba_online(X), clf.predict_proba_online(X))
 
 
@@ -295,8 +297,6 @@ def test_from_models_refuses_mismatched_sizes_and_a_standardisation_that_cannot_
 
 @pytest.mark.parametrize(("bad", "message"), [(np.nan, "contains NaN"), (np.inf, "contains infinity")])
 def test_labels_that_are_not_finite_are_refused_without_a_warning(two_class_data, bad, message):
-    import warnings
-
     _, X, y = two_class_data
     labels = y.astype(float)
     labels[3] = bad
@@ -730,7 +730,6 @@ def test_where_early_stopping_fails_the_banks_are_also_learned_to_their_last_ste
     # fit_bank is wrapped: early-stopped fits start from one model for both classes (equal evidence: exactly
     # chance on validation), fits to the last steps from the true models. fit must try the second kind and keep it.
     import functools
-    import warnings
 
     from sklearn.exceptions import ConvergenceWarning
 
@@ -780,8 +779,6 @@ def test_where_early_stopping_fails_the_banks_are_also_learned_to_their_last_ste
 def test_a_bank_no_better_than_chance_on_validation_is_reported(two_class_data):
     # Both classes start from one model and learn only the noise they share: their evidence is equal, so any β
     # gives the uniform posterior, which scores log(1/2) exactly. A bank that tells the classes apart is quiet.
-    import warnings
-
     from sklearn.exceptions import ConvergenceWarning
 
     models, X, y = two_class_data
@@ -834,14 +831,14 @@ def test_several_banks_average_the_posteriors_of_banks_fitted_alone(two_banks, t
                                rtol=0, atol=1e-15)
     np.testing.assert_array_equal(ensemble.predict_proba(X), online[:, -1])
     np.testing.assert_array_equal(ensemble.channel_mean_, singles[0].channel_mean_)
-    # A setting changed after fit reaches every member (here the decoder).
-    ukf = ensemble.set_params(decoder="ukf").predict_proba_online(X[:2])
-    ensemble.set_params(decoder="ekf")
-    expected = np.mean([single.set_params(decoder="ukf").predict_proba_online(X[:2]) for single in singles], axis=0)
-    for single in singles:
-        single.set_params(decoder="ekf")
-    np.testing.assert_allclose(ukf, expected, rtol=0, atol=1e-15)
-    with pytest.raises(ParameterError, match="one evidence per bank"):
+    # A setting changed after fit reaches every member (here the decoder), through banks().
+    ukf = copy.deepcopy(ensemble).set_params(decoder="ukf")
+    expected = [copy.deepcopy(single).set_params(decoder="ukf") for single in singles]
+    np.testing.assert_allclose(ukf.predict_proba_online(X[:2]),
+                               np.mean([single.predict_proba_online(X[:2]) for single in expected], axis=0),
+                               rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(ukf.banks()[1].log_evidence_online(X[:2]), expected[1].log_evidence_online(X[:2]))
+    with pytest.raises(ParameterError, match=r"one evidence per bank: use banks\(\)\[m\]"):
         ensemble.log_evidence_online(X)
     with pytest.raises(ParameterError, match="n_members must be a positive integer"):
         RRNNClassifier(2, n_members=0).fit(X, y)
@@ -860,14 +857,29 @@ def test_several_banks_are_told_added_noise_and_round_trip_through_a_file(two_ba
     path = ensemble.save(tmp_path / "banks.npz")
     loaded = RRNNClassifier.load(path)
     np.testing.assert_array_equal(loaded.predict_proba_online(X), ensemble.predict_proba_online(X))
+    assert loaded.get_params() == ensemble.get_params()
     assert [member.get_params()["seed"] for member in loaded.members_] == [3, 3 + MEMBER_SEED_STRIDE]
+    # The file holds the banks that were fitted, whatever the settings say since.
+    changed = copy.deepcopy(ensemble).set_params(n_members=1, seed=7)
+    reloaded = RRNNClassifier.load(changed.save(tmp_path / "changed.npz"))
+    assert reloaded.get_params()["n_members"] == 2 and reloaded.get_params()["seed"] == 7
+    assert [member.seed for member in reloaded.members_] == [3, 3 + MEMBER_SEED_STRIDE]
+    np.testing.assert_array_equal(reloaded.predict_proba_online(X), ensemble.predict_proba_online(X))
+
     with np.load(path) as data:
         arrays = {name: data[name] for name in data.files if name != "metadata"}
         metadata = json.loads(str(data["metadata"]))
-    metadata["members"].pop()
-    np.savez(tmp_path / "edited.npz", metadata=np.array(json.dumps(metadata)), **arrays)
-    with pytest.raises(ParameterError, match=r"edited\.npz is not a valid saved RRNNClassifier: n_members = 2 but 1"):
-        RRNNClassifier.load(tmp_path / "edited.npz")
+    for edit, message in [
+        (lambda m: m["members"].pop(), "n_members = 2 but 1 banks are saved"),
+        (lambda m: m.update(members={"0": {}}), "'members' must be a list of saved banks, got dict"),
+        (lambda m: m.update(version=5), "a version-5 file holds one bank, but it has 'members'"),
+        (lambda m: m["members"][1].pop("seed"), "KeyError 'seed'"),
+    ]:
+        edited = copy.deepcopy(metadata)
+        edit(edited)
+        np.savez(tmp_path / "edited.npz", metadata=np.array(json.dumps(edited)), **arrays)
+        with pytest.raises(ParameterError, match=r"edited\.npz is not a (valid )?saved RRNNClassifier: " + message):
+            RRNNClassifier.load(tmp_path / "edited.npz")
 
 
 def test_a_bank_that_learned_nothing_is_named_where_fit_was_called(lengths_only_data):
@@ -877,8 +889,13 @@ def test_a_bank_that_learned_nothing_is_named_where_fit_was_called(lengths_only_
     _, series, y, _ = lengths_only_data
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
     # As in the test above, β = 1 leaves these few steps' first bank below chance on its validation split.
-    with pytest.warns(ConvergenceWarning, match=r"^bank 0 of 2: the learned bank is no better than chance") as caught:
+    with pytest.warns(ConvergenceWarning, match=r"^bank 1 of 2 \(seed 1\): the learned bank is no better than ch"):
         RRNNClassifier(2, n_members=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
                        calibrate=False, seed=1).fit(series, y)
-    assert {Path(warning.filename).name for warning in caught if "bank 0" in str(warning.message)} == {
-        Path(__file__).name}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        RRNNClassifier(2, n_members=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
+                       calibrate=False, seed=1).fit(series, y)
+    said = [warning for warning in caught if issubclass(warning.category, ConvergenceWarning)]
+    assert said and all(str(warning.message).startswith("bank ") for warning in said)  # once per bank, named
+    assert {Path(warning.filename).name for warning in said} == {Path(__file__).name}
