@@ -8,6 +8,19 @@ from rrnn_net.learning import expected_calibration_error
 from rrnn_net.learning.bank import SCALE_BOUNDS, calibrated_log_posterior
 
 
+def _random_scores(seed: int, *, n_sequences: int, lead: float, offset_sd: float, observed: int):
+    """Evidence increments (3, B, 10) of 3 classes whose true class leads by ``lead`` per step, a random offset of
+    s.d. ``offset_sd``, and 80 % of the prefixes sampled (step ``observed`` always): codes, values, offset, sampled."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 3, size=n_sequences)
+    values = rng.standard_normal((3, n_sequences, 10))
+    values[codes, np.arange(n_sequences)] += lead
+    offset = offset_sd * rng.standard_normal((3, n_sequences, 10))
+    sampled = rng.random((n_sequences, 10)) < 0.8
+    sampled[:, observed] = True
+    return codes, values, offset, sampled
+
+
 def test_ece_by_hand():
     # Bin (0.8, 0.9]: confidences 0.9, 0.85 -> one right -> |0.5 - 0.875|; bin (0.5, 0.6]: 0.6 right -> 0.4.
     proba = np.array([[0.9, 0.1], [0.15, 0.85], [0.6, 0.4]])
@@ -66,13 +79,7 @@ def test_better_than_chance_is_a_t_test_over_sequences_of_their_mean_posterior()
 
     from rrnn_net.learning.bank import better_than_chance_p_value
 
-    rng = np.random.default_rng(2)
-    codes = rng.integers(0, 3, size=9)
-    values = rng.standard_normal((3, 9, 10))
-    values[codes, np.arange(9)] += 1.0
-    offset = 0.3 * rng.standard_normal((3, 9, 10))
-    sampled = rng.random((9, 10)) < 0.8
-    sampled[:, 0] = True
+    codes, values, offset, sampled = _random_scores(2, n_sequences=9, lead=1.0, offset_sd=0.3, observed=0)
     p_value = better_than_chance_p_value(values, codes, sampled, scale=0.7, offset=offset)
     # Direct: each sequence's mean posterior over its sampled prefixes, then Student's t against 1/3
     posterior = np.exp(log_softmax(0.7 * np.cumsum(values, axis=-1) + offset, axis=0))[codes, np.arange(9)]
@@ -122,13 +129,7 @@ def test_brier_scale_minimises_the_mean_brier_score_of_the_posteriors():
 
     from rrnn_net.learning.bank import brier_evidence_scale
 
-    rng = np.random.default_rng(3)
-    codes = rng.integers(0, 3, size=30)
-    values = rng.standard_normal((3, 30, 10))
-    values[codes, np.arange(30)] += 2.0
-    offset = 0.5 * rng.standard_normal((3, 30, 10))
-    sampled = rng.random((30, 10)) < 0.8
-    sampled[:, -1] = True
+    codes, values, offset, sampled = _random_scores(3, n_sequences=30, lead=2.0, offset_sd=0.5, observed=-1)
     truth = np.eye(3)[codes].T[:, :, None]
 
     def direct(beta):  # mean over sampled prefixes of Σ_k (p_k − [k true])², by scipy's softmax
