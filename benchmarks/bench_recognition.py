@@ -5,7 +5,11 @@ test accuracy, training accuracy, expected calibration error (ECE, 10 bins)
 of the class posterior after 25 %, 50 % and 100 % of each test recording,
 fit time, and for the rRNN bank how early it decides: the mean share of a
 recording seen before the true class's posterior first reaches 0.9 (1 if it
-never does), and how often a wrong class got there first. The
+never does), and how often a wrong class got there first. 95 % bootstrap
+intervals of the test accuracy and of the ECE at 100 % (``accuracy_95%``,
+``ece_100%_95%``: the test recordings drawn again, nothing refitted) say how
+far a split of that size pins them down; with several seeds they are in
+each seed's row. The
 rRNN bank is :class:`rrnn_net.RRNNClassifier` with its defaults — every
 learning choice it makes is made from the training data (the block size from
 their variance, the kept steps and β on a validation split carved from them)
@@ -42,7 +46,8 @@ this one as another seed's. The JSON therefore also records the machine and the 
 
 ``--set NAME=VALUE`` changes an RRNNClassifier parameter from its default
 (VALUE is read as a Python literal, else as a string; ``fit_options.NAME=VALUE``
-sets one entry of ``fit_options``).
+sets one entry of ``fit_options``). ``--set n_jobs=-1`` learns the banks in
+worker processes, one per CPU: the same banks and scores, a shorter fit.
 
     python benchmarks/bench_recognition.py [--datasets BasicMotions ...] [--only rrnn] [--json out.json]
                                            [--seed 0 1 2] [--set tying=none ...] [--folds 3] [--snr 10 0 -5]
@@ -111,6 +116,7 @@ def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, setting
         row[f"accuracy_{fraction:.0%}"] = float(np.mean(proba.argmax(axis=1) == truth))
         row[f"ece_{fraction:.0%}"] = expected_calibration_error(proba, truth)
     row["accuracy"] = row["accuracy_100%"]
+    row |= sampling_intervals(proba, truth)  # proba: after 100 % of each recording
     within = np.arange(online.shape[1])[None, :] < test_lengths[:, None]
     # Decision time: the first sample at which the true class's posterior reaches the threshold (never: 100 %).
     right = (online[np.arange(len(y_test)), :, truth] >= THRESHOLD) & within
@@ -183,10 +189,27 @@ def peer_metrics(kind: str, X_train, y_train, X_test, y_test) -> tuple[dict, obj
     fit_seconds = time.perf_counter() - start
     classes = np.unique(y_train)
     proba = classifier.predict_proba(X_test)
-    predicted = classes[proba.argmax(axis=1)]
-    return {"fit_s": fit_seconds, "accuracy": float(np.mean(predicted == y_test)),
+    truth = np.searchsorted(classes, y_test)
+    return {"fit_s": fit_seconds, "accuracy": float(np.mean(proba.argmax(axis=1) == truth)),
             "train_accuracy": float(np.mean(classifier.predict(X_train) == y_train)),
-            "ece_100%": expected_calibration_error(proba, np.searchsorted(classes, y_test))}, classifier
+            "ece_100%": expected_calibration_error(proba, truth)} | sampling_intervals(proba, truth), classifier
+
+
+def sampling_intervals(proba: np.ndarray, truth: np.ndarray, seed: int = 0) -> dict[str, list[float]]:
+    """95 % bootstrap intervals of accuracy and ECE over the test recordings (scipy's percentile bootstrap).
+
+    How far a test split of this size pins them down: the recordings are drawn again with replacement (2000
+    times), the classifier is not refitted. ``proba`` (n, K), ``truth`` (n,) class indices.
+    """
+    from scipy.stats import bootstrap
+
+    def interval(statistic) -> list[float]:
+        result = bootstrap((np.arange(truth.size),), statistic, vectorized=False, n_resamples=2000,
+                           method="percentile", rng=np.random.default_rng(seed))
+        return [float(result.confidence_interval.low), float(result.confidence_interval.high)]
+
+    return {"accuracy_95%": interval(lambda index: np.mean(proba[index].argmax(axis=1) == truth[index])),
+            "ece_100%_95%": interval(lambda index: expected_calibration_error(proba[index], truth[index]))}
 
 
 def with_noise(X, snr_db: float, seed: int):
@@ -259,7 +282,8 @@ def main() -> None:
                     fitted[kind] = [classifier]
                 rows.append(row)
                 print(f"{name:24s} {kind:10s} " + (f"seed={seed} " if len(seeds) > 1 else "") + " ".join(
-                    f"{key}={value:.3f}" for key, value in row.items() if isinstance(value, float)), flush=True)
+                    f"{key}={value:.3f}" if isinstance(value, float) else f"{key}=[{value[0]:.3f}, {value[1]:.3f}]"
+                    for key, value in row.items() if isinstance(value, (float, list))), flush=True)
             results[name][kind] = mean_row(rows)
             if len(rows) > 1:
                 results[name][kind]["per_seed"] = dict(zip(map(str, seeds), rows, strict=True))
@@ -303,7 +327,9 @@ def main() -> None:
 
 
 def mean_row(rows: list[dict]) -> dict:
-    """The mean of each number over ``rows`` (one row per seed)."""
+    """The mean of each number over ``rows`` (one row per seed); one row as it is (its intervals included)."""
+    if len(rows) == 1:
+        return dict(rows[0])
     return {key: float(np.mean([row[key] for row in rows])) for key in rows[0] if isinstance(rows[0][key], float)}
 
 

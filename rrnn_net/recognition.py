@@ -107,6 +107,12 @@ def fit_on_a_copy(estimator: Estimator, X: ArrayLike, y: ArrayLike) -> Estimator
     return estimator
 
 
+def _learned_bank(bank: RRNNClassifier, X: np.ndarray, y: np.ndarray) -> tuple[RRNNClassifier, str | None]:
+    """``bank`` (``n_members=1``) learned from checked recordings, and its warning: one job of ``n_jobs``."""
+    message = bank._learn(X, y)
+    return bank, message
+
+
 def _rank(score: float) -> float:
     """A validation score as banks are ranked by it: a non-finite one (NaN: no validation data) below all others."""
     return score if np.isfinite(score) else -np.inf
@@ -144,6 +150,13 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         is ``n_members`` fits and decodings; 1 gives one bank. The default,
         3, was chosen by cross-validation inside the training splits
         (docs/learning.md, "Several banks").
+    n_jobs : int, optional
+        Banks (``n_members``) learned at once, each in a worker process
+        (scikit-learn's convention: None means 1 unless a
+        ``joblib.parallel_config`` context says otherwise; -1 all CPUs).
+        The banks are the same as with ``n_jobs=1`` (each has its own seed,
+        and the learning is deterministic on a given machine); the workers'
+        log records (e.g. the fallback's INFO) stay in the workers.
     sample_interval : float
         Δ in seconds between samples of the recordings (0.1 for 10 Hz).
     tau : float, optional
@@ -305,6 +318,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         *,
         n_init: int = 1,
         n_members: int = 3,
+        n_jobs: int | None = None,
         sample_interval: float = 0.1,
         tau: float | None = None,
         decimation: int | str = "auto",
@@ -327,6 +341,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.n_hidden = n_hidden
         self.n_init = n_init
         self.n_members = n_members
+        self.n_jobs = n_jobs
         self.sample_interval = sample_interval
         self.tau = tau
         self.decimation = decimation
@@ -380,19 +395,25 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         """
         return fit_on_a_copy(self, X, y)
 
-    def _fit(self, X: ArrayLike, y: ArrayLike, label: str = "") -> None:
-        """:meth:`fit`, setting the fitted attributes as it goes (on a copy: see :meth:`fit`).
-
-        ``label`` names this bank among several (``n_members``) in its warning; its fit is two calls deeper.
-        """
+    def _fit(self, X: ArrayLike, y: ArrayLike) -> None:
+        """:meth:`fit`, setting the fitted attributes as it goes (on a copy: see :meth:`fit`)."""
         X = check_sequences(X)
         if X.shape[2] < 2:  # one sample holds no dynamics to learn
             raise ShapeError(f"X: fit needs recordings of at least 2 samples, got n_timepoints = {X.shape[2]}")
         y = check_targets(y, X.shape[0])
         self._check_settings()
         if self.n_members > 1:
-            self._fit_members(X, y)
-            return
+            messages = self._fit_members(X, y)
+        else:
+            message = self._learn(X, y)
+            messages = [message] if message else []
+        # Said here, in the user's thread, before the fitted attributes reach the user's classifier: a
+        # warnings filter "error" leaves it as it was, also where the banks learned in worker processes.
+        for message in messages:
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)  # fit -> fit_on_a_copy -> here
+
+    def _learn(self, X: np.ndarray, y: np.ndarray) -> str | None:
+        """Learn one bank from checked recordings; the warning it calls for (learned nothing), if any."""
         fitter = None
         if self.fitter is not None or self.objective == "multistep":
             fitter = self.fitter or _default_fitter()
@@ -442,7 +463,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                 raise ShapeError(f"the fitter's models observe {n_obs} channels, X has {X.shape[1]}")
             self._set_default_priors()
             self.duration_model_ = self._fit_durations(lengths, codes)
-            return
+            return None
+
         def learn(**stopping: Any) -> list[BankFit]:
             return [fit_bank(sequences, y, size, sample_interval=sample_interval, tau=tau, objective=self.objective,
                              tying=self.tying, evidence_weight=self.evidence_weight, weight_decay=self.weight_decay,
@@ -493,22 +515,34 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         # margin is round-off: equal evidence scores log(1/K) only to ~1e-14.
         chance = -np.log(self.classes_.size)
         if validation_index.size and not np.isnan(kept_score) and kept_score <= chance + 1e-9:
-            warnings.warn(f"{label}the learned bank is no better than chance on its validation split: mean log "
-                          f"posterior of the true class {kept_score:.4f} against log(1/{self.classes_.size}) = "
-                          f"{chance:.4f} (evidence scale {self.evidence_scale_:.3g}), so its posteriors carry "
-                          "little or nothing; another seed, n_init=3 or more recordings per class may fit",
-                          ConvergenceWarning, stacklevel=6 if label else 4)  # where the user called fit
+            return (f"the learned bank is no better than chance on its validation split: mean log posterior of "
+                    f"the true class {kept_score:.4f} against log(1/{self.classes_.size}) = {chance:.4f} (evidence "
+                    f"scale {self.evidence_scale_:.3g}), so its posteriors carry little or nothing; another seed, "
+                    "n_init=3 or more recordings per class may fit")
+        return None
 
-    def _fit_members(self, X: np.ndarray, y: np.ndarray) -> None:
-        """Fit ``n_members`` banks, bank m as ``n_members=1`` with seed ``seed + m * MEMBER_SEED_STRIDE``."""
+    def _fit_members(self, X: np.ndarray, y: np.ndarray) -> list[str]:
+        """Fit ``n_members`` banks, bank m as ``n_members=1`` with seed ``seed + m * MEMBER_SEED_STRIDE``.
+
+        ``n_jobs`` of them at once (scikit-learn's ``Parallel``: worker
+        processes). Returns the banks' warnings, each named "bank m of M (seed s): ".
+        """
+        from sklearn.utils.parallel import Parallel, delayed
+
         seed = check_seed(self.seed)
         members = [clone(self).set_params(n_members=1, seed=seed + member * MEMBER_SEED_STRIDE)
                    for member in range(self.n_members)]
-        with tqdm(members, desc="banks (n_members)", leave=False,
+        learned = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            delayed(_learned_bank)(member, X, y) for member in members)
+        fitted, messages = [], []
+        with tqdm(learned, total=self.n_members, desc="banks (n_members)", leave=False,
                   disable=None if self.progress is None else not self.progress) as bar:
-            for index, member in enumerate(bar):
-                member._fit(X, y, label=f"bank {index + 1} of {self.n_members} (seed {member.seed}): ")
-        self._set_members(members)
+            for index, (member, message) in enumerate(bar):
+                fitted.append(member)
+                if message:
+                    messages.append(f"bank {index + 1} of {self.n_members} (seed {member.seed}): {message}")
+        self._set_members(fitted)
+        return messages
 
     def _set_members(self, members: list[RRNNClassifier]) -> None:
         # Standardisation and decimation depend on the training recordings alone: the same in every member.
@@ -864,6 +898,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         check_seed(self.seed)
         positive_int(self.n_init, "n_init")
         positive_int(self.n_members, "n_members")
+        if self.n_jobs is not None and (isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer))
+                                        or self.n_jobs == 0):
+            raise ParameterError(f"n_jobs must be None or a nonzero integer (-1: every CPU), got {self.n_jobs!r}")
         self._sizes()
         positive_scalar(self.sample_interval, "sample_interval", unit="second")
         if self.tau is not None:

@@ -78,4 +78,26 @@ def test_recognition(monkeypatch, capsys, tmp_path):
     noisy = written["ItalyPowerDemand"]["accuracy_with_added_noise"]  # means over the two banks
     assert set(noisy) == {"rrnn", "rrnn_grid"} and 0.0 <= noisy["rrnn"]["0 dB"] <= 1.0
     assert written["environment"]["seeds"] == [0, 1]
+    low, high = per_seed["0"]["accuracy_95%"]  # each seed's bootstrap interval
+    assert 0.0 <= low <= per_seed["0"]["accuracy"] <= high <= 1.0
     assert written["environment"]["packages"]["numpy"] == np.__version__
+
+
+def test_recognition_intervals_agree_with_the_binomial_normal_approximation():
+    from rrnn_net.learning import expected_calibration_error
+
+    bench = runpy.run_path(str(BENCHMARKS / "bench_recognition.py"))  # its functions, main() not run
+    rng = np.random.default_rng(0)
+    n = 2000
+    truth = rng.integers(0, 2, n)
+    right = rng.random(n) < 0.85
+    predicted = np.where(right, truth, 1 - truth)
+    proba = np.where(np.arange(2) == predicted[:, None], 0.9, 0.1)
+    intervals = bench["sampling_intervals"](proba, truth)
+    accuracy = right.mean()
+    half = 1.959964 * np.sqrt(accuracy * (1 - accuracy) / n)
+    np.testing.assert_allclose(intervals["accuracy_95%"], [accuracy - half, accuracy + half], atol=0.004)
+    low, high = intervals["ece_100%_95%"]
+    # Every confidence is 0.9: the ECE is |accuracy − 0.9|, whose interval is the accuracy's, shifted
+    assert expected_calibration_error(proba, truth) == pytest.approx(0.9 - accuracy)
+    np.testing.assert_allclose([low, high], [0.9 - accuracy - half, 0.9 - accuracy + half], atol=0.004)

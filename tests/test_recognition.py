@@ -842,6 +842,8 @@ def test_several_banks_average_the_posteriors_of_banks_fitted_alone(two_banks, t
         ensemble.log_evidence_online(X)
     with pytest.raises(ParameterError, match="n_members must be a positive integer"):
         RRNNClassifier(2, n_members=0).fit(X, y)
+    with pytest.raises(ParameterError, match=r"n_jobs must be None or a nonzero integer \(-1: every CPU\), got 0"):
+        RRNNClassifier(2, n_jobs=0).fit(X, y)
 
 
 def test_several_banks_are_told_added_noise_and_round_trip_through_a_file(two_banks, two_class_data, tmp_path):
@@ -889,13 +891,19 @@ def test_a_bank_that_learned_nothing_is_named_where_fit_was_called(lengths_only_
     _, series, y, _ = lengths_only_data
     options = {"evidence_steps": 10, "conditional_steps": 5, "init_epochs": 10}
     # As in the test above, β = 1 leaves these few steps' first bank below chance on its validation split.
+    settings = {"n_hidden": 2, "n_members": 2, "sample_interval": 0.005, "tau": 0.02, "decoder": "ekf",
+                "fit_options": options, "calibrate": False, "seed": 1}
     with pytest.warns(ConvergenceWarning, match=r"^bank 1 of 2 \(seed 1\): the learned bank is no better than ch"):
-        RRNNClassifier(2, n_members=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
-                       calibrate=False, seed=1).fit(series, y)
+        in_turn = RRNNClassifier(**settings).fit(series, y)
+    # Two worker processes learn the same banks, and their warnings are said here as the banks' own would be
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        RRNNClassifier(2, n_members=2, sample_interval=0.005, tau=0.02, decoder="ekf", fit_options=options,
-                       calibrate=False, seed=1).fit(series, y)
+        at_once = RRNNClassifier(**settings, n_jobs=2).fit(series, y)
     said = [warning for warning in caught if issubclass(warning.category, ConvergenceWarning)]
     assert said and all(str(warning.message).startswith("bank ") for warning in said)  # once per bank, named
     assert {Path(warning.filename).name for warning in said} == {Path(__file__).name}
+    for one, other in zip(in_turn.members_, at_once.members_, strict=True):
+        assert one.evidence_scale_ == other.evidence_scale_ and one.seed == other.seed
+        for name in ("W", "M", "b", "c", "Q", "R"):
+            np.testing.assert_array_equal(getattr(one.models_[1], name), getattr(other.models_[1], name))
+    np.testing.assert_array_equal(in_turn.predict_proba(series), at_once.predict_proba(series))

@@ -135,7 +135,7 @@ def _recognition_under_noise(seed: int, fast: bool, seeds: list[int], levels: tu
     X_train, y_train = class_sequences(models, n_per_class, n_steps, seed=seed + 200)
     options = {"evidence_steps": 40, "conditional_steps": 20, "init_epochs": 30} if fast else None
     bank = RRNNClassifier(4, sample_interval=models[0].sample_interval, tau=models[0].tau, seed=seed,
-                          fit_options=options).fit(X_train, y_train)
+                          fit_options=options, n_jobs=None if fast else -1).fit(X_train, y_train)
     reservoir = ReservoirClassifier(100, tau=models[0].tau, sample_interval=models[0].sample_interval, washout=10,
                                     seed=seed).fit(X_train, y_train)
     # The same bank, inferring the sensor noise: by VB per class model, or marginalising a grid of levels.
