@@ -5,11 +5,14 @@ test accuracy, training accuracy, expected calibration error (ECE, 10 bins)
 of the class posterior after 25 %, 50 % and 100 % of each test recording,
 fit time, and for the rRNN bank how early it decides: the mean share of a
 recording seen before the true class's posterior first reaches 0.9 (1 if it
-never does), and how often a wrong class got there first. 95 % bootstrap
-intervals of the test accuracy and of the ECE at 100 % (``accuracy_95%``,
-``ece_100%_95%``: the test recordings drawn again, nothing refitted) say how
-far a split of that size pins them down; with several seeds they are in
-each seed's row. The
+never does), and how often a wrong class got there first. How far a split
+of that size pins the numbers down (nothing refitted): Wilson's 95 %
+interval of the accuracy (``accuracy_95%``); the mean and 95th percentile
+of the ECE a perfectly calibrated classifier with the same posteriors would
+show (``ece_100%_if_calibrated``); and a paired bootstrap interval of the
+rRNN's accuracy minus each peer's on the same recordings
+(``accuracy_minus_dtw_95%``). With several seeds they are in each seed's
+row. The
 rRNN bank is :class:`rrnn_net.RRNNClassifier` with its defaults — every
 learning choice it makes is made from the training data (the block size from
 their variance, the kept steps and β on a validation split carved from them)
@@ -116,7 +119,8 @@ def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, setting
         row[f"accuracy_{fraction:.0%}"] = float(np.mean(proba.argmax(axis=1) == truth))
         row[f"ece_{fraction:.0%}"] = expected_calibration_error(proba, truth)
     row["accuracy"] = row["accuracy_100%"]
-    row |= sampling_intervals(proba, truth)  # proba: after 100 % of each recording
+    final = online[np.arange(len(y_test)), test_lengths - 1]
+    row |= sampling_intervals(final, truth) | {"right": final.argmax(axis=1) == truth}
     within = np.arange(online.shape[1])[None, :] < test_lengths[:, None]
     # Decision time: the first sample at which the true class's posterior reaches the threshold (never: 100 %).
     right = (online[np.arange(len(y_test)), :, truth] >= THRESHOLD) & within
@@ -189,27 +193,41 @@ def peer_metrics(kind: str, X_train, y_train, X_test, y_test) -> tuple[dict, obj
     fit_seconds = time.perf_counter() - start
     classes = np.unique(y_train)
     proba = classifier.predict_proba(X_test)
+    right = classes[proba.argmax(axis=1)] == y_test
     truth = np.searchsorted(classes, y_test)
-    return {"fit_s": fit_seconds, "accuracy": float(np.mean(proba.argmax(axis=1) == truth)),
+    return {"fit_s": fit_seconds, "accuracy": float(np.mean(right)),
             "train_accuracy": float(np.mean(classifier.predict(X_train) == y_train)),
-            "ece_100%": expected_calibration_error(proba, truth)} | sampling_intervals(proba, truth), classifier
+            "ece_100%": expected_calibration_error(proba, truth), "right": right} | sampling_intervals(proba, truth), \
+        classifier
 
 
-def sampling_intervals(proba: np.ndarray, truth: np.ndarray, seed: int = 0) -> dict[str, list[float]]:
-    """95 % bootstrap intervals of accuracy and ECE over the test recordings (scipy's percentile bootstrap).
+def sampling_intervals(proba: np.ndarray, truth: np.ndarray, seed: int = 0) -> dict:
+    """How far a test split of this size pins the accuracy and the ECE down (the classifier is not refitted).
 
-    How far a test split of this size pins them down: the recordings are drawn again with replacement (2000
-    times), the classifier is not refitted. ``proba`` (n, K), ``truth`` (n,) class indices.
+    ``accuracy_95%``: Wilson's 95 % interval of the accuracy (scipy's binomtest). ``ece_100%_if_calibrated``:
+    the mean and the 95th percentile of the ECE a perfectly calibrated classifier with these posteriors would
+    show, its labels drawn from them (2000 draws): an observed ECE above that percentile is miscalibration
+    this split can see; below it, the ECE is what the split's size alone gives. ``proba`` (n, K) after 100 %
+    of each recording, ``truth`` (n,) class indices.
     """
+    from scipy.stats import binomtest
+
+    interval = binomtest(int(np.sum(proba.argmax(axis=1) == truth)), truth.size).proportion_ci(method="wilson")
+    rng = np.random.default_rng(seed)
+    cumulative = np.cumsum(proba / proba.sum(axis=1, keepdims=True), axis=1)
+    draws = [(cumulative < rng.random((truth.size, 1))).sum(axis=1) for _ in range(2000)]
+    calibrated = [expected_calibration_error(proba, np.minimum(labels, proba.shape[1] - 1)) for labels in draws]
+    return {"accuracy_95%": [float(interval.low), float(interval.high)],
+            "ece_100%_if_calibrated": [float(np.mean(calibrated)), float(np.quantile(calibrated, 0.95))]}
+
+
+def paired_difference_interval(right: np.ndarray, other_right: np.ndarray, seed: int = 0) -> list[float]:
+    """95 % bootstrap interval of accuracy minus ``other``'s accuracy on the same recordings (paired, percentile)."""
     from scipy.stats import bootstrap
 
-    def interval(statistic) -> list[float]:
-        result = bootstrap((np.arange(truth.size),), statistic, vectorized=False, n_resamples=2000,
-                           method="percentile", rng=np.random.default_rng(seed))
-        return [float(result.confidence_interval.low), float(result.confidence_interval.high)]
-
-    return {"accuracy_95%": interval(lambda index: np.mean(proba[index].argmax(axis=1) == truth[index])),
-            "ece_100%_95%": interval(lambda index: expected_calibration_error(proba[index], truth[index]))}
+    result = bootstrap((right.astype(float), other_right.astype(float)), lambda a, b: np.mean(a - b), paired=True,
+                       vectorized=False, n_resamples=2000, method="percentile", rng=np.random.default_rng(seed))
+    return [float(result.confidence_interval.low), float(result.confidence_interval.high)]
 
 
 def with_noise(X, snr_db: float, seed: int):
@@ -266,6 +284,7 @@ def main() -> None:
         X_train, y_train, X_test, y_test = load(name)
         results[name] = {}
         fitted: dict = {}  # kind -> one fitted classifier per seed (a peer: one)
+        hits: dict = {}  # kind -> which test recordings it got right, one array per seed (a peer: one)
         for kind in args.only:
             # aeon's peers are deterministic; with --folds the seed also draws the folds, so they follow it.
             seeds = args.seed if kind == "rrnn" or args.folds else args.seed[:1]
@@ -280,6 +299,8 @@ def main() -> None:
                 else:
                     row, classifier = peer_metrics(kind, X_train, y_train, X_test, y_test)
                     fitted[kind] = [classifier]
+                if "right" in row:
+                    hits.setdefault(kind, []).append(row.pop("right"))
                 rows.append(row)
                 print(f"{name:24s} {kind:10s} " + (f"seed={seed} " if len(seeds) > 1 else "") + " ".join(
                     f"{key}={value:.3f}" if isinstance(value, float) else f"{key}=[{value[0]:.3f}, {value[1]:.3f}]"
@@ -287,6 +308,14 @@ def main() -> None:
             results[name][kind] = mean_row(rows)
             if len(rows) > 1:
                 results[name][kind]["per_seed"] = dict(zip(map(str, seeds), rows, strict=True))
+        for peer in ("dtw", "minirocket"):  # the rRNN bank against each peer on the same test recordings
+            if "rrnn" in hits and peer in hits:
+                key = f"accuracy_minus_{peer}_95%"
+                per_seed = results[name]["rrnn"].get("per_seed", {"": results[name]["rrnn"]})
+                for (seed_name, row), right in zip(per_seed.items(), hits["rrnn"], strict=True):
+                    row[key] = paired_difference_interval(right, hits[peer][0])
+                    print(f"{name:24s} rrnn       " + (f"seed={seed_name} " if seed_name else "") +
+                          f"{key}=[{row[key][0]:+.3f}, {row[key][1]:+.3f}]", flush=True)
         if args.snr and fitted:  # with --folds the noisy scores are in each row (held-out folds, not the test split)
             # One noise draw for every classifier and seed: only the rRNN bank differs between seeds (its rows are
             # means over them); the peers are scored once.

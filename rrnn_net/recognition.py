@@ -107,9 +107,10 @@ def fit_on_a_copy(estimator: Estimator, X: ArrayLike, y: ArrayLike) -> Estimator
     return estimator
 
 
-def _learned_bank(bank: RRNNClassifier, X: np.ndarray, y: np.ndarray) -> tuple[RRNNClassifier, str | None]:
+def _learned_bank(bank: RRNNClassifier, X: np.ndarray, y: np.ndarray, fitter: Callable[..., GenerativeRNN] | None,
+                  options: dict) -> tuple[RRNNClassifier, str | None]:
     """``bank`` (``n_members=1``) learned from checked recordings, and its warning: one job of ``n_jobs``."""
-    message = bank._learn(X, y)
+    message = bank._learn(X, y, fitter, options)
     return bank, message
 
 
@@ -153,10 +154,16 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     n_jobs : int, optional
         Banks (``n_members``) learned at once, each in a worker process
         (scikit-learn's convention: None means 1 unless a
-        ``joblib.parallel_config`` context says otherwise; -1 all CPUs).
-        The banks are the same as with ``n_jobs=1`` (each has its own seed,
-        and the learning is deterministic on a given machine); the workers'
-        log records (e.g. the fallback's INFO) stay in the workers.
+        ``joblib.parallel_config`` context says otherwise; -1 one per CPU,
+        never more than ``n_members``). Each bank has its own seed and the
+        learning is deterministic, so the banks are those of ``n_jobs=1``
+        (tested; on one machine, with JAX set up by rrnn_net). The banks'
+        ConvergenceWarnings are said at the user's ``fit`` as with
+        ``n_jobs=1``; anything else a worker warns or logs (e.g. the
+        fallback's INFO record) stays in that worker, and so do the side
+        effects of a ``fitter``. With several workers only the count of
+        banks shows progress. One bank (``n_members=1``) is learned in the
+        calling process; its sizes and restarts one after another.
     sample_interval : float
         Δ in seconds between samples of the recordings (0.1 for 10 Hz).
     tau : float, optional
@@ -402,18 +409,23 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ShapeError(f"X: fit needs recordings of at least 2 samples, got n_timepoints = {X.shape[2]}")
         y = check_targets(y, X.shape[0])
         self._check_settings()
+        fitter, options = self._learning_setup(X, y)
         if self.n_members > 1:
-            messages = self._fit_members(X, y)
+            messages = self._fit_members(X, y, fitter, options)
         else:
-            message = self._learn(X, y)
+            message = self._learn(X, y, fitter, options)
             messages = [message] if message else []
         # Said here, in the user's thread, before the fitted attributes reach the user's classifier: a
         # warnings filter "error" leaves it as it was, also where the banks learned in worker processes.
         for message in messages:
             warnings.warn(message, ConvergenceWarning, stacklevel=4)  # fit -> fit_on_a_copy -> here
 
-    def _learn(self, X: np.ndarray, y: np.ndarray) -> str | None:
-        """Learn one bank from checked recordings; the warning it calls for (learned nothing), if any."""
+    def _learning_setup(self, X: np.ndarray, y: np.ndarray) -> tuple[Callable[..., GenerativeRNN] | None, dict]:
+        """(the fitter, or None for :func:`~rrnn_net.learning.fit_bank`; its checked ``fit_options``).
+
+        Everything about the recordings and settings that every bank would
+        refuse, checked once, before any bank is learned.
+        """
         fitter = None
         if self.fitter is not None or self.objective == "multistep":
             fitter = self.fitter or _default_fitter()
@@ -433,12 +445,21 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(initial, GenerativeRNN) and any(size != initial.n_hidden for size in sizes):
             raise ParameterError(f"fit_options['initial_models'] have n_hidden {initial.n_hidden}, but n_hidden is "
                                  f"{self.n_hidden!r}: give the size of the initial models")
-        self.classes_ = np.unique(y)
-        self.n_features_in_ = X.shape[1]  # channels: scikit-learn's features of a sequence
-        if self.classes_.size < 2:
-            raise ParameterError(f"fit needs at least two classes, got 1 class ({self.classes_[0]!r})")
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ParameterError(f"fit needs at least two classes, got 1 class ({classes[0]!r})")
         if unobserved := np.flatnonzero(np.isnan(X).all(axis=(0, 2))).tolist():
             raise ParameterError(f"channel(s) {unobserved} of X hold no observed sample: nothing to learn them from")
+        return fitter, options
+
+    def _learn(self, X: np.ndarray, y: np.ndarray, fitter: Callable[..., GenerativeRNN] | None,
+               options: dict) -> str | None:
+        """Learn one bank from checked recordings (:meth:`_learning_setup`); the warning it calls for, if any."""
+        from .learning import fit_bank
+
+        sizes = self._sizes()
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = X.shape[1]  # channels: scikit-learn's features of a sequence
         self.channel_mean_ = np.nanmean(X, axis=(0, 2))
         self.channel_std_ = np.nanstd(X, axis=(0, 2))
         self.channel_std_[self.channel_std_ == 0] = 1.0
@@ -521,24 +542,30 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                     "n_init=3 or more recordings per class may fit")
         return None
 
-    def _fit_members(self, X: np.ndarray, y: np.ndarray) -> list[str]:
+    def _fit_members(self, X: np.ndarray, y: np.ndarray, fitter: Callable[..., GenerativeRNN] | None,
+                     options: dict) -> list[str]:
         """Fit ``n_members`` banks, bank m as ``n_members=1`` with seed ``seed + m * MEMBER_SEED_STRIDE``.
 
         ``n_jobs`` of them at once (scikit-learn's ``Parallel``: worker
-        processes). Returns the banks' warnings, each named "bank m of M (seed s): ".
+        processes, no more than there are banks). Returns the banks'
+        warnings, each named "bank m of M (seed s): ".
         """
+        from joblib import effective_n_jobs
         from sklearn.utils.parallel import Parallel, delayed
 
         seed = check_seed(self.seed)
-        members = [clone(self).set_params(n_members=1, seed=seed + member * MEMBER_SEED_STRIDE)
+        n_jobs = min(effective_n_jobs(self.n_jobs), self.n_members)
+        # Several workers' progress bars would write over each other: only the banks' count is shown then.
+        quiet = {"progress": False} if n_jobs > 1 else {}
+        members = [clone(self).set_params(n_members=1, seed=seed + member * MEMBER_SEED_STRIDE, **quiet)
                    for member in range(self.n_members)]
-        learned = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_learned_bank)(member, X, y) for member in members)
+        learned = Parallel(n_jobs=n_jobs, return_as="generator")(
+            [delayed(_learned_bank)(member, X, y, fitter, options) for member in members])
         fitted, messages = [], []
         with tqdm(learned, total=self.n_members, desc="banks (n_members)", leave=False,
                   disable=None if self.progress is None else not self.progress) as bar:
             for index, (member, message) in enumerate(bar):
-                fitted.append(member)
+                fitted.append(member.set_params(progress=self.progress))
                 if message:
                     messages.append(f"bank {index + 1} of {self.n_members} (seed {member.seed}): {message}")
         self._set_members(fitted)

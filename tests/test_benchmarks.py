@@ -57,6 +57,7 @@ def test_brian2_against_the_numpy_filter(monkeypatch, capsys, tmp_path):
     assert "fixed gain, N=8: best target numpy runs at" in out
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # two learning steps: banks at chance
 def test_recognition(monkeypatch, capsys, tmp_path):
     # The rRNN bank alone: aeon's peers are numba code, whose cold compilation (about 110 s of CPU) would cost
     # the suite more than the rest of this module. The benchmark itself always runs them.
@@ -78,26 +79,39 @@ def test_recognition(monkeypatch, capsys, tmp_path):
     noisy = written["ItalyPowerDemand"]["accuracy_with_added_noise"]  # means over the two banks
     assert set(noisy) == {"rrnn", "rrnn_grid"} and 0.0 <= noisy["rrnn"]["0 dB"] <= 1.0
     assert written["environment"]["seeds"] == [0, 1]
-    low, high = per_seed["0"]["accuracy_95%"]  # each seed's bootstrap interval
+    low, high = per_seed["0"]["accuracy_95%"]  # each seed's Wilson interval
     assert 0.0 <= low <= per_seed["0"]["accuracy"] <= high <= 1.0
     assert written["environment"]["packages"]["numpy"] == np.__version__
 
 
-def test_recognition_intervals_agree_with_the_binomial_normal_approximation():
+def test_recognition_intervals_against_closed_forms():
     from rrnn_net.learning import expected_calibration_error
 
     bench = runpy.run_path(str(BENCHMARKS / "bench_recognition.py"))  # its functions, main() not run
     rng = np.random.default_rng(0)
-    n = 2000
+    n, z = 2000, 1.959964
     truth = rng.integers(0, 2, n)
     right = rng.random(n) < 0.85
     predicted = np.where(right, truth, 1 - truth)
-    proba = np.where(np.arange(2) == predicted[:, None], 0.9, 0.1)
+    proba = np.where(np.arange(2) == predicted[:, None], 0.9, 0.1)  # confident 0.9, right 85 %: overconfident
     intervals = bench["sampling_intervals"](proba, truth)
-    accuracy = right.mean()
-    half = 1.959964 * np.sqrt(accuracy * (1 - accuracy) / n)
-    np.testing.assert_allclose(intervals["accuracy_95%"], [accuracy - half, accuracy + half], atol=0.004)
-    low, high = intervals["ece_100%_95%"]
-    # Every confidence is 0.9: the ECE is |accuracy − 0.9|, whose interval is the accuracy's, shifted
-    assert expected_calibration_error(proba, truth) == pytest.approx(0.9 - accuracy)
-    np.testing.assert_allclose([low, high], [0.9 - accuracy - half, 0.9 - accuracy + half], atol=0.004)
+    # Wilson's score interval, written out
+    p = right.mean()
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    np.testing.assert_allclose(intervals["accuracy_95%"], [centre - half, centre + half], rtol=1e-9)
+    # Every confidence is 0.9: the ECE is |accuracy − 0.9|, here 0.05; a calibrated classifier's would be
+    # |Binomial(n, 0.9)/n − 0.9|, whose mean is about sqrt(2/π) · sqrt(0.09/n) = 0.0054.
+    assert expected_calibration_error(proba, truth) == pytest.approx(0.9 - p)
+    mean, upper = intervals["ece_100%_if_calibrated"]
+    assert mean == pytest.approx(np.sqrt(2 / np.pi) * np.sqrt(0.09 / n), rel=0.1) and upper < 0.9 - p
+    # Labels drawn from the posteriors themselves: calibrated, so its ECE lies inside that range
+    drawn = np.where(rng.random(n) < 0.9, predicted, 1 - predicted)
+    _, upper = bench["sampling_intervals"](proba, drawn)["ece_100%_if_calibrated"]
+    assert expected_calibration_error(proba, drawn) < upper
+    # The paired difference of two classifiers' hits: b and c recordings only one of them got right
+    other = np.where(rng.random(n) < 0.2, ~right, right)
+    b, c = np.sum(right & ~other), np.sum(~right & other)
+    difference, se = (b - c) / n, np.sqrt(b + c - (b - c) ** 2 / n) / n
+    np.testing.assert_allclose(bench["paired_difference_interval"](right, other), [difference - z * se,
+                                                                                   difference + z * se], atol=0.003)

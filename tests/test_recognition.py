@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rrnn_net import GenerativeRNN
+from rrnn_net import GenerativeRNN, recognition
 from rrnn_net.datasets import check_sequences, class_sequences
 from rrnn_net.errors import NonFiniteError, ParameterError, ShapeError
 from rrnn_net.recognition import MEMBER_SEED_STRIDE, NotFittedError, RRNNClassifier, softmax_posterior
@@ -817,7 +817,7 @@ def two_banks(two_class_data):
     return ensemble, singles
 
 
-def test_several_banks_average_the_posteriors_of_banks_fitted_alone(two_banks, two_class_data):
+def test_several_banks_average_the_posteriors_of_banks_fitted_alone(two_banks, two_class_data, monkeypatch):
     _, X, y = two_class_data
     ensemble, singles = two_banks
     assert len(ensemble.members_) == 2 and not hasattr(ensemble, "models_")
@@ -844,6 +844,10 @@ def test_several_banks_average_the_posteriors_of_banks_fitted_alone(two_banks, t
         RRNNClassifier(2, n_members=0).fit(X, y)
     with pytest.raises(ParameterError, match=r"n_jobs must be None or a nonzero integer \(-1: every CPU\), got 0"):
         RRNNClassifier(2, n_jobs=0).fit(X, y)
+    # What every bank would refuse is refused once, before any bank is learned (not in n_jobs workers)
+    monkeypatch.setattr(recognition, "_learned_bank", lambda *args: pytest.fail("a bank was learned"))
+    with pytest.raises(ParameterError, match=r"fit_options \['evidence_stpes'\]: not taken by fit_bank"):
+        RRNNClassifier(2, n_members=2, fit_options={"evidence_stpes": 3}).fit(X, y)
 
 
 def test_several_banks_are_told_added_noise_and_round_trip_through_a_file(two_banks, two_class_data, tmp_path):
@@ -893,15 +897,21 @@ def test_a_bank_that_learned_nothing_is_named_where_fit_was_called(lengths_only_
     # As in the test above, β = 1 leaves these few steps' first bank below chance on its validation split.
     settings = {"n_hidden": 2, "n_members": 2, "sample_interval": 0.005, "tau": 0.02, "decoder": "ekf",
                 "fit_options": options, "calibrate": False, "seed": 1}
-    with pytest.warns(ConvergenceWarning, match=r"^bank 1 of 2 \(seed 1\): the learned bank is no better than ch"):
-        in_turn = RRNNClassifier(**settings).fit(series, y)
-    # Two worker processes learn the same banks, and their warnings are said here as the banks' own would be
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        at_once = RRNNClassifier(**settings, n_jobs=2).fit(series, y)
-    said = [warning for warning in caught if issubclass(warning.category, ConvergenceWarning)]
-    assert said and all(str(warning.message).startswith("bank ") for warning in said)  # once per bank, named
-    assert {Path(warning.filename).name for warning in said} == {Path(__file__).name}
+    said = {}
+    # In turn, and in two worker processes: the same banks, whose warnings are said here, once per bank, named
+    for n_jobs in (None, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitted = RRNNClassifier(**settings, n_jobs=n_jobs).fit(series, y)
+        said[n_jobs] = [warning for warning in caught if issubclass(warning.category, ConvergenceWarning)]
+        assert {Path(warning.filename).name for warning in said[n_jobs]} == {Path(__file__).name}
+        if n_jobs is None:
+            in_turn = fitted
+    at_once = fitted
+    messages = [str(warning.message) for warning in said[None]]
+    assert messages[0].startswith("bank 1 of 2 (seed 1): the learned bank is no better than chance")
+    assert all(message.startswith("bank ") for message in messages)
+    assert [str(warning.message) for warning in said[2]] == messages
     for one, other in zip(in_turn.members_, at_once.members_, strict=True):
         assert one.evidence_scale_ == other.evidence_scale_ and one.seed == other.seed
         for name in ("W", "M", "b", "c", "Q", "R"):
