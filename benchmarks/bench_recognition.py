@@ -215,8 +215,8 @@ def sampling_intervals(proba: np.ndarray, truth: np.ndarray, seed: int = 0) -> d
     interval = binomtest(int(np.sum(proba.argmax(axis=1) == truth)), truth.size).proportion_ci(method="wilson")
     rng = np.random.default_rng(seed)
     cumulative = np.cumsum(proba / proba.sum(axis=1, keepdims=True), axis=1)
-    draws = [(cumulative < rng.random((truth.size, 1))).sum(axis=1) for _ in range(2000)]
-    calibrated = [expected_calibration_error(proba, np.minimum(labels, proba.shape[1] - 1)) for labels in draws]
+    draws = np.minimum((cumulative < rng.random((2000, truth.size, 1))).sum(axis=-1), proba.shape[1] - 1)
+    calibrated = [expected_calibration_error(proba, labels) for labels in draws]
     return {"accuracy_95%": [float(interval.low), float(interval.high)],
             "ece_100%_if_calibrated": [float(np.mean(calibrated)), float(np.quantile(calibrated, 0.95))]}
 
