@@ -14,8 +14,8 @@ rRNN's accuracy minus each peer's on the same recordings
 (``accuracy_minus_dtw_95%``). With several seeds they are in each seed's
 row. The
 rRNN bank is :class:`rrnn_net.RRNNClassifier` with its defaults — every
-learning choice it makes is made from the training data (the block size from
-their variance, the kept steps and β on a validation split carved from them)
+learning choice it makes is made from the training data (the phases and the
+block size from their variance, the kept steps and β on a validation split carved from them)
 — and sees the data in aeon's format (a list of arrays where lengths differ).
 1-NN DTW is ``KNeighborsTimeSeriesClassifier(distance="dtw")``; MiniRocket is
 ``MiniRocketClassifier`` (behind aeon's ``Padder`` where lengths differ). The

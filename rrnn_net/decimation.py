@@ -14,6 +14,20 @@ oversampled lost accuracy (PickupGestureWiimoteZ at factors 2 and 4,
 ItalyPowerDemand at 2, BasicMotions at 4). :func:`choose_decimation` tells
 the two apart from the training recordings alone, by the share of their
 variance the block means lose.
+
+A recording can also repeat a short waveform sample by sample (ACSF1's
+appliance recordings repeat one of 4 samples, the phase locked to the
+sample index). The waveform is then the state of a class model that sees
+one sample at a time: its filter infers it within a period, whatever the
+class, and the evidence cannot tell the classes' waveforms apart. Those
+class models observe the recording's ``phases`` polyphase components
+instead (:func:`phase_channels`): every ``phases`` consecutive samples as
+one observation of ``phases`` channels per channel, one every ``phases``
+sampling intervals, so that the waveform is what the models predict, not
+what their state absorbs. Measured (docs/learning.md): ACSF1's bank
+recognised 0.66 of its training recordings observing samples and 0.89
+observing 4 phases. :func:`choose_phases` recognises such recordings by the
+share of their variance each one's mean period-k waveform carries.
 """
 
 from __future__ import annotations
@@ -26,8 +40,9 @@ from ._validation import positive_int
 from .datasets import observed_lengths
 from .errors import NonFiniteError, ParameterError, ShapeError
 
-__all__ = ["DECIMATIONS", "MAX_LOST_VARIANCE", "MIN_BLOCKS", "block_means", "block_ends", "lost_variance",
-           "choose_decimation"]
+__all__ = ["DECIMATIONS", "MAX_LOST_VARIANCE", "MIN_BLOCKS", "PHASES", "MIN_PERIODIC_SHARE", "SHARE_OF_THE_BEST",
+           "block_means", "block_ends", "lost_variance", "choose_decimation", "phase_channels", "periodic_share",
+           "choose_phases"]
 
 #: The factors ``decimation="auto"`` chooses from.
 DECIMATIONS = (1, 2, 4, 8)
@@ -37,6 +52,14 @@ DECIMATIONS = (1, 2, 4, 8)
 MAX_LOST_VARIANCE = 0.01
 #: ``"auto"`` keeps at least this many blocks in the shortest training recording.
 MIN_BLOCKS = 16
+#: The periods ``phases="auto"`` chooses from.
+PHASES = (2, 3, 4, 5, 6, 7, 8)
+#: The smallest share of the training recordings' variance their mean period-k waveforms must carry for
+#: ``phases="auto"`` to take k. ACSF1's carry 0.88 at k = 4; the other seven recordings benchmarked at most 0.15
+#: at any k in PHASES (docs/learning.md), so any value between 0.15 and 0.85 chooses alike there.
+MIN_PERIODIC_SHARE = 0.5
+#: ``phases="auto"`` takes the smallest period whose waveforms carry this share of what the best period's carry.
+SHARE_OF_THE_BEST = 0.95
 
 
 def block_means(sequences: np.ndarray, factor: int) -> np.ndarray:
@@ -173,6 +196,139 @@ def choose_decimation(sequences: np.ndarray, candidates: Sequence[int] = DECIMAT
         if factor > 1 and lost_variance(sequences, factor) <= max_lost_variance:
             chosen = factor
     return chosen
+
+
+def phase_channels(sequences: np.ndarray, phases: int) -> np.ndarray:
+    """The polyphase components of the sequences as channels: ``phases`` consecutive samples, one observation.
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+        Batch-first; NaN marks missing samples and the padding of shorter sequences.
+    phases : int
+        Samples per observation (≥ 1). The last observation of a sequence
+        may be incomplete: NaN in the phases it lacks.
+
+    Returns
+    -------
+    ndarray, shape (n_sequences, ceil(n_timepoints / phases), n_channels * phases)
+        Channel ``c * phases + p`` of observation j is sample ``j * phases + p`` of channel c.
+
+    Examples
+    --------
+    >>> phase_channels(np.arange(5.0)[None, :, None], 2)[0]
+    array([[ 0.,  1.],
+           [ 2.,  3.],
+           [ 4., nan]])
+    """
+    sequences = _check_batch(sequences)
+    # Not capped at the length: every recording must give the models their n_channels * phases channels.
+    phases = positive_int(phases, "phases")
+    if phases == 1:
+        return sequences
+    n, length, channels = sequences.shape
+    n_blocks = -(-length // phases)
+    padded = np.full((n, n_blocks * phases, channels), np.nan)
+    padded[:, :length] = sequences
+    return padded.reshape(n, n_blocks, phases, channels).transpose(0, 1, 3, 2).reshape(n, n_blocks, channels * phases)
+
+
+def periodic_share(sequences: np.ndarray, period: int) -> float:
+    """Share of the sequences' variance (about each sequence's mean) carried by each one's mean period-k waveform.
+
+    The waveform of a sequence and channel is the mean of its samples at
+    each phase j mod ``period``; a sequence that repeats one waveform of that
+    period sample by sample has share 1, white noise about (period − 1) /
+    (n_timepoints − 1), a smooth, slowly varying one nearly 0.
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+        Standardised per channel, so that every channel counts alike.
+    period : int
+
+    Returns
+    -------
+    float
+        Σ (waveform at the sample's phase − sequence mean)² / Σ (y − sequence mean)²
+        over observed samples and channels; 0 for ``period=1`` or constant sequences.
+
+    Examples
+    --------
+    >>> t = np.arange(400)
+    >>> round(periodic_share(np.sin(np.pi * t / 2)[None, :, None], 4), 6)
+    1.0
+    >>> round(periodic_share(np.sin(2 * np.pi * t / 200)[None, :, None], 4), 4)
+    0.0
+    """
+    sequences = _check_batch(sequences)
+    period = positive_int(period, "period")
+    n_blocks = -(-sequences.shape[1] // period)
+    by_phase = phase_channels(sequences, period).reshape(sequences.shape[0], n_blocks, sequences.shape[2], period)
+    observed = ~np.isnan(by_phase)
+    counts = observed.sum(axis=1)
+    waveform = np.divide(np.where(observed, by_phase, 0.0).sum(axis=1), counts, out=np.zeros(counts.shape),
+                         where=counts > 0)
+    centre = _nanmean_over_time(sequences)  # (n, 1, channels)
+    carried = np.sum(counts * (waveform - centre[:, 0, :, None]) ** 2)
+    total = np.sum(np.where(~np.isnan(sequences), sequences - centre, 0.0) ** 2)
+    return 0.0 if total == 0.0 else float(carried / total)
+
+
+def choose_phases(sequences: np.ndarray, candidates: Sequence[int] = PHASES, *,
+                  min_share: float = MIN_PERIODIC_SHARE, min_blocks: int = MIN_BLOCKS) -> int:
+    """The period whose mean waveforms carry the variance, else 1.
+
+    Among the candidates that leave enough observations, if any carries at
+    least ``min_share`` of the variance (:func:`periodic_share`): the smallest
+    that carries :data:`SHARE_OF_THE_BEST` of what the best candidate
+    carries (a waveform of period 4 is also one of period 8, and can carry
+    much of its variance at period 2).
+
+    Parameters
+    ----------
+    sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
+        Standardised training sequences.
+    candidates : sequence of int
+        Periods to choose from.
+    min_share : float
+        In (0, 1].
+    min_blocks : int
+        A period must leave at least this many observations in the shortest
+        sequence (which also keeps white noise's share below 1 / min_blocks),
+        and every phase of every channel observed in some sequence.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> t = np.arange(400)
+    >>> choose_phases(np.sin(np.pi * t / 2)[None, :, None])
+    4
+    >>> choose_phases(np.random.default_rng(0).normal(size=(3, 256, 1)))
+    1
+    """
+    sequences = _check_batch(sequences)
+    if not 0.0 < min_share <= 1.0:
+        raise ParameterError(f"min_share must lie in (0, 1], got {min_share!r}")
+    min_blocks = positive_int(min_blocks, "min_blocks")
+    shortest = int(np.min(observed_lengths(sequences)))
+    allowed = sorted(period for period in (positive_int(period, "candidates[i]") for period in candidates)
+                     if period > 1 and -(-shortest // period) >= min_blocks
+                     and _every_channel_observed(phase_channels(sequences, period)))
+    shares = [periodic_share(sequences, period) for period in allowed]
+    if not shares or max(shares) < min_share:
+        return 1
+    # A multiple of the period carries its waveform too; a divisor can carry most of it (a strong component at
+    # half the period): the smallest period that carries nearly all of what the best one carries.
+    return next(period for period, share in zip(allowed, shares, strict=True)
+                if share >= SHARE_OF_THE_BEST * max(shares))
+
+
+def _every_channel_observed(sequences: np.ndarray) -> bool:
+    return bool(np.all(np.any(~np.isnan(sequences), axis=(0, 1))))
 
 
 def _factor(factor: object, sequences: np.ndarray) -> int:

@@ -44,7 +44,7 @@ from ._validation import (
     strip_unit,
 )
 from .datasets import check_sequences, observed_lengths
-from .decimation import DECIMATIONS, block_ends, block_means, choose_decimation
+from .decimation import DECIMATIONS, PHASES, block_ends, block_means, choose_decimation, choose_phases, phase_channels
 from .duration import DurationModel, fit_duration_model
 from .errors import ModelTypeError, NotFittedError, ParameterError, ShapeError
 from .filters import EKF, NOISE_MODES, UKF, FilterResult
@@ -74,9 +74,9 @@ SIGNIFICANCE = 0.05
 #: the bank ``n_members=1`` learns, and the members of seeds below the stride are all different fits.
 MEMBER_SEED_STRIDE = 1_000_003
 _FORMAT = "rrnn_net.RRNNClassifier"
-# 6: several banks (n_members); 5: the duration model; 4: "decimation"; 3: "seed" and "sample_interval" (2 said
-# "random_state" and "dt")
-_FORMAT_VERSION = 6
+# 7: "phases"; 6: several banks (n_members); 5: the duration model; 4: "decimation"; 3: "seed" and
+# "sample_interval" (2 said "random_state" and "dt")
+_FORMAT_VERSION = 7
 
 
 def sequence_classifier_tags(tags: Tags) -> Tags:
@@ -168,7 +168,21 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         Δ in seconds between samples of the recordings (0.1 for 10 Hz).
     tau : float, optional
         Time constant of the class models in seconds (default: twice their
-        sampling interval, ``decimation_``·Δ).
+        sampling interval, ``phases_``·``decimation_``·Δ).
+    phases : int or "auto"
+        The class models observe every ``phases`` consecutive samples as one
+        observation of ``phases`` channels per channel (the recording's
+        polyphase components, :func:`~rrnn_net.decimation.phase_channels`),
+        one every ``phases``·Δ: a recording that repeats a short waveform
+        sample by sample otherwise gives every class model the waveform as
+        state to infer, so that the evidence cannot tell the classes'
+        waveforms apart. ``"auto"`` (default) takes the smallest period in
+        :data:`~rrnn_net.decimation.PHASES` whose mean waveforms carry half
+        the standardised training recordings' variance
+        (:func:`~rrnn_net.decimation.choose_phases`; with ``tau`` given, among
+        those whose Euler step stays stable), else 1: observe every sample.
+        ``decimation`` then applies to these observations. :meth:`from_models`
+        takes ``"auto"`` as 1.
     decimation : int or "auto"
         The class models observe the means of blocks of this many
         consecutive samples, one every ``decimation``·Δ
@@ -276,15 +290,18 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         posteriors are averaged. :meth:`banks` gives them with this
         classifier's current settings (``decoder``, ``noise``, ...). The
         classifier itself then has ``classes_``, ``n_features_in_``,
-        ``decimation_`` and the channels' standardisation (shared by the
+        ``phases_``, ``decimation_`` and the channels' standardisation (shared by the
         banks), but not ``n_hidden_``, ``validation_scores_``, ``models_``,
         ``mean0_``, ``cov0_``, ``evidence_scale_``, ``duration_model_`` or
         ``fit_result_``: those are each bank's.
     n_hidden_ : int
         The size of the kept class models.
+    phases_ : int
+        Samples per observation of the class models' polyphase channels
+        (``n_features_in_ * phases_`` channels; 1: every sample).
     decimation_ : int
-        Samples per block the class models observe (their sampling
-        interval is ``decimation_ * sample_interval``).
+        Observations per block mean the class models observe (their sampling
+        interval is ``phases_ * decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
         Validation score (mean log posterior of the true class over all
         prefixes, at the β that maximises it, or β = 1 without ``calibrate``;
@@ -328,6 +345,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         n_jobs: int | None = None,
         sample_interval: float = 0.1,
         tau: float | None = None,
+        phases: int | str = "auto",
         decimation: int | str = "auto",
         decoder: str = "ukf",
         noise: str = "fixed",
@@ -351,6 +369,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.sample_interval = sample_interval
         self.tau = tau
+        self.phases = phases
         self.decimation = decimation
         self.decoder = decoder
         self.noise = noise
@@ -450,6 +469,15 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"fit needs at least two classes, got 1 class ({classes[0]!r})")
         if unobserved := np.flatnonzero(np.isnan(X).all(axis=(0, 2))).tolist():
             raise ParameterError(f"channel(s) {unobserved} of X hold no observed sample: nothing to learn them from")
+        if self.phases != "auto":
+            phases = positive_int(self.phases, "phases")
+            if phases > X.shape[2]:
+                raise ParameterError(f"phases must be at most the longest training recording's {X.shape[2]} "
+                                     f"samples, got {phases}")
+            if unobserved := [(channel, phase) for channel in range(X.shape[1]) for phase in range(phases)
+                              if np.isnan(X[:, channel, phase::phases]).all()]:
+                raise ParameterError(f"(channel, phase) {unobserved} of X hold no observed sample with phases = "
+                                     f"{phases}: nothing to learn them from")
         return fitter, options
 
     def _learn(self, X: np.ndarray, y: np.ndarray, fitter: Callable[..., GenerativeRNN] | None,
@@ -464,8 +492,10 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.channel_std_ = np.nanstd(X, axis=(0, 2))
         self.channel_std_[self.channel_std_ == 0] = 1.0
         standardized = self._standardize(X)
-        self.decimation_ = self._choose_decimation(standardized, options.get("substeps", 1))
-        sequences = block_means(standardized, self.decimation_)
+        substeps = options.get("substeps", 1)
+        self.phases_ = self._choose_phases(standardized, substeps)
+        self.decimation_ = self._choose_decimation(phase_channels(standardized, self.phases_), substeps)
+        sequences = self._observations(standardized)
         sample_interval, tau = self._model_times()
         self.fit_result_ = None
         lengths, codes = observed_lengths(standardized), np.searchsorted(self.classes_, y)
@@ -480,8 +510,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                 raise ModelTypeError(f"the fitter must return a GenerativeRNN, got "
                                      f"{[type(model).__name__ for model in self.models_]}")
             n_obs, self.n_hidden_ = _check_bank_sizes(self.models_)
-            if n_obs != X.shape[1]:
-                raise ShapeError(f"the fitter's models observe {n_obs} channels, X has {X.shape[1]}")
+            if n_obs != sequences.shape[2]:
+                raise ShapeError(f"the fitter's models observe {n_obs} channels, X has {X.shape[1]}"
+                                 + (f" in {self.phases_} phases each" if self.phases_ > 1 else ""))
             self._set_default_priors()
             self.duration_model_ = self._fit_durations(lengths, codes)
             return None
@@ -572,7 +603,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return messages
 
     def _set_members(self, members: list[RRNNClassifier]) -> None:
-        # Standardisation and decimation depend on the training recordings alone: the same in every member.
+        # Standardisation, phases and decimation depend on the training recordings alone: the same in every member.
         for name in _SHARED_ATTRIBUTES:
             setattr(self, name, getattr(members[0], name))
         self.members_ = members
@@ -610,9 +641,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         priors (default N(0, prior_variance·I)); ``evidence_scale`` is β
         (default 1: exact Bayesian model comparison); ``duration_model`` the
         classes' lengths (default None: lengths play no part). The class models must
-        share N and m. With ``decimation=k`` the models observe block means of
-        k samples: the recordings' ``sample_interval`` is the models' over k
-        (``"auto"``, the default, is 1 here: there are no recordings to choose from).
+        share N and m. With ``phases=p`` the models observe p samples of each
+        of the recordings' m / p channels at once, and with ``decimation=k``
+        block means of k such observations: the recordings' ``sample_interval``
+        is the models' over p·k (``"auto"``, the default of both, is 1 here:
+        there are no recordings to choose from).
         The classifier is one bank; ``n_members`` is 1 unless given (it is
         what a later :meth:`fit` would learn).
         """
@@ -628,10 +661,15 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         if taken := sorted({"n_hidden", "sample_interval"} & params.keys()):
             raise ParameterError(f"from_models takes {' and '.join(taken)} from the models; do not pass it")
         classifier = cls(n_hidden=n_hidden).set_params(**({"n_members": 1} | params))
+        classifier._check_settings()
+        classifier.phases_ = 1 if classifier.phases == "auto" else positive_int(classifier.phases, "phases")
         classifier.decimation_ = 1 if classifier.decimation == "auto" else positive_int(classifier.decimation,
                                                                                           "decimation")
-        classifier.set_params(sample_interval=models[0].sample_interval / classifier.decimation_)
-        classifier._check_settings()
+        if n_obs % classifier.phases_:
+            raise ShapeError(f"models with {n_obs} outputs cannot observe phases = {classifier.phases_} samples of "
+                             "each channel: n_obs must be a multiple of phases")
+        n_obs //= classifier.phases_  # the recordings' channels
+        classifier.set_params(sample_interval=models[0].sample_interval / (classifier.phases_ * classifier.decimation_))
         classifier.classes_ = classes
         classifier.n_features_in_ = n_obs
         classifier.models_ = list(models)
@@ -703,7 +741,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _log_evidence(self, sequences: np.ndarray) -> np.ndarray:
         """:meth:`log_evidence_online` of standardised sequences (n, T, c)."""
-        blocks = block_means(sequences, self.decimation_)
+        blocks = self._observations(sequences)
         if self.noise != "grid":
             evidence = self._evidence(blocks, 0.0)
         else:
@@ -742,9 +780,10 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def with_added_noise(self, variance: ArrayLike) -> RRNNClassifier:
         """A copy whose class models expect extra white observation noise of ``variance``.
 
-        Each model's R becomes R + diag(variance / channel_std²) / decimation_
-        (the models observe block means of ``decimation_`` samples, which
-        carry that share of white noise): the Bayesian way to tell the rRNN
+        Each model's R becomes R + diag(variance / channel_std²) / decimation_,
+        repeated for every phase of a channel (the models observe block means
+        of ``decimation_`` samples of each phase, which carry that share of
+        white noise): the Bayesian way to tell the rRNN
         that the recordings are now noisier (a known sensor change or added
         noise). ``variance`` is per channel (or one number) in the data's own
         units. With ``n_members`` > 1, every member's models.
@@ -760,15 +799,16 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         variance = np.broadcast_to(variance, self.channel_std_.shape)
         if not np.all(np.isfinite(variance)) or np.any(variance < 0):
             raise ParameterError("variance must be finite and non-negative")
-        # The models observe block means, which carry 1/decimation_ of the added variance.
-        extra = np.diag(variance / self.channel_std_**2 / self.decimation_)
+        # The models observe block means, which carry 1/decimation_ of the added variance, of every phase.
+        extra = np.diag(np.repeat(variance / self.channel_std_**2, self.phases_) / self.decimation_)
         params = {k: v for k, v in self.get_params().items()
-                  if k not in ("n_hidden", "sample_interval", "decimation")}
+                  if k not in ("n_hidden", "sample_interval", "phases", "decimation")}
         copy = type(self).from_models([model.replace(R=model.R + extra) for model in self.models_], self.classes_,
                                       channel_mean=self.channel_mean_, channel_std=self.channel_std_,
                                       mean0=self.mean0_, cov0=self.cov0_, evidence_scale=self.evidence_scale_,
-                                      duration_model=self.duration_model_, decimation=self.decimation_, **params)
-        return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval,
+                                      duration_model=self.duration_model_, phases=self.phases_,
+                                      decimation=self.decimation_, **params)
+        return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval, phases=self.phases,
                                decimation=self.decimation)
 
     # ----------------------------------------------------------------- I/O
@@ -802,7 +842,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         path = output_file(path, ".npz", what="an RRNNClassifier")
         params = {name: _plain(value, name) for name, value in self.get_params().items() if name != "fitter"}
         metadata = {"format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
-                    "classes": self.classes_.tolist(), "decimation": int(self.decimation_)}
+                    "classes": self.classes_.tolist(), "phases": int(self.phases_), "decimation": int(self.decimation_)}
         arrays = {"channel_mean": self.channel_mean_, "channel_std": self.channel_std_}
         if hasattr(self, "members_"):
             params["n_members"] = len(self.members_)  # the banks fitted, whatever set_params said since
@@ -851,17 +891,19 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         try:
             metadata = json.loads(str(data["metadata"]))
             if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT or metadata.get("version") not in (
-                    1, 2, 3, 4, 5, _FORMAT_VERSION):
+                    1, 2, 3, 4, 5, 6, _FORMAT_VERSION):
                 raise ParameterError("unknown format or version")
             version = metadata["version"]
             # Learning settings newer than the file (noise, ...) take their defaults; the rest is checked.
             params = {_RENAMED.get(name, name): value for name, value in metadata["params"].items()}
             # Versions 1-3 had no decimation: the models observed every sample.
             decimation = positive_int(metadata["decimation"], "decimation") if version >= 4 else 1
+            # Versions 1-6 had no phases: the models observed one sample at a time.
+            phases = positive_int(metadata["phases"], "phases") if version >= 7 else 1
             settings = {name: value for name, value in params.items()
-                        if name not in ("n_hidden", "sample_interval", "decimation")}
+                        if name not in ("n_hidden", "sample_interval", "phases", "decimation")}
             times = {"n_hidden": params["n_hidden"], "sample_interval": params["sample_interval"],
-                     "decimation": params.get("decimation", 1)}
+                     "phases": params.get("phases", 1), "decimation": params.get("decimation", 1)}
 
             def bank(entry: dict, prefix: str, **member: Any) -> RRNNClassifier:
                 models = [_saved_model(data, prefix, index, scalars) for index, scalars in enumerate(entry["models"])]
@@ -874,7 +916,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                                                                       log_std=log_std)
                 classifier = cls.from_models(models, metadata["classes"], channel_mean=data["channel_mean"],
                                              channel_std=data["channel_std"], **priors, duration_model=duration,
-                                             decimation=decimation, **(settings | member))
+                                             phases=phases, decimation=decimation, **(settings | member))
                 classifier.set_params(**times)._check_settings()
                 return classifier
 
@@ -932,22 +974,38 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         positive_scalar(self.sample_interval, "sample_interval", unit="second")
         if self.tau is not None:
             positive_scalar(self.tau, "tau", unit="second")
-        if self.decimation != "auto":
-            try:
-                positive_int(self.decimation, "decimation")
-            except ParameterError:
-                raise ParameterError(f"decimation must be 'auto' or a positive integer, got "
-                                     f"{self.decimation!r}") from None
+        for name in ("phases", "decimation"):
+            value = getattr(self, name)
+            if value != "auto":
+                try:
+                    positive_int(value, name)
+                except ParameterError:
+                    raise ParameterError(f"{name} must be 'auto' or a positive integer, got {value!r}") from None
+
+    def _choose_phases(self, sequences: np.ndarray, substeps: int) -> int:
+        """``phases``, or under ``"auto"`` the period :func:`choose_phases` takes among stable ones."""
+        if self.phases != "auto":
+            return positive_int(self.phases, "phases")  # at most the longest recording: _learning_setup
+        candidates: tuple[int, ...] = PHASES
+        if self.tau is not None:  # a given τ bounds the models' Euler step (below 2τ)
+            sample_interval = positive_scalar(self.sample_interval, "sample_interval", unit="second")
+            tau = positive_scalar(self.tau, "tau", unit="second")
+            candidates = tuple(p for p in PHASES if p * sample_interval / substeps < 2.0 * tau)
+        return choose_phases(sequences, candidates)
 
     def _choose_decimation(self, sequences: np.ndarray, substeps: int) -> int:
-        """``decimation``, or under ``"auto"`` the factor :func:`choose_decimation` takes among stable ones."""
+        """``decimation``, or under ``"auto"`` the factor :func:`choose_decimation` takes among stable ones.
+
+        ``sequences`` are the standardised training recordings' phase channels (``phases_`` set).
+        """
         if self.decimation != "auto":
             decimation = positive_int(self.decimation, "decimation")
             if decimation > sequences.shape[1]:
+                what = "samples" if self.phases_ == 1 else f"observations of {self.phases_} phases"
                 raise ParameterError(f"decimation must be at most the longest training recording's "
-                                     f"{sequences.shape[1]} samples, got {decimation}")
+                                     f"{sequences.shape[1]} {what}, got {decimation}")
             return decimation
-        sample_interval = positive_scalar(self.sample_interval, "sample_interval", unit="second")
+        sample_interval = self.phases_ * positive_scalar(self.sample_interval, "sample_interval", unit="second")
         candidates: tuple[int, ...] = DECIMATIONS
         if self.tau is not None:  # a given τ bounds the models' Euler step (below 2τ)
             tau = positive_scalar(self.tau, "tau", unit="second")
@@ -955,8 +1013,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return choose_decimation(sequences, candidates)
 
     def _model_times(self) -> tuple[float, float]:
-        """The class models' sampling interval (decimation_·Δ) and τ, in seconds."""
-        sample_interval = self.decimation_ * positive_scalar(self.sample_interval, "sample_interval", unit="second")
+        """The class models' sampling interval (phases_·decimation_·Δ) and τ, in seconds."""
+        sample_interval = (self.phases_ * self.decimation_
+                           * positive_scalar(self.sample_interval, "sample_interval", unit="second"))
         tau = 2.0 * sample_interval if self.tau is None else positive_scalar(self.tau, "tau", unit="second")
         return sample_interval, tau
 
@@ -1011,7 +1070,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         scores them; which blocks hold an observed sample (n, J); and the
         lengths' term after each block (K, n, J), or None without ``durations``.
         """
-        blocks = block_means(sequences, self.decimation_)
+        blocks = self._observations(sequences)
         decoder = EKF if self.decoder == "ekf" else UKF
         values = np.stack([decoder(model).filter(blocks, mean0=bank.mean0[index], cov0=bank.cov0[index]).loglik
                            for index, model in enumerate(bank.models)])
@@ -1021,7 +1080,15 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         # A block's length term is the one after its last sample (the sequence's end for its last block).
         per_sample = durations.log_prob_online(observed_lengths(sequences), sequences.shape[1])
         rows = np.arange(sequences.shape[0])[:, None]
-        return values, sampled, np.moveaxis(per_sample[rows, block_ends(sequences, self.decimation_)], -1, 0)
+        return values, sampled, np.moveaxis(per_sample[rows, block_ends(sequences, self._samples_per_block())], -1, 0)
+
+    def _observations(self, sequences: np.ndarray) -> np.ndarray:
+        """What the class models observe of standardised sequences (n, T, c): (n, J, c·phases_), block means."""
+        return block_means(phase_channels(sequences, self.phases_), self.decimation_)
+
+    def _samples_per_block(self) -> int:
+        """Samples of a recording per observation of the class models."""
+        return self.phases_ * self.decimation_
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         """(n, c, T) raw -> (n, T, c) standardised, batch-first for the decoders."""
@@ -1039,12 +1106,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _per_sample(self, evidence: np.ndarray, sequences: np.ndarray) -> np.ndarray:
         """Block evidence (n, J, K) -> after every sample (n, T, K): a block's arrives at the sample completing it."""
-        if self.decimation_ == 1:
+        if self._samples_per_block() == 1:
             return evidence
         increments = np.diff(evidence, axis=1, prepend=0.0)
         per_sample = np.zeros(sequences.shape[:2] + evidence.shape[-1:])
         rows = np.arange(sequences.shape[0])[:, None]
-        np.add.at(per_sample, (rows, block_ends(sequences, self.decimation_)), increments)
+        np.add.at(per_sample, (rows, block_ends(sequences, self._samples_per_block())), increments)
         return np.cumsum(per_sample, axis=1)
 
     def _score(self, index: int, sequences: np.ndarray, added_noise: float = 0.0) -> np.ndarray:
@@ -1068,7 +1135,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
 _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")
 #: What the members of a classifier with ``n_members`` > 1 share, set on the classifier itself.
-_SHARED_ATTRIBUTES = ("classes_", "n_features_in_", "channel_mean_", "channel_std_", "decimation_")
+_SHARED_ATTRIBUTES = ("classes_", "n_features_in_", "channel_mean_", "channel_std_", "phases_", "decimation_")
 _MODEL_SCALARS = ("tau", "sample_interval", "substeps", "activation")
 #: Names in files of format versions 1 and 2 -> today's names.
 _RENAMED = {"dt": "sample_interval", "random_state": "seed"}

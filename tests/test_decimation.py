@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from rrnn_net.decimation import block_ends, block_means, choose_decimation, lost_variance
+from rrnn_net.decimation import (
+    MIN_BLOCKS,
+    block_ends,
+    block_means,
+    choose_decimation,
+    choose_phases,
+    lost_variance,
+    periodic_share,
+    phase_channels,
+)
 from rrnn_net.errors import NonFiniteError, ParameterError, ShapeError
 
 
@@ -65,7 +74,71 @@ def test_an_oversampled_recording_is_decimated_and_white_noise_is_not():
     np.testing.assert_allclose(lost_variance(noise, 4), 0.75, atol=0.02)  # (k − 1)/k for white noise
 
 
+@pytest.mark.parametrize("phases", [1, 2, 3, 5, 23, 40])
+def test_phase_channels_hold_every_sample_once_in_its_phase(phases):
+    sequences = _sequences_with_gaps()
+    observed = phase_channels(sequences, phases)
+    n_blocks = -(-sequences.shape[1] // phases)
+    assert observed.shape == (3, n_blocks, 2 * phases)
+    for i in range(3):
+        for j in range(n_blocks):
+            for c in range(2):
+                for p in range(phases):
+                    t = j * phases + p
+                    expected = sequences[i, t, c] if t < sequences.shape[1] else np.nan
+                    np.testing.assert_array_equal(observed[i, j, c * phases + p], expected)
+
+
+def test_periodic_share_against_a_direct_computation():
+    sequences = _sequences_with_gaps(seed=2)
+    period = 3
+    carried = total = 0.0
+    for i in range(3):
+        for c in range(2):
+            series = sequences[i, :, c]
+            observed = ~np.isnan(series)
+            centre = series[observed].mean()
+            total += np.sum((series[observed] - centre) ** 2)
+            for p in range(period):
+                phase = series[p::period]
+                phase = phase[~np.isnan(phase)]
+                carried += phase.size * (phase.mean() - centre) ** 2 if phase.size else 0.0
+    np.testing.assert_allclose(periodic_share(sequences, period), carried / total, rtol=1e-12)
+    assert periodic_share(sequences, 1) == 0.0
+    assert periodic_share(np.ones((2, 8, 1)), 2) == 0.0
+
+
+def test_a_repeated_waveform_is_observed_in_phases_and_smooth_recordings_and_noise_are_not():
+    rng = np.random.default_rng(0)
+    t = np.arange(256)
+    waveform = np.array([1.0, -0.2, 0.4, -1.3])
+    periodic = (1 + 0.2 * np.sin(2 * np.pi * t / 256))[None, :, None] * waveform[t % 4][None, :, None]
+    periodic = periodic + 0.1 * rng.normal(size=(3, 256, 1))
+    assert periodic_share(periodic, 4) > 0.95 and 0.5 < periodic_share(periodic, 2) < 0.75
+    assert choose_phases(periodic) == 4, "period 2 carries most of the variance, but not nearly all 4 carries"
+    assert choose_phases(periodic, (2, 8)) == 8  # a multiple of the period carries it too
+    assert choose_phases(periodic, (2, 3)) == 2
+    assert choose_phases(periodic, min_share=0.999) == 1
+    short = periodic[:, :4 * (MIN_BLOCKS - 1)]
+    assert choose_phases(short, (4, 8)) == 1, "4 would leave fewer than MIN_BLOCKS observations"
+    assert choose_phases(short) == 2, "of the periods left, 2 carries most of the variance"
+    gappy = periodic.copy()
+    gappy[:, 1::4] = np.nan  # phase 1 never observed: nothing to learn its channel from
+    assert choose_phases(gappy, (4,)) == 1
+    smooth = np.sin(2 * np.pi * t / 128)[None, :, None]
+    noise = rng.normal(size=(4, 256, 2))
+    assert choose_phases(smooth) == choose_phases(noise) == 1
+    many = rng.normal(size=(200, 256, 1))
+    np.testing.assert_allclose(periodic_share(many, 4), 3 / 255, rtol=0.15)  # (k − 1)/(T − 1) for white noise
+
+
 @pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: phase_channels(np.zeros((1, 4, 1)), 0), ParameterError, "phases must be a positive integer"),
+    (lambda: phase_channels(np.zeros((4, 1)), 2), ShapeError, r"\(n_sequences, n_timepoints, n_channels\)"),
+    (lambda: periodic_share(np.full((1, 4, 1), np.inf), 2), NonFiniteError, "inf"),
+    (lambda: periodic_share(np.zeros((1, 4, 1)), 1.5), ParameterError, "period must be a positive integer"),
+    (lambda: choose_phases(np.zeros((1, 4, 1)), min_share=0.0), ParameterError, r"\(0, 1\]"),
+    (lambda: choose_phases(np.zeros((1, 4, 1)), (2, 0)), ParameterError, "candidates"),
     (lambda: block_means(np.zeros((2, 5)), 2), ShapeError, r"\(n_sequences, n_timepoints, n_channels\)"),
     (lambda: block_means(np.zeros((2, 0, 1)), 2), ShapeError, "non-empty"),
     (lambda: block_means(np.full((1, 4, 1), np.inf), 2), NonFiniteError, "inf"),

@@ -189,7 +189,7 @@ def test_learned_classifier_round_trips_with_its_priors_and_scale(tmp_path, lear
     assert noisier.evidence_scale_ == learned.evidence_scale_
 
 
-@pytest.mark.parametrize("version", [1, 3, 4, 5])
+@pytest.mark.parametrize("version", [1, 3, 4, 5, 6])
 def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
     import json
 
@@ -201,7 +201,9 @@ def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
         arrays = {name: data[name] for name in data.files if name not in dropped}
         metadata = json.loads(str(data["metadata"]))
     metadata["version"] = version
-    del metadata["params"]["n_members"]  # version 6's
+    del metadata["phases"], metadata["params"]["phases"]  # version 7's
+    if version < 6:
+        del metadata["params"]["n_members"]  # version 6's
     if version < 5:
         del metadata["duration_log_std"], metadata["params"]["duration"]  # version 5's
     if version < 4:
@@ -211,7 +213,7 @@ def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
     old = tmp_path / "old.npz"
     np.savez(old, metadata=np.array(json.dumps(metadata)), **arrays)
     loaded = RRNNClassifier.load(old)
-    assert loaded.decimation_ == 1 and loaded.get_params()["n_members"] == 1  # fitted as one bank
+    assert loaded.decimation_ == 1 and loaded.phases_ == 1 and loaded.get_params()["n_members"] == 1
     np.testing.assert_array_equal(loaded.predict_proba_online(X), clf.predict_proba_online(X))
 
 
@@ -479,6 +481,99 @@ def test_fit_decimates_oversampled_recordings_within_the_stable_steps(two_class_
         RRNNClassifier(4, decimation="most").fit(X, y)
     with pytest.raises(ParameterError, match="at most the longest training recording's 120 samples, got 121"):
         RRNNClassifier(4, decimation=121, fitter=recording_fitter).fit(X, y)
+
+
+# ------------------------------------------------------------------ phases: class models observe polyphase channels
+def test_phase_channel_evidence_is_the_models_evidence_of_every_phases_samples_at_their_last(two_class_data):
+    from rrnn_net import UKF
+    from rrnn_net.decimation import phase_channels
+
+    models, X, _ = two_class_data  # models of 2 outputs observe 2 phases of one channel
+    X = X[:3, :1].copy()
+    X[2, :, 101:] = np.nan  # ends inside an observation of 2
+    X[1, 0, 7] = np.nan  # a missing sample: one phase of observation 3
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], phases=2, prior_variance=0.3)
+    assert (clf.phases_, clf.decimation_, clf.n_features_in_) == (2, 1, 1)
+    assert clf.sample_interval == pytest.approx(models[0].sample_interval / 2)
+    online = clf.log_evidence_online(X)
+    assert online.shape == (3, 120, 2)
+    observations = phase_channels(np.swapaxes(X, 1, 2), 2)  # (3, 60, 2)
+    np.testing.assert_array_equal(observations[1, 3], [X[1, 0, 6], np.nan])
+    expected = UKF(models[1]).filter(observations, cov0=0.3 * np.eye(4)).evidence
+    np.testing.assert_allclose(online[:2, 1::2, 1], expected[:2], rtol=1e-12)
+    np.testing.assert_array_equal(online[:, 0], 0.0)  # no observation complete yet
+    np.testing.assert_array_equal(online[:2, 2::2], online[:2, 1:-1:2])
+    # The shorter sequence's last observation (sample 100, phase 1 missing) arrives at its last sample, 100.
+    np.testing.assert_allclose(online[2, 100, 1], expected[2, 50], rtol=1e-12)
+    np.testing.assert_array_equal(online[2, 100:], np.repeat(online[2, 100:101], 20, axis=0))
+    with pytest.raises(ShapeError, match="n_obs must be a multiple of phases"):
+        RRNNClassifier.from_models(models, classes=[0, 1], phases=3)
+
+
+@pytest.mark.parametrize("decimation", [1, 2])
+def test_added_noise_reaches_every_phase_of_its_channel(two_class_data, decimation):
+    _, X, _ = two_class_data
+    four = [GenerativeRNN.oscillator(4, 4, seed=seed, frequency=f) for seed, f in ((0, 6.0), (1, 9.0))]
+    clf = RRNNClassifier.from_models(four, classes=[0, 1], channel_std=[2.0, 0.5], phases=2, decimation=decimation)
+    noisier = clf.with_added_noise([0.4, 0.1])
+    assert (noisier.phases_, noisier.decimation_, noisier.phases) == (2, decimation, 2)
+    for before, after in zip(clf.models_, noisier.models_, strict=True):
+        np.testing.assert_allclose(after.R - before.R, np.diag([0.1, 0.1, 0.4, 0.4]) / decimation)
+    assert noisier.predict_proba_online(X).shape == (12, 120, 2)
+
+
+def _periodic_recordings(period=4, n=8, length=240, seed=0):
+    """Two classes repeating their own waveform of ``period`` samples, scaled slowly, in noise; (n, 1, length)."""
+    rng = np.random.default_rng(seed)
+    shapes = np.array([[1.0, 0.2, -0.4, -0.8, 0.3, 0.0, 0.5, -0.3], [0.1, 1.0, 0.1, -1.2, -0.2, 0.6, -0.1, 0.4]])
+    y = np.arange(n) % 2
+    t = np.arange(length)
+    scale = 1.0 + 0.3 * np.sin(2 * np.pi * t / length + rng.uniform(0, 2 * np.pi, (n, 1)))
+    X = scale * shapes[y][:, t % period] + 0.05 * rng.normal(size=(n, length))
+    return X[:, None, :], y
+
+
+def test_fit_observes_phases_of_recordings_that_repeat_a_waveform(tmp_path):
+    X, y = _periodic_recordings()
+    calls = []
+
+    def recording_fitter(sequences, n_hidden, *, sample_interval, tau, seed):
+        calls.append((sequences.shape, sample_interval, tau))
+        return GenerativeRNN.oscillator(n_hidden, sequences.shape[2], seed=seed).replace(
+            sample_interval=sample_interval, tau=tau)
+
+    clf = RRNNClassifier(4, n_members=1, sample_interval=0.01, fitter=recording_fitter).fit(X, y)
+    assert (clf.phases_, clf.decimation_) == (4, 1)
+    assert calls[0] == ((4, 60, 4), pytest.approx(0.04), pytest.approx(0.08))
+    loaded = RRNNClassifier.load(clf.save(tmp_path / "phases.npz"))
+    assert loaded.phases_ == 4 and loaded.phases == "auto"
+    np.testing.assert_array_equal(loaded.predict_proba_online(X), clf.predict_proba_online(X))
+    assert clf.predict_proba_online(X).shape == (8, 240, 2)
+    # Recordings of period 3 are observed in 3 phases (their waveforms' means at 2 carry little).
+    X3, y3 = _periodic_recordings(period=3)
+    assert RRNNClassifier(4, n_members=1, sample_interval=0.01, fitter=recording_fitter).fit(X3, y3).phases_ == 3
+    calls.clear()
+    # A given τ bounds the models' Euler step p·Δ below 2τ: τ = Δ leaves no period of PHASES.
+    assert RRNNClassifier(4, n_members=1, sample_interval=0.01, tau=0.01,
+                          fitter=recording_fitter).fit(X, y).phases_ == 1
+    assert RRNNClassifier(4, n_members=1, sample_interval=0.01, phases=1,
+                          fitter=recording_fitter).fit(X, y).phases_ == 1
+    clf = RRNNClassifier(4, n_members=1, sample_interval=0.01, phases=2, fitter=recording_fitter).fit(X, y)
+    assert clf.phases_ == 2 and calls[-1][0] == (4, 120, 2)
+
+
+@pytest.mark.parametrize(("settings", "change", "message"), [
+    ({"phases": "most"}, None, "phases must be 'auto' or a positive integer, got 'most'"),
+    ({"phases": 241}, None, "phases must be at most the longest training recording's 240 samples, got 241"),
+    ({"phases": 4}, lambda X: X[:, :, 1::4].fill(np.nan), r"\(channel, phase\) \[\(0, 1\)\] of X hold no observed"),
+    ({"phases": 4, "decimation": 61}, None, "at most the longest training recording's 60 observations of 4 phases"),
+])
+def test_bad_phases_are_named_before_any_bank_is_learned(settings, change, message):
+    X, y = _periodic_recordings()
+    if change is not None:
+        change(X)
+    with pytest.raises(ParameterError, match=message):
+        RRNNClassifier(4, sample_interval=0.01, fitter=lambda *a, **k: None, **settings).fit(X, y)
 
 
 def _true_models_fitter(models):

@@ -174,11 +174,11 @@ CLASSIFIER = RRNNClassifier.from_models([OSCILLATOR, LINEAR.replace(sample_inter
 
 
 @given(argument(TRAINING, TRAINING.shape), argument(LABELS, (6,)), argument(0.01), argument(None),
-       argument("fixed"), argument("ukf"), argument(0), argument("auto"))
+       argument("fixed"), argument("ukf"), argument(0), argument("auto"), argument("auto"))
 def test_classifier_fit_gives_a_working_classifier_or_an_rrnn_error(X, y, sample_interval, tau, noise, decoder,
-                                                                     seed, decimation):
+                                                                     seed, phases, decimation):
     classifier = RRNNClassifier(sample_interval=sample_interval, tau=tau, noise=noise, decoder=decoder, seed=seed,
-                                decimation=decimation, fitter=fixed_fitter)
+                                phases=phases, decimation=decimation, fitter=fixed_fitter)
     if outcome(classifier.fit, X, y) is not None:
         # Data far outside what the classifier was fitted on may be refused (DivergenceError), never misread.
         proba = outcome(classifier.predict_proba, TRAINING)
