@@ -24,17 +24,21 @@ class models observe the recording's ``phases`` polyphase components
 instead (:func:`phase_channels`): every ``phases`` consecutive samples as
 one observation of ``phases`` channels per channel, one every ``phases``
 sampling intervals, so that the waveform is what the models predict, not
-what their state absorbs. Measured (docs/learning.md): ACSF1's bank
-recognised 0.66 of its training recordings observing samples and 0.89
-observing 4 phases. :func:`choose_phases` recognises such recordings by the
-share of their variance each one's mean period-k waveform carries.
+what their state absorbs. Measured (docs/learning.md): one ACSF1 bank
+recognised 0.66 of the recordings it learned from observing samples and
+0.94 observing 4 phases. :func:`choose_phases` recognises such recordings by the
+share of their variance their classes' mean period-k waveforms carry: the
+waveform must be aligned to the sample index alike in a class's
+recordings, since phase channel j is sample j mod k of every one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import positive_int
 from .datasets import observed_lengths
@@ -54,9 +58,9 @@ MAX_LOST_VARIANCE = 0.01
 MIN_BLOCKS = 16
 #: The periods ``phases="auto"`` chooses from.
 PHASES = (2, 3, 4, 5, 6, 7, 8)
-#: The smallest share of the training recordings' variance their mean period-k waveforms must carry for
-#: ``phases="auto"`` to take k. ACSF1's carry 0.88 at k = 4; the other seven recordings benchmarked at most 0.15
-#: at any k in PHASES (docs/learning.md), so any value between 0.15 and 0.85 chooses alike there.
+#: The smallest share of the training recordings' variance their classes' mean period-k waveforms must carry for
+#: ``phases="auto"`` to take k. ACSF1's carry 0.84 at k = 4; the other seven recordings benchmarked at most 0.04
+#: at any k in PHASES (docs/learning.md), so any value between 0.04 and 0.83 chooses alike there.
 MIN_PERIODIC_SHARE = 0.5
 #: ``phases="auto"`` takes the smallest period whose waveforms carry this share of what the best period's carry.
 SHARE_OF_THE_BEST = 0.95
@@ -233,25 +237,32 @@ def phase_channels(sequences: np.ndarray, phases: int) -> np.ndarray:
     return padded.reshape(n, n_blocks, phases, channels).transpose(0, 1, 3, 2).reshape(n, n_blocks, channels * phases)
 
 
-def periodic_share(sequences: np.ndarray, period: int) -> float:
-    """Share of the sequences' variance (about each sequence's mean) carried by each one's mean period-k waveform.
+def periodic_share(sequences: np.ndarray, period: int, classes: ArrayLike | None = None) -> float:
+    """Share of the sequences' variance (about each sequence's mean) carried by their mean period-k waveforms.
 
-    The waveform of a sequence and channel is the mean of its samples at
-    each phase j mod ``period``; a sequence that repeats one waveform of that
-    period sample by sample has share 1, white noise about (period − 1) /
-    (n_timepoints − 1), a smooth, slowly varying one nearly 0.
+    The waveform of a channel is the mean deviation from each sequence's
+    mean of its samples at each phase j mod ``period``, over one sequence,
+    or with ``classes`` over all sequences of a class: a class whose
+    sequences all repeat one waveform of that period, aligned to the sample
+    index, has share 1; white noise about (period − 1) / (n_timepoints − 1)
+    (one waveform per sequence); a smooth, slowly varying one nearly 0.
+    Sequences that repeat a class's waveform from different starting phases
+    carry their own waveforms, not their class's.
 
     Parameters
     ----------
     sequences : ndarray, shape (n_sequences, n_timepoints, n_channels)
         Standardised per channel, so that every channel counts alike.
     period : int
+    classes : array_like, shape (n_sequences,), optional
+        Labels of the sequences; sequences with one label share a waveform.
+        Default: each sequence has its own.
 
     Returns
     -------
     float
-        Σ (waveform at the sample's phase − sequence mean)² / Σ (y − sequence mean)²
-        over observed samples and channels; 0 for ``period=1`` or constant sequences.
+        Σ (waveform at the sample's phase)² / Σ (y − sequence mean)² over
+        observed samples and channels; 0 for ``period=1`` or constant sequences.
 
     Examples
     --------
@@ -260,22 +271,35 @@ def periodic_share(sequences: np.ndarray, period: int) -> float:
     1.0
     >>> round(periodic_share(np.sin(2 * np.pi * t / 200)[None, :, None], 4), 4)
     0.0
+    >>> shifted = np.sin(np.pi * (t + np.arange(4)[:, None]) / 2)[:, :, None]  # 4 starting phases
+    >>> round(periodic_share(shifted, 4), 6), round(periodic_share(shifted, 4, classes=[0, 0, 0, 0]), 6)
+    (1.0, 0.0)
     """
     sequences = _check_batch(sequences)
     period = positive_int(period, "period")
-    n_blocks = -(-sequences.shape[1] // period)
-    by_phase = phase_channels(sequences, period).reshape(sequences.shape[0], n_blocks, sequences.shape[2], period)
-    observed = ~np.isnan(by_phase)
-    counts = observed.sum(axis=1)
-    waveform = np.divide(np.where(observed, by_phase, 0.0).sum(axis=1), counts, out=np.zeros(counts.shape),
-                         where=counts > 0)
+    n, length, channels = sequences.shape
+    if classes is None:
+        groups = np.arange(n)
+    else:
+        labels = np.asarray(classes)
+        if labels.shape != (n,):
+            raise ShapeError(f"classes must have shape ({n},), one label per sequence, got {labels.shape}")
+        groups = np.unique(labels, return_inverse=True)[1].reshape(n)
+    if period == 1:  # each sample is its own phase's mean: nothing repeats (exactly 0, not round-off)
+        return 0.0
     centre = _nanmean_over_time(sequences)  # (n, 1, channels)
-    carried = np.sum(counts * (waveform - centre[:, 0, :, None]) ** 2)
+    deviation = phase_channels(sequences - centre, period).reshape(n, -(-length // period), channels, period)
+    observed = ~np.isnan(deviation)
+    sums, counts = np.zeros((groups.max() + 1, channels, period)), np.zeros((groups.max() + 1, channels, period))
+    np.add.at(sums, groups, np.where(observed, deviation, 0.0).sum(axis=1))
+    np.add.at(counts, groups, observed.sum(axis=1))
+    waveform = np.divide(sums, counts, out=np.zeros(sums.shape), where=counts > 0)
+    carried = np.sum(counts * waveform**2)
     total = np.sum(np.where(~np.isnan(sequences), sequences - centre, 0.0) ** 2)
     return 0.0 if total == 0.0 else float(carried / total)
 
 
-def choose_phases(sequences: np.ndarray, candidates: Sequence[int] = PHASES, *,
+def choose_phases(sequences: np.ndarray, candidates: Sequence[int] = PHASES, *, classes: ArrayLike | None = None,
                   min_share: float = MIN_PERIODIC_SHARE, min_blocks: int = MIN_BLOCKS) -> int:
     """The period whose mean waveforms carry the variance, else 1.
 
@@ -291,12 +315,18 @@ def choose_phases(sequences: np.ndarray, candidates: Sequence[int] = PHASES, *,
         Standardised training sequences.
     candidates : sequence of int
         Periods to choose from.
+    classes : array_like, shape (n_sequences,), optional
+        The sequences' labels: a class's sequences then share one waveform,
+        so that a period counts only where its waveform is aligned to the
+        sample index across them (a class model observing phases sees the
+        same waveform in every recording). Default: each sequence its own.
     min_share : float
         In (0, 1].
     min_blocks : int
         A period must leave at least this many observations in the shortest
-        sequence (which also keeps white noise's share below 1 / min_blocks),
-        and every phase of every channel observed in some sequence.
+        sequence (which keeps white noise's expected share below about
+        1 / min_blocks), and every phase of every channel observed in some
+        sequence.
 
     Returns
     -------
@@ -309,16 +339,23 @@ def choose_phases(sequences: np.ndarray, candidates: Sequence[int] = PHASES, *,
     4
     >>> choose_phases(np.random.default_rng(0).normal(size=(3, 256, 1)))
     1
+    >>> shifted = np.sin(np.pi * (t + np.arange(4)[:, None]) / 2)[:, :, None]  # 4 starting phases
+    >>> choose_phases(shifted, classes=[0, 1, 0, 1]), choose_phases(shifted[[0, 0, 1, 1]], classes=[0, 0, 1, 1])
+    (1, 4)
     """
     sequences = _check_batch(sequences)
-    if not 0.0 < min_share <= 1.0:
-        raise ParameterError(f"min_share must lie in (0, 1], got {min_share!r}")
+    if isinstance(min_share, bool) or not isinstance(min_share, Real) or not 0.0 < min_share <= 1.0:
+        raise ParameterError(f"min_share must be a number in (0, 1], got {min_share!r}")
     min_blocks = positive_int(min_blocks, "min_blocks")
+    try:
+        periods = [positive_int(period, "candidates[i]") for period in candidates]
+    except TypeError:
+        raise ParameterError(f"candidates must be a sequence of positive integers, got {candidates!r}") from None
     shortest = int(np.min(observed_lengths(sequences)))
-    allowed = sorted(period for period in (positive_int(period, "candidates[i]") for period in candidates)
+    allowed = sorted(period for period in periods
                      if period > 1 and -(-shortest // period) >= min_blocks
                      and _every_channel_observed(phase_channels(sequences, period)))
-    shares = [periodic_share(sequences, period) for period in allowed]
+    shares = [periodic_share(sequences, period, classes) for period in allowed]
     if not shares or max(shares) < min_share:
         return 1
     # A multiple of the period carries its waveform too; a divisor can carry most of it (a strong component at

@@ -176,11 +176,20 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         one every ``phases``·Δ: a recording that repeats a short waveform
         sample by sample otherwise gives every class model the waveform as
         state to infer, so that the evidence cannot tell the classes'
-        waveforms apart. ``"auto"`` (default) takes the smallest period in
-        :data:`~rrnn_net.decimation.PHASES` whose mean waveforms carry half
-        the standardised training recordings' variance
-        (:func:`~rrnn_net.decimation.choose_phases`; with ``tau`` given, among
-        those whose Euler step stays stable), else 1: observe every sample.
+        waveforms apart. ``"auto"`` (default) looks for such a waveform in
+        the standardised training recordings: if a period in
+        :data:`~rrnn_net.decimation.PHASES` has class-mean waveforms that
+        carry at least half their variance, it takes the smallest period
+        whose waveforms carry 95 % of what the best period's carry, else 1:
+        observe every sample (:func:`~rrnn_net.decimation.choose_phases`;
+        with ``tau`` given, only periods whose Euler step stays stable).
+        The waveform must be aligned to the sample index alike in all of a
+        class's recordings (as ACSF1's are): phase channel j is sample j mod
+        p of every recording, so a recording that starts a few samples into
+        its waveform is misread. Under ``"auto"`` a class whose recordings
+        start at different phases has no class-mean waveform, so p stays 1.
+        ``fit_options['initial_models']`` must observe
+        n_channels·``phases_`` outputs.
         ``decimation`` then applies to these observations. :meth:`from_models`
         takes ``"auto"`` as 1.
     decimation : int or "auto"
@@ -469,15 +478,16 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"fit needs at least two classes, got 1 class ({classes[0]!r})")
         if unobserved := np.flatnonzero(np.isnan(X).all(axis=(0, 2))).tolist():
             raise ParameterError(f"channel(s) {unobserved} of X hold no observed sample: nothing to learn them from")
-        if self.phases != "auto":
-            phases = positive_int(self.phases, "phases")
-            if phases > X.shape[2]:
-                raise ParameterError(f"phases must be at most the longest training recording's {X.shape[2]} "
-                                     f"samples, got {phases}")
-            if unobserved := [(channel, phase) for channel in range(X.shape[1]) for phase in range(phases)
-                              if np.isnan(X[:, channel, phase::phases]).all()]:
-                raise ParameterError(f"(channel, phase) {unobserved} of X hold no observed sample with phases = "
-                                     f"{phases}: nothing to learn them from")
+        phases = 1 if _is_auto(self.phases) else positive_int(self.phases, "phases")
+        decimation = 1 if _is_auto(self.decimation) else positive_int(self.decimation, "decimation")
+        if 1 < phases * decimation >= X.shape[2]:  # the models learn from at least two observations
+            raise ParameterError(f"phases × decimation ({self.phases!r} × {self.decimation!r}) must be below the "
+                                 f"longest training recording's {X.shape[2]} samples, so that the class models "
+                                 "observe it at least twice")
+        if unobserved := [(channel, phase) for channel in range(X.shape[1]) for phase in range(phases)
+                          if phases > 1 and np.isnan(X[:, channel, phase::phases]).all()]:
+            raise ParameterError(f"(channel, phase) {unobserved} of X hold no observed sample with phases = "
+                                 f"{phases}: nothing to learn them from")
         return fitter, options
 
     def _learn(self, X: np.ndarray, y: np.ndarray, fitter: Callable[..., GenerativeRNN] | None,
@@ -493,7 +503,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.channel_std_[self.channel_std_ == 0] = 1.0
         standardized = self._standardize(X)
         substeps = options.get("substeps", 1)
-        self.phases_ = self._choose_phases(standardized, substeps)
+        self.phases_ = self._choose_phases(standardized, y, substeps)
         self.decimation_ = self._choose_decimation(phase_channels(standardized, self.phases_), substeps)
         sequences = self._observations(standardized)
         sample_interval, tau = self._model_times()
@@ -662,8 +672,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"from_models takes {' and '.join(taken)} from the models; do not pass it")
         classifier = cls(n_hidden=n_hidden).set_params(**({"n_members": 1} | params))
         classifier._check_settings()
-        classifier.phases_ = 1 if classifier.phases == "auto" else positive_int(classifier.phases, "phases")
-        classifier.decimation_ = 1 if classifier.decimation == "auto" else positive_int(classifier.decimation,
+        classifier.phases_ = 1 if _is_auto(classifier.phases) else positive_int(classifier.phases, "phases")
+        classifier.decimation_ = 1 if _is_auto(classifier.decimation) else positive_int(classifier.decimation,
                                                                                           "decimation")
         if n_obs % classifier.phases_:
             raise ShapeError(f"models with {n_obs} outputs cannot observe phases = {classifier.phases_} samples of "
@@ -976,34 +986,35 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             positive_scalar(self.tau, "tau", unit="second")
         for name in ("phases", "decimation"):
             value = getattr(self, name)
-            if value != "auto":
+            if not _is_auto(value):
                 try:
                     positive_int(value, name)
                 except ParameterError:
                     raise ParameterError(f"{name} must be 'auto' or a positive integer, got {value!r}") from None
 
-    def _choose_phases(self, sequences: np.ndarray, substeps: int) -> int:
-        """``phases``, or under ``"auto"`` the period :func:`choose_phases` takes among stable ones."""
-        if self.phases != "auto":
-            return positive_int(self.phases, "phases")  # at most the longest recording: _learning_setup
+    def _choose_phases(self, sequences: np.ndarray, y: np.ndarray, substeps: int) -> int:
+        """``phases``, or under ``"auto"`` the period :func:`choose_phases` takes for the classes ``y``, if stable."""
+        if not _is_auto(self.phases):
+            return positive_int(self.phases, "phases")  # below the longest recording: _learning_setup
         candidates: tuple[int, ...] = PHASES
         if self.tau is not None:  # a given τ bounds the models' Euler step (below 2τ)
             sample_interval = positive_scalar(self.sample_interval, "sample_interval", unit="second")
             tau = positive_scalar(self.tau, "tau", unit="second")
             candidates = tuple(p for p in PHASES if p * sample_interval / substeps < 2.0 * tau)
-        return choose_phases(sequences, candidates)
+        return choose_phases(sequences, candidates, classes=y)
 
     def _choose_decimation(self, sequences: np.ndarray, substeps: int) -> int:
         """``decimation``, or under ``"auto"`` the factor :func:`choose_decimation` takes among stable ones.
 
         ``sequences`` are the standardised training recordings' phase channels (``phases_`` set).
         """
-        if self.decimation != "auto":
+        if not _is_auto(self.decimation):
             decimation = positive_int(self.decimation, "decimation")
-            if decimation > sequences.shape[1]:
+            if decimation >= sequences.shape[1]:  # the models learn from at least two block means
                 what = "samples" if self.phases_ == 1 else f"observations of {self.phases_} phases"
-                raise ParameterError(f"decimation must be at most the longest training recording's "
-                                     f"{sequences.shape[1]} {what}, got {decimation}")
+                raise ParameterError(f"decimation must be below the longest training recording's "
+                                     f"{sequences.shape[1]} {what}, so that the class models observe it at least "
+                                     f"twice, got {decimation}")
             return decimation
         sample_interval = self.phases_ * positive_scalar(self.sample_interval, "sample_interval", unit="second")
         candidates: tuple[int, ...] = DECIMATIONS
@@ -1096,10 +1107,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return np.ascontiguousarray(np.swapaxes(standardized, 1, 2))
 
     def _evidence(self, blocks: np.ndarray, added_noise: float) -> np.ndarray:
-        """Accumulated log evidence (n, J, n_classes) of block means (n, J, c), with ``added_noise``.
+        """Accumulated log evidence (n, J, n_classes) of the observations (n, J, c·phases_), with ``added_noise``.
 
         ``added_noise`` is a standardised variance added to every *sample*; a
-        block mean carries 1/decimation_ of it.
+        block mean of ``decimation_`` observations carries 1/decimation_ of it
+        in each phase channel.
         """
         increments = [self._score(index, blocks, added_noise / self.decimation_) for index in range(len(self.models_))]
         return np.cumsum(np.stack(increments, axis=-1), axis=1)
@@ -1115,7 +1127,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return np.cumsum(per_sample, axis=1)
 
     def _score(self, index: int, sequences: np.ndarray, added_noise: float = 0.0) -> np.ndarray:
-        """Per-sample log evidence increments (n, T) of class model ``index``."""
+        """Log evidence increments (n, J) of class model ``index``, one per observation (n, J, c·phases_)."""
         model = self.models_[index]
         if added_noise:
             model = model.replace(R=model.R + added_noise * np.eye(model.n_obs))
@@ -1131,6 +1143,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         if array.ndim != 1 or array.size == 0 or np.any(array < 0):
             raise ParameterError(f"noise_levels must be a non-empty list of variances >= 0, got {levels!r}")
         return array
+
+
+def _is_auto(value: object) -> bool:
+    """Whether a setting is the string "auto" (an array compared with == would answer elementwise)."""
+    return isinstance(value, str) and value == "auto"
 
 
 _MODEL_ARRAYS = ("W", "M", "b", "c", "Q", "R")

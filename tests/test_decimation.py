@@ -108,6 +108,37 @@ def test_periodic_share_against_a_direct_computation():
     assert periodic_share(np.ones((2, 8, 1)), 2) == 0.0
 
 
+def test_periodic_share_of_classes_against_a_direct_computation():
+    sequences, classes = _sequences_with_gaps(seed=3), np.array(["b", "a", "b"])
+    period = 3
+    carried = total = 0.0
+    centred = sequences - np.nanmean(sequences, axis=1, keepdims=True)
+    total = np.nansum(centred**2)
+    for label in ("a", "b"):
+        for c in range(2):
+            for p in range(period):
+                phase = centred[classes == label, p::period, c]
+                phase = phase[~np.isnan(phase)]
+                carried += phase.size * phase.mean() ** 2 if phase.size else 0.0
+    np.testing.assert_allclose(periodic_share(sequences, period, classes), carried / total, rtol=1e-12)
+    # One class per sequence is the default.
+    assert periodic_share(sequences, period, [0, 1, 2]) == pytest.approx(periodic_share(sequences, period), 1e-12)
+
+
+def test_a_waveform_counts_only_where_it_is_aligned_across_a_classes_recordings():
+    rng = np.random.default_rng(1)
+    t = np.arange(256)
+    waveform = np.array([1.0, -0.2, 0.4, -1.3])
+    offsets = rng.integers(0, 4, size=8)
+    shifted = waveform[(t + offsets[:, None]) % 4][:, :, None] + 0.1 * rng.normal(size=(8, 256, 1))
+    classes = np.arange(8) % 2
+    assert choose_phases(shifted) == 4, "each recording repeats a waveform"
+    assert choose_phases(shifted, classes=classes) == 1, "but the phase channels mean different things in each"
+    aligned = shifted.copy()
+    aligned[:] = waveform[t % 4][None, :, None] + 0.1 * rng.normal(size=(8, 256, 1))
+    assert choose_phases(aligned, classes=classes) == 4
+
+
 def test_a_repeated_waveform_is_observed_in_phases_and_smooth_recordings_and_noise_are_not():
     rng = np.random.default_rng(0)
     t = np.arange(256)
@@ -139,6 +170,10 @@ def test_a_repeated_waveform_is_observed_in_phases_and_smooth_recordings_and_noi
     (lambda: periodic_share(np.zeros((1, 4, 1)), 1.5), ParameterError, "period must be a positive integer"),
     (lambda: choose_phases(np.zeros((1, 4, 1)), min_share=0.0), ParameterError, r"\(0, 1\]"),
     (lambda: choose_phases(np.zeros((1, 4, 1)), (2, 0)), ParameterError, "candidates"),
+    (lambda: choose_phases(np.zeros((1, 4, 1)), 4), ParameterError, "candidates must be a sequence"),
+    (lambda: choose_phases(np.zeros((1, 4, 1)), min_share="a"), ParameterError, r"\(0, 1\]"),
+    (lambda: choose_phases(np.zeros((1, 4, 1)), min_share=True), ParameterError, r"\(0, 1\]"),
+    (lambda: periodic_share(np.zeros((2, 4, 1)), 2, classes=[0]), ShapeError, "one label per sequence"),
     (lambda: block_means(np.zeros((2, 5)), 2), ShapeError, r"\(n_sequences, n_timepoints, n_channels\)"),
     (lambda: block_means(np.zeros((2, 0, 1)), 2), ShapeError, "non-empty"),
     (lambda: block_means(np.full((1, 4, 1), np.inf), 2), NonFiniteError, "inf"),

@@ -479,8 +479,8 @@ def test_fit_decimates_oversampled_recordings_within_the_stable_steps(two_class_
     assert clf.decimation_ == 1
     with pytest.raises(ParameterError, match="decimation must be 'auto' or a positive integer, got 'most'"):
         RRNNClassifier(4, decimation="most").fit(X, y)
-    with pytest.raises(ParameterError, match="at most the longest training recording's 120 samples, got 121"):
-        RRNNClassifier(4, decimation=121, fitter=recording_fitter).fit(X, y)
+    with pytest.raises(ParameterError, match=r"\('auto' × 120\) must be below the longest training recording's 120"):
+        RRNNClassifier(4, decimation=120, fitter=recording_fitter).fit(X, y)  # one block: nothing to learn from
 
 
 # ------------------------------------------------------------------ phases: class models observe polyphase channels
@@ -522,14 +522,17 @@ def test_added_noise_reaches_every_phase_of_its_channel(two_class_data, decimati
     assert noisier.predict_proba_online(X).shape == (12, 120, 2)
 
 
-def _periodic_recordings(period=4, n=8, length=240, seed=0):
-    """Two classes repeating their own waveform of ``period`` samples, scaled slowly, in noise; (n, 1, length)."""
+def _periodic_recordings(period=4, n=8, length=240, seed=0, starts=None):
+    """Two classes repeating their own waveform of ``period`` samples, scaled slowly, in noise; (n, 1, length).
+
+    ``starts``: each recording's first sample's phase in its waveform (default 0: aligned to the sample index).
+    """
     rng = np.random.default_rng(seed)
     shapes = np.array([[1.0, 0.2, -0.4, -0.8, 0.3, 0.0, 0.5, -0.3], [0.1, 1.0, 0.1, -1.2, -0.2, 0.6, -0.1, 0.4]])
     y = np.arange(n) % 2
-    t = np.arange(length)
+    t = np.arange(length) + (np.zeros((n, 1), int) if starts is None else np.asarray(starts)[:, None])
     scale = 1.0 + 0.3 * np.sin(2 * np.pi * t / length + rng.uniform(0, 2 * np.pi, (n, 1)))
-    X = scale * shapes[y][:, t % period] + 0.05 * rng.normal(size=(n, length))
+    X = scale * shapes[y[:, None], t % period] + 0.05 * rng.normal(size=(n, length))
     return X[:, None, :], y
 
 
@@ -560,13 +563,21 @@ def test_fit_observes_phases_of_recordings_that_repeat_a_waveform(tmp_path):
                           fitter=recording_fitter).fit(X, y).phases_ == 1
     clf = RRNNClassifier(4, n_members=1, sample_interval=0.01, phases=2, fitter=recording_fitter).fit(X, y)
     assert clf.phases_ == 2 and calls[-1][0] == (4, 120, 2)
+    # Recordings that start at different phases of their class's waveform: phase channels would mean different
+    # things in each, and no class-mean waveform carries their variance.
+    shifted, y = _periodic_recordings(starts=[0, 1, 2, 3, 2, 3, 0, 1])
+    assert RRNNClassifier(4, n_members=1, sample_interval=0.01, fitter=recording_fitter).fit(shifted, y).phases_ == 1
 
 
 @pytest.mark.parametrize(("settings", "change", "message"), [
     ({"phases": "most"}, None, "phases must be 'auto' or a positive integer, got 'most'"),
-    ({"phases": 241}, None, "phases must be at most the longest training recording's 240 samples, got 241"),
+    ({"phases": np.array([2, 3])}, None, r"phases must be 'auto' or a positive integer, got array\(\[2, 3\]\)"),
+    ({"phases": 240}, None, r"phases × decimation \(240 × 'auto'\) must be below the longest training recording's "
+                            "240 samples, so that the class models observe it at least twice"),
+    ({"phases": 4, "decimation": 60}, None, r"\(4 × 60\) must be below the longest training recording's 240"),
+    ({"decimation": 240}, None, r"\('auto' × 240\) must be below"),
     ({"phases": 4}, lambda X: X[:, :, 1::4].fill(np.nan), r"\(channel, phase\) \[\(0, 1\)\] of X hold no observed"),
-    ({"phases": 4, "decimation": 61}, None, "at most the longest training recording's 60 observations of 4 phases"),
+    ({"decimation": 60}, None, "below the longest training recording's 60 observations of 4 phases, so that"),
 ])
 def test_bad_phases_are_named_before_any_bank_is_learned(settings, change, message):
     X, y = _periodic_recordings()
