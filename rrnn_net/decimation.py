@@ -290,7 +290,8 @@ def periodic_share(sequences: np.ndarray, period: int, classes: ArrayLike | None
     centre = _nanmean_over_time(sequences)  # (n, 1, channels)
     deviation = phase_channels(sequences - centre, period).reshape(n, -(-length // period), channels, period)
     observed = ~np.isnan(deviation)
-    sums, counts = np.zeros((groups.max() + 1, channels, period)), np.zeros((groups.max() + 1, channels, period))
+    shape = (groups.max() + 1, channels, period)  # per group (class or sequence), channel and phase
+    sums, counts = np.zeros(shape), np.zeros(shape)
     np.add.at(sums, groups, np.where(observed, deviation, 0.0).sum(axis=1))
     np.add.at(counts, groups, observed.sum(axis=1))
     waveform = np.divide(sums, counts, out=np.zeros(sums.shape), where=counts > 0)
