@@ -112,7 +112,8 @@ def rrnn_metrics(name: str, X_train, y_train, X_test, y_test, seed: int, setting
     scales = [bank.evidence_scale_ for bank in classifier.banks()]
     row = {"fit_s": fit_seconds, "train_accuracy": classifier.score(X_train, y_train),
            # n_members > 1: one β per bank, reported as their geometric mean
-           "evidence_scale": scales[0] if len(scales) == 1 else float(gmean(scales))}
+           "evidence_scale": scales[0] if len(scales) == 1 else float(gmean(scales)),
+           "contamination": float(np.mean([bank.contamination_ for bank in classifier.banks()]))}
     for fraction in FRACTIONS:
         index = np.maximum(np.ceil(fraction * test_lengths).astype(int) - 1, 0)
         proba = online[np.arange(len(y_test)), index]

@@ -5,7 +5,9 @@ rRNN (a decoder) observes a sequence online and accumulates the log evidence
 ℓ_k(t) = Σ_{s≤t} log p(y_s | y_<s, k). With a uniform class prior the
 posterior over classes at time t is softmax_k(β ℓ_k(t)), with β = 1 for exact
 Bayesian model comparison and a learned β < 1 when the evidence of the
-learned (misspecified) models must be tempered to be calibrated.
+learned (misspecified) models must be tempered to be calibrated; a learned
+share ε of recordings that no class model describes mixes in a uniform
+posterior, (1 − ε) softmax_k(β ℓ_k(t)) + ε / K.
 :class:`RRNNClassifier` wraps this as a scikit-learn-style estimator on
 aeon/sktime-shaped data: X (n_samples, n_channels, n_timepoints) or a list of
 (n_channels, n_timepoints_i) arrays of unequal lengths.
@@ -74,9 +76,9 @@ SIGNIFICANCE = 0.05
 #: the bank ``n_members=1`` learns, and the members of seeds below the stride are all different fits.
 MEMBER_SEED_STRIDE = 1_000_003
 _FORMAT = "rrnn_net.RRNNClassifier"
-# 7: "phases"; 6: several banks (n_members); 5: the duration model; 4: "decimation"; 3: "seed" and
+# 8: "contamination"; 7: "phases"; 6: several banks (n_members); 5: the duration model; 4: "decimation"; 3: "seed" and
 # "sample_interval" (2 said "random_state" and "dt")
-_FORMAT_VERSION = 7
+_FORMAT_VERSION = 8
 
 
 def sequence_classifier_tags(tags: Tags) -> Tags:
@@ -230,13 +232,14 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         recordings last, a log-normal length with the class's mean and one
         spread pooled over the classes, fitted to the training recordings
         the class models learn from (:mod:`rrnn_net.duration`). The
-        posterior after t samples is then softmax(β ℓ(t) + log P(T ≥ t | k))
-        while a recording goes on, and softmax(β ℓ + log p(T | k)) from its
-        last sample on, with β chosen on the validation split for that
-        posterior (and sizes and restarts compared by it). Where all
+        posterior's softmax (``calibrate``) after t samples is then that of
+        β ℓ(t) + log P(T ≥ t | k) while a recording goes on, and of
+        β ℓ + log p(T | k) from its last sample on, with β and ε chosen on
+        the validation split for that posterior (and sizes and restarts
+        compared by it). Where all
         training recordings have one length it changes nothing
         (``duration_model_`` is None).
-        ``"none"``: the posterior is softmax(β ℓ(t)).
+        ``"none"``: the softmax is that of β ℓ(t).
     objective : {"conditional", "evidence", "multistep"}
         How the class models are learned (:func:`rrnn_net.learning.fit_bank`):
         ``"conditional"`` (default) maximum likelihood of each class model on
@@ -260,7 +263,15 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         in cross-validation on small univariate sets, loses on ACSF1 and
         costs BasicMotions its robustness to added noise.
     calibrate : bool
-        Learn the evidence scale β on the validation split (else β = 1).
+        Learn the posterior's evidence scale β and contamination ε on the
+        validation split (else β = 1, ε = 0): the posterior after t samples
+        is (1 − ε) softmax(β ℓ(t)) + ε / K. β < 1 tempers the evidence of
+        misspecified class models; ε is the share of recordings the class
+        models do not describe (their class posterior is uniform), which
+        bounds what one recording the bank gets badly wrong costs the
+        validation score, so that a few such recordings cannot force β
+        towards 0 (:func:`~rrnn_net.learning.bank.fitted_calibration`;
+        docs/learning.md, "A contaminated posterior").
     validation_fraction : float
         Share of each class's training sequences held out to choose the kept
         training steps and β. Where the bank so chosen is not significantly
@@ -301,8 +312,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         classifier itself then has ``classes_``, ``n_features_in_``,
         ``phases_``, ``decimation_`` and the channels' standardisation (shared by the
         banks), but not ``n_hidden_``, ``validation_scores_``, ``models_``,
-        ``mean0_``, ``cov0_``, ``evidence_scale_``, ``duration_model_`` or
-        ``fit_result_``: those are each bank's.
+        ``mean0_``, ``cov0_``, ``evidence_scale_``, ``contamination_``,
+        ``duration_model_`` or ``fit_result_``: those are each bank's.
     n_hidden_ : int
         The size of the kept class models.
     phases_ : int
@@ -313,7 +324,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         interval is ``phases_ * decimation_ * sample_interval``).
     validation_scores_ : dict of int to float
         Validation score (mean log posterior of the true class over all
-        prefixes, at the β that maximises it, or β = 1 without ``calibrate``;
+        prefixes, at the β and ε that maximise it, or β = 1 and ε = 0 without
+        ``calibrate``;
         with ``duration_model_``, of the posterior with the lengths' term)
         of each size tried (the best of its ``n_init`` fits); only when the bank was
         learned by :func:`~rrnn_net.learning.fit_bank` (not by a fitter,
@@ -323,9 +335,12 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     cov0_ : ndarray, shape (n_classes, n_hidden, n_hidden)
         Each class model's prior over its state at the start of a sequence.
     evidence_scale_ : float
-        β of the posterior softmax(β ℓ) (with ``duration_model_``, of β ℓ +
-        its term), chosen on the validation split by
-        :func:`~rrnn_net.learning.bank.fitted_evidence_scale`.
+        β of the posterior (1 − ε) softmax(β ℓ) + ε / K (with
+        ``duration_model_``, softmax of β ℓ + its term), chosen on the
+        validation split by :func:`~rrnn_net.learning.bank.fitted_calibration`.
+    contamination_ : float
+        ε of that posterior, in [0, 1], chosen with β. 1: the bank's
+        posteriors carried nothing on its validation split (fit warns).
     duration_model_ : DurationModel or None
         The classes' log-normal lengths (``duration="lognormal"`` and
         training recordings of more than one length); None: lengths play no part.
@@ -561,7 +576,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                 last_steps = learn(early_stopping=False)
                 banks += last_steps
                 scored += self._scored(last_steps, durations, validation, validation_codes)
-        ranks = [_rank(value) for value, _ in scored]
+        ranks = [_rank(value) for value, _, _ in scored]
         kept = int(np.argmax(ranks))  # the first of equals, as max() takes it
         bank = banks[kept]
         self.n_hidden_ = bank.models[0].n_hidden
@@ -569,18 +584,19 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             size: scored[max((i for i, fit in enumerate(banks) if fit.models[0].n_hidden == size),
                              key=ranks.__getitem__)][0] for size in self._sizes()}
         self.models_, self.mean0_, self.cov0_ = bank.models, bank.mean0, bank.cov0
-        kept_score, self.evidence_scale_ = scored[kept]
+        kept_score, self.evidence_scale_, self.contamination_ = scored[kept]
         self.fit_result_ = bank
         self.duration_model_ = durations
-        # A uniform posterior scores log(1/K) on any validation split: a bank that does no better has learned
-        # nothing that carries over to recordings it did not learn from (e.g. ArrowHead with seed 3). The
-        # margin is round-off: equal evidence scores log(1/K) only to ~1e-14.
+        # A uniform posterior (ε = 1) scores log(1/K) on any validation split, so the calibrated score is never
+        # below it; a bank that does no better has learned nothing that carries over to recordings it did not
+        # learn from (e.g. ArrowHead with seed 3). The margin is round-off: equal evidence scores log(1/K) only
+        # to ~1e-14.
         chance = -np.log(self.classes_.size)
         if validation_index.size and not np.isnan(kept_score) and kept_score <= chance + 1e-9:
             return (f"the learned bank is no better than chance on its validation split: mean log posterior of "
                     f"the true class {kept_score:.4f} against log(1/{self.classes_.size}) = {chance:.4f} (evidence "
-                    f"scale {self.evidence_scale_:.3g}), so its posteriors carry little or nothing; another seed, "
-                    "n_init=3 or more recordings per class may fit")
+                    f"scale {self.evidence_scale_:.3g}, contamination {self.contamination_:.3g}), so its posteriors "
+                    "carry little or nothing; another seed, n_init=3 or more recordings per class may fit")
         return None
 
     def _fit_members(self, X: np.ndarray, y: np.ndarray, fitter: Callable[..., GenerativeRNN] | None,
@@ -629,7 +645,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
         With ``n_members`` > 1, copies of ``members_`` that decode with this
         classifier's current settings (``decoder``, ``noise``, ...), each
-        with its own ``models_``, ``evidence_scale_`` and ``fit_result_``.
+        with its own ``models_``, ``evidence_scale_``, ``contamination_`` and ``fit_result_``.
         """
         self._check_fitted()
         if not hasattr(self, "members_"):
@@ -642,14 +658,17 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def from_models(cls, models: list[GenerativeRNN] | tuple[GenerativeRNN, ...], classes: ArrayLike, *,
                     channel_mean: ArrayLike | None = None, channel_std: ArrayLike | None = None,
                     mean0: ArrayLike | None = None, cov0: ArrayLike | None = None, evidence_scale: float = 1.0,
-                    duration_model: DurationModel | None = None, **params: Any) -> RRNNClassifier:
+                    contamination: float = 0.0, duration_model: DurationModel | None = None,
+                    **params: Any) -> RRNNClassifier:
         """A classifier from known generative models (no fitting).
 
         Standardisation is the identity by default (``channel_mean`` and
         ``channel_std``, each (n_channels,), the second positive); ``mean0``
         (n_classes, N) and ``cov0`` (n_classes, N, N) are the class models'
         priors (default N(0, prior_variance·I)); ``evidence_scale`` is β
-        (default 1: exact Bayesian model comparison); ``duration_model`` the
+        (default 1: exact Bayesian model comparison) and ``contamination``
+        ε ∈ [0, 1] (default 0) of the posterior (1 − ε) softmax(β ℓ) + ε / K;
+        ``duration_model`` the
         classes' lengths (default None: lengths play no part). The class models must
         share N and m. With ``phases=p`` the models observe p samples of each
         of the recordings' m / p channels at once, and with ``decimation=k``
@@ -700,6 +719,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
             check_covariance(cov0, "cov0", definite=True)
             classifier.cov0_ = cov0
         classifier.evidence_scale_ = positive_scalar(evidence_scale, "evidence_scale")
+        classifier.contamination_ = _checked_contamination(contamination)
         if duration_model is not None and (not isinstance(duration_model, DurationModel)
                                            or duration_model.n_classes != len(models)):
             raise ParameterError(f"duration_model must be None or a DurationModel of {len(models)} classes, got "
@@ -734,11 +754,11 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba_online(self, X: ArrayLike) -> np.ndarray:
         """Posterior over classes after each sample, shape (n_samples, n_timepoints, n_classes).
 
-        softmax(β ℓ(t)), plus the classes' log length terms with
-        ``duration_model_``: log P(T ≥ t | k) while a sequence goes on, log
-        p(T | k) from its last sample on (a sequence's length is one past its
-        last observed sample). With ``n_members`` > 1, the mean of the
-        members' posteriors.
+        (1 − ε) softmax(β ℓ(t)) + ε / K, where the softmax also takes the
+        classes' log length terms with ``duration_model_``: log P(T ≥ t | k)
+        while a sequence goes on, log p(T | k) from its last sample on (a
+        sequence's length is one past its last observed sample). With
+        ``n_members`` > 1, the mean of the members' posteriors.
         """
         self._check_fitted()
         if hasattr(self, "members_"):
@@ -747,7 +767,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         log_posterior = self.evidence_scale_ * self._log_evidence(sequences)
         if self.duration_model_ is not None:
             log_posterior += self.duration_model_.log_prob_online(observed_lengths(sequences), sequences.shape[1])
-        return softmax_posterior(log_posterior)
+        return (1.0 - self.contamination_) * softmax_posterior(log_posterior) + self.contamination_ / len(self.models_)
 
     def _log_evidence(self, sequences: np.ndarray) -> np.ndarray:
         """:meth:`log_evidence_online` of standardised sequences (n, T, c)."""
@@ -816,8 +836,8 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         copy = type(self).from_models([model.replace(R=model.R + extra) for model in self.models_], self.classes_,
                                       channel_mean=self.channel_mean_, channel_std=self.channel_std_,
                                       mean0=self.mean0_, cov0=self.cov0_, evidence_scale=self.evidence_scale_,
-                                      duration_model=self.duration_model_, phases=self.phases_,
-                                      decimation=self.decimation_, **params)
+                                      contamination=self.contamination_, duration_model=self.duration_model_,
+                                      phases=self.phases_, decimation=self.decimation_, **params)
         return copy.set_params(n_hidden=self.n_hidden, sample_interval=self.sample_interval, phases=self.phases,
                                decimation=self.decimation)
 
@@ -873,7 +893,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _bank_record(self) -> tuple[dict, dict[str, np.ndarray]]:
         """One bank as :meth:`save` writes it: (its JSON entries, its arrays)."""
-        entry = {"evidence_scale": float(self.evidence_scale_),
+        entry = {"evidence_scale": float(self.evidence_scale_), "contamination": float(self.contamination_),
                  "duration_log_std": None if self.duration_model_ is None else float(self.duration_model_.log_std),
                  "models": [{k: v for k, v in model.to_dict().items() if k in _MODEL_SCALARS}
                             for model in self.models_]}
@@ -901,7 +921,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         try:
             metadata = json.loads(str(data["metadata"]))
             if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT or metadata.get("version") not in (
-                    1, 2, 3, 4, 5, 6, _FORMAT_VERSION):
+                    1, 2, 3, 4, 5, 6, 7, _FORMAT_VERSION):
                 raise ParameterError("unknown format or version")
             version = metadata["version"]
             # Learning settings newer than the file (noise, ...) take their defaults; the rest is checked.
@@ -920,6 +940,9 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
                 # Version 1 had no learned priors and no evidence scale: N(0, prior_variance·I) and β = 1.
                 priors = {"mean0": data[prefix + "mean0"], "cov0": data[prefix + "cov0"],
                           "evidence_scale": entry["evidence_scale"]} if version >= 2 else {}
+                # Versions 1-7 had no contamination: the posterior was softmax(β ℓ) alone.
+                if version >= 8:
+                    priors["contamination"] = entry["contamination"]
                 # Versions 1-4 had no duration model: lengths played no part.
                 log_std = entry["duration_log_std"] if version >= 5 else None
                 duration = None if log_std is None else DurationModel(log_mean=data[prefix + "duration_log_mean"],
@@ -1043,6 +1066,7 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         self.cov0_ = np.broadcast_to(self.prior_variance * np.eye(n_hidden),
                                      (len(self.models_), n_hidden, n_hidden)).copy()
         self.evidence_scale_ = 1.0
+        self.contamination_ = 0.0
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_") and not hasattr(self, "members_"):
@@ -1060,16 +1084,16 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         return None if np.ptp(model.log_mean) == 0 else model
 
     def _scored(self, banks: list[BankFit], durations: DurationModel | None, sequences: np.ndarray,
-                codes: np.ndarray) -> list[tuple[float, float]]:
-        """(validation score, β) of each bank, for the posterior that is used (the lengths' term included)."""
+                codes: np.ndarray) -> list[tuple[float, float, float]]:
+        """(validation score, β, ε) of each bank, for the posterior that is used (the lengths' term included)."""
         if durations is None or not sequences.shape[0]:
-            return [(fit.validation_score, fit.evidence_scale) for fit in banks]
-        from .learning.bank import _score_and_scale
+            return [(fit.validation_score, fit.evidence_scale, fit.contamination) for fit in banks]
+        from .learning.bank import _calibration
 
         scored = []
         for fit in banks:
             values, sampled, offset = self._validation_terms(fit, durations, sequences)
-            scored.append(_score_and_scale(values, codes, sampled, offset=offset, calibrate=self.calibrate))
+            scored.append(_calibration(values, codes, sampled, offset=offset, calibrate=self.calibrate))
         return scored
 
     def _validation_terms(self, bank: BankFit, durations: DurationModel | None,
@@ -1143,6 +1167,14 @@ class RRNNClassifier(ClassifierMixin, BaseEstimator):
         if array.ndim != 1 or array.size == 0 or np.any(array < 0):
             raise ParameterError(f"noise_levels must be a non-empty list of variances >= 0, got {levels!r}")
         return array
+
+
+def _checked_contamination(value: object) -> float:
+    """ε of the posterior: a number in [0, 1] (a bool is refused, not read as 0 or 1)."""
+    if (isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer))
+            or not 0.0 <= float(value) <= 1.0):
+        raise ParameterError(f"contamination must be a number in [0, 1], got {value!r}")
+    return float(value)
 
 
 def _is_auto(value: object) -> bool:

@@ -159,11 +159,30 @@ def test_default_fit_learns_priors_and_an_evidence_scale(learned, two_class_data
     pytest.importorskip("jax")
     assert learned.mean0_.shape == (2, 3) and learned.cov0_.shape == (2, 3, 3)
     assert 0 < learned.evidence_scale_ <= 10 and learned.fit_result_.curves["conditional"].best_step >= 0
+    assert 0 <= learned.contamination_ <= 1 and learned.contamination_ == learned.fit_result_.contamination
     fresh, labels = class_sequences(models, 10, 120, seed=5)
     assert learned.score(fresh, labels) >= 0.9
     online = learned.predict_proba_online(fresh)
     expected = softmax_posterior(learned.evidence_scale_ * learned.log_evidence_online(fresh))
-    np.testing.assert_allclose(online, expected)
+    np.testing.assert_allclose(online, (1 - learned.contamination_) * expected + learned.contamination_ / 2)
+
+
+def test_a_contaminated_posterior_mixes_in_a_uniform_one_and_survives_save_and_noise(tmp_path, two_class_data):
+    models, X, _ = two_class_data
+    exact = RRNNClassifier.from_models(models, classes=[0, 1], evidence_scale=0.5)
+    mixed = RRNNClassifier.from_models(models, classes=[0, 1], evidence_scale=0.5, contamination=0.2)
+    np.testing.assert_allclose(mixed.predict_proba_online(X), 0.8 * exact.predict_proba_online(X) + 0.1)
+    np.testing.assert_array_equal(mixed.predict(X), exact.predict(X))
+    assert mixed.predict_proba(X).max() <= 0.9 + 1e-12, "no class is ever more certain than 1 − ε + ε/K"
+    loaded = RRNNClassifier.load(mixed.save(tmp_path / "mixed.npz"))
+    assert loaded.contamination_ == 0.2
+    np.testing.assert_array_equal(loaded.predict_proba_online(X), mixed.predict_proba_online(X))
+    assert mixed.with_added_noise(0.1).contamination_ == 0.2
+    uniform = RRNNClassifier.from_models(models, classes=[0, 1], contamination=1)
+    np.testing.assert_array_equal(uniform.predict_proba_online(X), 0.5)
+    for bad in (-0.1, 1.5, np.nan, True, "0.1", [0.1]):
+        with pytest.raises(ParameterError, match="contamination must be a number in"):
+            RRNNClassifier.from_models(models, classes=[0, 1], contamination=bad)
 
 
 def test_unequal_lengths_in_aeons_list_format(learned, two_class_data):
@@ -183,13 +202,14 @@ def test_learned_classifier_round_trips_with_its_priors_and_scale(tmp_path, lear
     loaded = RRNNClassifier.load(learned.save(tmp_path / "bank.npz"))
     np.testing.assert_array_equal(loaded.mean0_, learned.mean0_)
     assert loaded.evidence_scale_ == learned.evidence_scale_ and loaded.get_params()["objective"] == "conditional"
+    assert loaded.contamination_ == learned.contamination_
     np.testing.assert_array_equal(loaded.predict_proba_online(X), learned.predict_proba_online(X))
     noisier = learned.with_added_noise(0.1)
     np.testing.assert_array_equal(noisier.cov0_, learned.cov0_)
     assert noisier.evidence_scale_ == learned.evidence_scale_
 
 
-@pytest.mark.parametrize("version", [1, 3, 4, 5, 6])
+@pytest.mark.parametrize("version", [1, 3, 4, 5, 6, 7])
 def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
     import json
 
@@ -201,7 +221,9 @@ def test_an_older_file_loads_as_it_was_saved(tmp_path, two_class_data, version):
         arrays = {name: data[name] for name in data.files if name not in dropped}
         metadata = json.loads(str(data["metadata"]))
     metadata["version"] = version
-    del metadata["phases"], metadata["params"]["phases"]  # version 7's
+    del metadata["contamination"]  # version 8's
+    if version < 7:
+        del metadata["phases"], metadata["params"]["phases"]  # version 7's
     if version < 6:
         del metadata["params"]["n_members"]  # version 6's
     if version < 5:
@@ -736,18 +758,23 @@ def test_fit_learns_the_lengths_from_the_class_models_recordings_and_beta_for_th
     assert clf.duration_model_.log_std == expected.log_std
     assert clf.score(series, y) == 1.0
 
-    # β maximises the mean log posterior of the true class over the validation recordings' prefixes, the
+    # β and ε maximise the mean log posterior of the true class over the validation recordings' prefixes, the
     # lengths' terms included (the posterior the classifier reports)
-    def validation_score(scale):
+    def validation_score(scale, contamination):
         other = RRNNClassifier.from_models(clf.models_, clf.classes_, channel_mean=clf.channel_mean_,
                                            channel_std=clf.channel_std_, mean0=clf.mean0_, cov0=clf.cov0_,
-                                           evidence_scale=scale, duration_model=clf.duration_model_, decoder="ekf")
+                                           evidence_scale=scale, contamination=contamination,
+                                           duration_model=clf.duration_model_, decoder="ekf")
         held = [series[i] for i in validation]
         online = other.predict_proba_online(held)
         return np.mean(np.concatenate([np.log(online[row, :lengths[i], y[i]]) for row, i in enumerate(validation)]))
 
-    best = validation_score(clf.evidence_scale_)
-    assert best >= max(validation_score(clf.evidence_scale_ * 1.2), validation_score(clf.evidence_scale_ / 1.2))
+    scale, contamination = clf.evidence_scale_, clf.contamination_
+    best = validation_score(scale, contamination)
+    assert best == pytest.approx(clf.validation_scores_[2], rel=1e-9)
+    assert best >= max(validation_score(scale * 1.2, contamination), validation_score(scale / 1.2, contamination),
+                       validation_score(scale, min(contamination + 0.05, 1.0)),
+                       validation_score(scale, max(contamination - 0.05, 0.0)))
 
     loaded = RRNNClassifier.load(clf.save(tmp_path / "bank.npz"))
     np.testing.assert_array_equal(loaded.predict_proba_online(series), clf.predict_proba_online(series))
@@ -789,11 +816,12 @@ def test_restarts_are_compared_by_the_posterior_with_the_lengths(lengths_only_da
                                                evidence_scale=scale, duration_model=clf.duration_model_,
                                                decoder="ekf")
             online = other.predict_proba_online([series[i] for i in validation])
-            scores.append(np.mean(np.concatenate([np.log(online[row, :lengths[i], y[i]])
-                                                  for row, i in enumerate(validation)])))
+            truth = np.concatenate([online[row, :lengths[i], y[i]] for row, i in enumerate(validation)])
+            # the posterior with contamination ε, (1 − ε) p + ε / K, on a grid of ε
+            scores.append(max(np.mean(np.log((1 - e) * truth + e / 2)) for e in np.linspace(0.0, 1.0, 101)))
         best_on_grid.append(max(scores))
     kept = int(np.argmax(best_on_grid))
-    # the optimum over β (to minimize_scalar's tolerance), not a grid point
+    # the optimum over β and ε (to the searches' tolerances), not a grid point
     assert clf.validation_scores_[2] == pytest.approx(max(best_on_grid), abs=1e-3)
     assert clf.validation_scores_[2] >= max(best_on_grid) - 1e-6
     assert abs(best_on_grid[0] - best_on_grid[1]) > 1e-5  # the two restarts differ: the choice is tested

@@ -120,6 +120,7 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
                                                          data.sample_rate_hz),
         "rrnn_fraction_decided": float(np.mean(np.isfinite(rrnn.decision_time(data.X_test, DECISION_THRESHOLD)))),
         "rrnn_evidence_scales": [bank.evidence_scale_ for bank in rrnn.banks()],
+        "rrnn_contaminations": [bank.contamination_ for bank in rrnn.banks()],
         "rrnn_adaptive_noise_clean_accuracy": adaptive.score(data.X_test, data.y_test),
         "rrnn_noise_grid_clean_accuracy": grid.score(data.X_test, data.y_test),
         "rrnn_noise_grid_levels": noise_levels,

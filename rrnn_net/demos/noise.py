@@ -152,6 +152,7 @@ def _recognition_under_noise(seed: int, fast: bool, seeds: list[int], levels: tu
     records = sweep(recognise, {"noise_sd": list(levels)}, seeds=seeds).records
     return {"recognition_classes_hz": list(CLASS_FREQUENCIES_HZ), "recognition_n_per_class": n_per_class,
             "recognition_bank_evidence_scales": [member.evidence_scale_ for member in bank.banks()],
+            "recognition_bank_contaminations": [member.contamination_ for member in bank.banks()],
             **{f"recognition_{name}_accuracy": {
                 str(sd): float(np.mean([r[name] for r in records if r["noise_sd"] == sd]))
                 for sd in levels} for name in _CLASSIFIERS}}

@@ -20,14 +20,15 @@ EKF evidence of :mod:`rrnn_net.learning.evidence`, differentiated by JAX):
    sequence's true class, averaged over every prefix y_1..t — the MMI
    training of HMM banks — plus ``evidence_weight`` × the evidence of step 2,
    which keeps every model a generative model of its class.
-4. **Calibration**: a single evidence scale β > 0, posteriors softmax(β ℓ),
-   chosen to maximise the validation log-probability of the true class over
-   all prefixes. β = 1 is exact Bayesian model comparison; β < 1 tempers the
-   evidence of misspecified models ("power likelihood"), which are otherwise
-   overconfident. Where that β falls on its lower bound, a few validation
-   recordings the bank gets badly wrong decide it, and would leave every
-   other posterior near uniform: β then minimises the validation Brier
-   score instead, which is bounded (:func:`fitted_evidence_scale`).
+4. **Calibration**: posteriors (1 − ε) softmax(β ℓ) + ε / K, with one
+   evidence scale β > 0 and one contamination ε ∈ [0, 1] chosen to maximise
+   the validation log-probability of the true class over all prefixes
+   (:func:`fitted_calibration`). β = 1 is exact Bayesian model comparison;
+   β < 1 tempers the evidence of misspecified models ("power likelihood"),
+   which are otherwise overconfident. ε is the share of recordings the class
+   models do not describe: it bounds what a recording the bank gets badly
+   wrong costs, so that a few such recordings cannot force β towards 0 and
+   leave every other posterior near uniform.
 
 Both stages subtract ``weight_decay`` × ‖W‖², a Gaussian prior on the
 recurrent weights against overfitting a handful of recordings per class
@@ -95,17 +96,19 @@ class BankFit:
     cov0 : ndarray, shape (K, N, N)
         Learned prior covariance (diagonal).
     evidence_scale : float
-        β: class posteriors are softmax(β ℓ); chosen on the validation split
-        by :func:`fitted_evidence_scale`, 1 without calibration.
+        β: class posteriors are (1 − ε) softmax(β ℓ) + ε / K; chosen on the
+        validation split by :func:`fitted_calibration`, 1 without calibration.
+    contamination : float
+        ε, chosen with β (0 without calibration).
     curves : dict of str to LearningCurve
         ``"evidence"`` and, for the conditional objective, ``"conditional"``.
     validation_index : ndarray of int
         Which of the given sequences were held out for validation.
     validation_score : float
         Mean log posterior of the true class over every prefix of the
-        validation sequences, at the kept parameters and the β that maximises
-        it (NaN without validation data): the score that compares banks, e.g.
-        of different sizes.
+        validation sequences, at the kept parameters and the (β, ε) that
+        maximise it (NaN without validation data): the score that compares
+        banks, e.g. of different sizes.
     fit_seconds : float
     early_stopping : bool
         Whether each stage kept the step the validation split preferred
@@ -117,6 +120,7 @@ class BankFit:
     mean0: np.ndarray
     cov0: np.ndarray
     evidence_scale: float
+    contamination: float
     curves: dict[str, LearningCurve]
     validation_index: np.ndarray
     validation_score: float
@@ -188,10 +192,10 @@ def fit_bank(
     validation_fraction : float
         Share of each class's sequences held out to choose the kept steps and
         β; 0 < fraction < 1. Classes with fewer than two sequences leave the
-        whole bank without validation (last steps kept, β = 1).
+        whole bank without validation (last steps kept, β = 1, ε = 0).
     calibrate : bool
-        Fit the evidence scale β on the validation split
-        (:func:`fitted_evidence_scale`; else β = 1).
+        Fit the evidence scale β and contamination ε on the validation split
+        (:func:`fitted_calibration`; else β = 1, ε = 0).
     early_stopping : bool
         Keep the step of each stage that the validation split scores best
         (default); False keeps each stage's last step. β is chosen on the
@@ -468,15 +472,17 @@ class _Learner:
                 progress=self.progress, early_stopping=settings.early_stopping,
                 description="bank: conditional likelihood",
                 validate=None if validate_ll is None else lambda r: self._posterior_score(validate_ll(r))[0])
-        scale, score = 1.0, float("nan")
+        score, scale, contamination = float("nan"), 1.0, 0.0
         if validate_ll is not None:
-            score, scale = _score_and_scale(validate_ll(raw), self.valid_codes,
-                                           np.any(~np.isnan(self.valid), axis=-1), calibrate=self.calibrate)
+            score, scale, contamination = _calibration(validate_ll(raw), self.valid_codes,
+                                                       np.any(~np.isnan(self.valid), axis=-1),
+                                                       calibrate=self.calibrate)
         models, mean0, cov0 = parameters.to_models(self._params(raw), self.template)
         models = [self._in_data_units(model) for model in models]
         return BankFit(classes=self.classes, models=models, mean0=mean0, cov0=cov0, evidence_scale=float(scale),
-                       curves=curves, validation_index=self.validation_index, validation_score=score,
-                       fit_seconds=time.perf_counter() - start, early_stopping=settings.early_stopping)
+                       contamination=float(contamination), curves=curves, validation_index=self.validation_index,
+                       validation_score=score, fit_seconds=time.perf_counter() - start,
+                       early_stopping=settings.early_stopping)
 
     def _initial_models(self) -> list[GenerativeRNN]:
         settings = self.settings
@@ -658,68 +664,26 @@ def _best_scale(loss: Callable[[float], float]) -> tuple[float, float]:
     return float(np.exp(result.x)), float(result.fun)
 
 
-def fitted_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike, *,
-                          offset: ArrayLike | None = None) -> tuple[float, float]:
-    """The validation score of a bank, and the evidence scale β its posteriors use.
+def fitted_calibration(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike, *,
+                       offset: ArrayLike | None = None) -> tuple[float, float, float]:
+    """The validation score of a bank, and the evidence scale β and contamination ε of its posteriors.
 
-    β maximises the mean log posterior of the true class over observed
-    prefixes (:func:`calibrated_log_posterior`), and that maximum is the
-    score that compares banks. Where that β falls on the lower bound of
-    :data:`SCALE_BOUNDS`, the log score is decided by a few sequences the
-    bank gets badly wrong (each costs β times its loss, without bound), and
-    every other posterior would be left near uniform; β is then the one that
-    minimises the Brier score (:func:`brier_evidence_scale`), which each
-    sequence can move by a bounded amount only.
+    The posterior of a prefix is (1 − ε) softmax over classes of
+    β ℓ + ``offset``, plus ε / K: with probability ε a recording is one the
+    class models do not describe, whose evidence says nothing of its class
+    (an ε-contamination, or label-noise, model). (β, ε) maximise the mean
+    log posterior of the true class over observed prefixes, and that maximum
+    is the score that compares banks. A recording the bank gets badly wrong
+    then costs at most −log(ε / K) per prefix instead of β times its margin,
+    without bound: a few such recordings no longer drive β to the lower end
+    of :data:`SCALE_BOUNDS`, where every other posterior would be left near
+    uniform. The score is never below log(1 / K), which ε = 1 (a uniform
+    posterior) reaches: a bank scoring that carries nothing on these
+    recordings.
 
-    Parameters
-    ----------
-    values, codes, sampled, offset
-        As :func:`brier_evidence_scale`.
-
-    Returns
-    -------
-    score : float
-        Mean log posterior of the true class at the β that maximises it.
-    scale : float
-        β.
-
-    Raises
-    ------
-    ShapeError, NonFiniteError, ParameterError
-        As :func:`better_than_chance_p_value` (one sequence is enough).
-    """
-    values, codes, sampled, _, offset = _checked_scores(values, codes, sampled, 1.0, offset)
-    score, scale = calibrated_log_posterior(values, codes, sampled, offset=offset)
-    if np.log(scale / SCALE_BOUNDS[0]) < 1e-2:  # the bounded search ends within its tolerance of the bound
-        scale = brier_evidence_scale(values, codes, sampled, offset=offset)
-    return score, scale
-
-
-def _score_and_scale(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *,
-                    offset: np.ndarray | None = None, calibrate: bool = True) -> tuple[float, float]:
-    """(validation score, β) of a bank as :func:`fit_bank` keeps them (β = 1 without ``calibrate``).
-
-    :func:`fitted_evidence_scale`, except where an evidence is not finite:
-    there the score is NaN (it then ranks below every finite one) and β
-    comes from the log score's search, as before any bank is kept.
-    """
-    if calibrate and np.all(np.isfinite(values)):
-        return fitted_evidence_scale(values, codes, sampled, offset=offset)
-    return calibrated_log_posterior(values, codes, sampled, fit_scale=calibrate, offset=offset)
-
-
-def brier_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike, *,
-                         offset: ArrayLike | None = None) -> float:
-    """The evidence scale β that minimises the mean Brier score of the posteriors over observed prefixes.
-
-    The posterior of a prefix is softmax over classes of β ℓ + ``offset``
-    (as in :func:`calibrated_log_posterior`); its Brier score is
-    Σ_k (p_k − [k is the true class])². β is searched in :data:`SCALE_BOUNDS`.
-    The Brier score is a proper scoring rule, so its β calibrates the
-    posteriors as the log score's does where the bank is well specified; it
-    is bounded (≤ 2 per prefix), so a few sequences that the bank gets
-    badly wrong cannot drive β to its lower bound, as they drive the log
-    score's.
+    β is searched on a grid of log β (step 0.1) and refined around its best
+    point; for each β the best ε is exact up to 10⁻⁶ (the score is concave
+    in ε).
 
     Parameters
     ----------
@@ -734,8 +698,12 @@ def brier_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike
 
     Returns
     -------
-    float
+    score : float
+        Mean log posterior of the true class at (β, ε).
+    scale : float
         β.
+    contamination : float
+        ε, in [0, 1].
 
     Raises
     ------
@@ -746,25 +714,73 @@ def brier_evidence_scale(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> codes, sampled = np.array([0, 0, 0, 1, 1, 1]), np.ones((6, 5), bool)
-    >>> values = rng.normal(size=(2, 6, 5))
-    >>> values[codes, np.arange(6)] += 1.0          # the true class leads by a nat per sample ...
-    >>> values[1, 0] += 30.0                        # ... except on one sequence, lost by 30 nats per sample
-    >>> round(brier_evidence_scale(values, codes, sampled), 2)
-    0.7
-    >>> round(calibrated_log_posterior(values, codes, sampled)[1], 3)  # the log score's β: at its bound
+    >>> codes, sampled = np.repeat([0, 1], 10), np.ones((20, 5), bool)
+    >>> values = rng.normal(size=(2, 20, 5))
+    >>> values[codes, np.arange(20)] += 1.0          # the true class leads by a nat per sample ...
+    >>> values[1, 0] += 300.0                       # ... except on one sequence, lost by 300 nats per sample
+    >>> round(calibrated_log_posterior(values, codes, sampled)[1], 3)  # the log score alone: β at its bound
     0.001
+    >>> score, scale, contamination = fitted_calibration(values, codes, sampled)
+    >>> round(scale, 1), round(contamination, 2)  # the other 19 keep their confidence
+    (2.4, 0.19)
     """
+    from scipy.optimize import minimize_scalar
+
     values, codes, sampled, _, offset = _checked_scores(values, codes, sampled, 1.0, offset)
     evidence = np.cumsum(values, axis=-1)
-    truth = codes[None, :, None] == np.arange(values.shape[0])[:, None, None]  # (K, B, 1)
     weight = sampled / sampled.sum()
+    n_classes = values.shape[0]
 
-    def brier(log_scale: float) -> float:
-        posterior = np.exp(_log_posterior(evidence, np.exp(log_scale), offset))
-        return float(np.sum(weight * np.sum((posterior - truth) ** 2, axis=0)))
+    def profile(log_scale: float) -> tuple[float, float]:
+        """(score, ε) at β = exp(log_scale), ε the best for that β."""
+        return _best_contamination(_true_class_log_posterior(evidence, codes, np.exp(log_scale), offset), weight,
+                                   n_classes)
 
-    return _best_scale(brier)[0]
+    # The score need not be unimodal in β once ε is free: a grid finds the best region, a bounded search refines it.
+    grid = np.arange(np.log(SCALE_BOUNDS[0]), np.log(SCALE_BOUNDS[1]) + 1e-9, 0.1)
+    scores = np.array([profile(log_scale)[0] for log_scale in grid])
+    best = int(np.argmax(scores))
+    refined = minimize_scalar(lambda log_scale: -profile(log_scale)[0],
+                              bounds=(grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]),
+                              method="bounded", options={"xatol": 1e-3})
+    log_scale = refined.x if -refined.fun > scores[best] else grid[best]
+    score, contamination = profile(log_scale)
+    return score, float(np.exp(log_scale)), contamination
+
+
+def _best_contamination(log_truth: np.ndarray, weight: np.ndarray, n_classes: int) -> tuple[float, float]:
+    """(score, ε): the ε in [0, 1] maximising Σ weight · log((1 − ε) p + ε / K), p = exp(``log_truth``) (B, T)."""
+    from scipy.optimize import minimize_scalar
+
+    def score(contamination: float) -> float:
+        kept = np.log1p(-contamination) + log_truth if contamination < 1.0 else -np.inf
+        uniform = np.log(contamination / n_classes) if contamination > 0.0 else -np.inf
+        return float(np.sum(weight * np.logaddexp(kept, uniform)))
+
+    # The score is concave in ε: its slope at the ends says whether the best ε is an end.
+    truth = np.exp(log_truth)
+    with np.errstate(over="ignore"):  # a true class with posterior 0: an infinite slope at ε = 0
+        slope_at_0 = np.sum(weight * (np.exp(-log_truth) / n_classes - 1.0))
+    if slope_at_0 <= 0.0:
+        return score(0.0), 0.0
+    if 1.0 - n_classes * np.sum(weight * truth) >= 0.0:  # the slope at ε = 1
+        return score(1.0), 1.0
+    result = minimize_scalar(lambda contamination: -score(contamination), bounds=(0.0, 1.0), method="bounded",
+                             options={"xatol": 1e-6})
+    return -float(result.fun), float(result.x)
+
+
+def _calibration(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *,
+                 offset: np.ndarray | None = None, calibrate: bool = True) -> tuple[float, float, float]:
+    """(validation score, β, ε) of a bank as :func:`fit_bank` keeps them (β = 1, ε = 0 without ``calibrate``).
+
+    :func:`fitted_calibration`, except where an evidence is not finite:
+    there the score is NaN (it then ranks below every finite one), ε = 0,
+    and β comes from the log score's search, as before any bank is kept.
+    """
+    if calibrate and np.all(np.isfinite(values)):
+        return fitted_calibration(values, codes, sampled, offset=offset)
+    return (*calibrated_log_posterior(values, codes, sampled, fit_scale=calibrate, offset=offset), 0.0)
 
 
 def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: np.ndarray, *, scale: float,
@@ -823,7 +839,7 @@ def better_than_chance_p_value(values: np.ndarray, codes: np.ndarray, sampled: n
 
 def _checked_scores(values: object, codes: object, sampled: object, scale: object, offset: object, *,
                     min_sequences: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray | None]:
-    """The arguments of :func:`better_than_chance_p_value` and :func:`brier_evidence_scale`, checked."""
+    """The arguments of :func:`better_than_chance_p_value` and :func:`fitted_calibration`, checked."""
     values = finite_array(values, "values")
     if values.ndim != 3 or values.shape[1] < min_sequences:
         raise ShapeError(f"values must have shape (K, B, T) with B >= {min_sequences} sequences, got {values.shape}")

@@ -124,68 +124,97 @@ def test_better_than_chance_rejects_bad_input():
                                        **arguments)
 
 
-def test_brier_scale_minimises_the_mean_brier_score_of_the_posteriors():
+def _contaminated_score(values, codes, sampled, offset, scale, contamination):
+    """Mean over sampled prefixes of log((1 − ε) softmax(β ℓ + offset) + ε / K) of the true class, by scipy."""
     from scipy.special import softmax
 
-    from rrnn_net.learning.bank import brier_evidence_scale
+    posterior = softmax(scale * np.cumsum(values, axis=-1) + (0.0 if offset is None else offset), axis=0)
+    mixed = (1.0 - contamination) * posterior + contamination / values.shape[0]
+    return np.log(mixed[codes, np.arange(codes.size)][sampled]).mean()
+
+
+@pytest.mark.parametrize("with_offset", [False, True])
+def test_calibration_maximises_the_contaminated_log_posterior_over_scale_and_contamination(with_offset):
+    from rrnn_net.learning.bank import fitted_calibration
 
     codes, values, offset, sampled = _random_scores(3, n_sequences=30, lead=2.0, offset_sd=0.5, observed=-1)
-    truth = np.eye(3)[codes].T[:, :, None]
+    values[(codes[:3] + 1) % 3, np.arange(3)] += 8.0  # three sequences the bank gets badly wrong
+    offset = offset if with_offset else None
+    score, scale, contamination = fitted_calibration(values, codes, sampled, offset=offset)
+    assert score == pytest.approx(_contaminated_score(values, codes, sampled, offset, scale, contamination),
+                                  rel=1e-10)
+    scales, contaminations = np.geomspace(*SCALE_BOUNDS, 161), np.linspace(0.0, 1.0, 201)
+    grid = np.array([[_contaminated_score(values, codes, sampled, offset, b, e) for e in contaminations]
+                     for b in scales])
+    assert score >= grid.max() - 1e-9, "no point of a fine 2-D grid beats the search"
+    assert score <= grid.max() + 2e-3, "and the search's optimum is the grid's, to the grids' spacing"
+    best_scale, best_contamination = np.unravel_index(np.argmax(grid), grid.shape)
+    assert scale == pytest.approx(scales[best_scale], rel=0.1)
+    assert contamination == pytest.approx(contaminations[best_contamination], abs=0.01)
+    assert 0.0 < contamination < 0.5
 
-    def direct(beta):  # mean over sampled prefixes of Σ_k (p_k − [k true])², by scipy's softmax
-        posterior = softmax(beta * np.cumsum(values, axis=-1) + offset, axis=0)
-        return np.sum((posterior - truth) ** 2, axis=0)[sampled].mean()
 
-    scale = brier_evidence_scale(values, codes, sampled, offset=offset)
-    grid = np.exp(np.linspace(np.log(1e-3), np.log(10.0), 400))
-    scores = np.array([direct(g) for g in grid])
-    assert direct(scale) == pytest.approx(scores.min(), abs=1e-6)
-    assert scale == pytest.approx(grid[int(np.argmin(scores))], rel=0.05)
-
-
-def test_where_a_few_catastrophic_sequences_push_the_log_scale_to_its_bound_the_brier_scale_is_used():
-    from rrnn_net.learning.bank import brier_evidence_scale, fitted_evidence_scale
+def test_a_few_catastrophic_sequences_no_longer_push_the_scale_to_its_bound():
+    from rrnn_net.learning.bank import fitted_calibration
 
     rng = np.random.default_rng(4)
     codes = np.repeat([0, 1, 2], 6)
     values = 0.3 * rng.standard_normal((3, 18, 20))
     values[codes, np.arange(18)] += 0.5  # the true class leads by 0.5 nats per sample ...
     sampled = np.ones((18, 20), dtype=bool)
-    # ... and where every sequence is right, β is the log score's
-    assert fitted_evidence_scale(values, codes, sampled) == calibrated_log_posterior(values, codes, sampled)
-    values[(codes[:2] + 1) % 3, np.arange(2)] += 50.0  # two sequences lost by 50 nats per sample
+    # ... and where every sequence is right, nothing is contaminated: β and the score are the log score's
     log_score, log_scale = calibrated_log_posterior(values, codes, sampled)
-    assert log_scale < 1.01 * SCALE_BOUNDS[0]
-    score, scale = fitted_evidence_scale(values, codes, sampled)
-    assert score == log_score and scale == brier_evidence_scale(values, codes, sampled)
+    score, scale, contamination = fitted_calibration(values, codes, sampled)
+    assert contamination == 0.0 and score == pytest.approx(log_score, abs=1e-6)
+    assert scale == pytest.approx(log_scale, rel=0.01)
+    values[(codes[:2] + 1) % 3, np.arange(2)] += 50.0  # two sequences lost by 50 nats per sample
+    assert calibrated_log_posterior(values, codes, sampled)[1] < 1.01 * SCALE_BOUNDS[0]
+    score, scale, contamination = fitted_calibration(values, codes, sampled)
     assert scale > 0.1, "the 16 sequences the bank gets right keep their confidence"
+    assert 0.05 < contamination < 0.3, "about the 2 of 18 that no class model describes"
 
 
-def test_brier_scale_rejects_bad_input():
+def test_a_bank_that_carries_nothing_scores_chance():
+    from rrnn_net.learning.bank import fitted_calibration
+
+    codes, sampled = np.array([0, 1, 2, 0, 1, 2]), np.ones((6, 5), dtype=bool)
+    score, _, contamination = fitted_calibration(np.zeros((3, 6, 5)), codes, sampled)  # equal evidence
+    assert score == pytest.approx(np.log(1 / 3), abs=1e-12)
+    wrong = np.zeros((3, 6, 5))
+    wrong[codes, np.arange(6)] -= 1.0  # the true class always trails: only a uniform posterior is better
+    score, _, contamination = fitted_calibration(wrong, codes, sampled)
+    assert contamination == 1.0 and score == pytest.approx(np.log(1 / 3), abs=1e-12)
+
+
+def test_calibration_rejects_bad_input():
     from rrnn_net.errors import NonFiniteError
-    from rrnn_net.learning.bank import brier_evidence_scale
+    from rrnn_net.learning.bank import fitted_calibration
 
     codes, sampled = np.array([0, 1, 0]), np.ones((3, 4), dtype=bool)
     with pytest.raises(NonFiniteError, match="values contains"):
-        brier_evidence_scale(np.full((2, 3, 4), np.inf), codes, sampled)
+        fitted_calibration(np.full((2, 3, 4), np.inf), codes, sampled)
     with pytest.raises(ParameterError, match=r"codes must lie in \[0, 2\)"):
-        brier_evidence_scale(np.zeros((2, 3, 4)), np.array([0, 2, 1]), sampled)
+        fitted_calibration(np.zeros((2, 3, 4)), np.array([0, 2, 1]), sampled)
     with pytest.raises(ShapeError, match="sampled must be a boolean"):
-        brier_evidence_scale(np.zeros((2, 3, 4)), codes, sampled[:, :2])
+        fitted_calibration(np.zeros((2, 3, 4)), codes, sampled[:, :2])
     with pytest.raises(ShapeError, match=r"shape \(K, B, T\)"):
-        brier_evidence_scale(np.zeros((2, 3)), codes, sampled)
-    assert SCALE_BOUNDS[0] <= brier_evidence_scale(np.ones((2, 1, 4)), codes[:1], sampled[:1]) <= SCALE_BOUNDS[1]
+        fitted_calibration(np.zeros((2, 3)), codes, sampled)
+    with pytest.raises(NonFiniteError, match="offset"):
+        fitted_calibration(np.zeros((2, 3, 4)), codes, sampled, offset=np.full((2, 3, 4), np.nan))
+    _, scale, contamination = fitted_calibration(np.ones((2, 1, 4)), codes[:1], sampled[:1])
+    assert SCALE_BOUNDS[0] <= scale <= SCALE_BOUNDS[1] and 0.0 <= contamination <= 1.0
 
 
-def test_score_and_scale_is_the_fitted_scale_where_the_evidence_is_finite():
-    from rrnn_net.learning.bank import _score_and_scale, fitted_evidence_scale
+def test_the_kept_calibration_is_the_fitted_one_where_the_evidence_is_finite():
+    from rrnn_net.learning.bank import _calibration, fitted_calibration
 
     rng = np.random.default_rng(5)
     codes = np.array([0, 1, 0, 1])
     values = rng.standard_normal((2, 4, 6))
     sampled = np.ones((4, 6), dtype=bool)
-    assert _score_and_scale(values, codes, sampled) == fitted_evidence_scale(values, codes, sampled)
-    assert _score_and_scale(values, codes, sampled, calibrate=False) == calibrated_log_posterior(
-        values, codes, sampled, fit_scale=False)
+    assert _calibration(values, codes, sampled) == fitted_calibration(values, codes, sampled)
+    assert _calibration(values, codes, sampled, calibrate=False) == (*calibrated_log_posterior(
+        values, codes, sampled, fit_scale=False), 0.0)
     values[1, 1, 3] = -np.inf  # the true class's model rules a sample out: no error, a score that ranks last
-    assert not np.isfinite(_score_and_scale(values, codes, sampled)[0])
+    score, _, contamination = _calibration(values, codes, sampled)
+    assert not np.isfinite(score) and contamination == 0.0
