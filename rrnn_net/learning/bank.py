@@ -752,6 +752,9 @@ def _best_contamination(log_truth: np.ndarray, weight: np.ndarray, n_classes: in
     """(score, ε): the ε in [0, 1] maximising Σ weight · log((1 − ε) p + ε / K), p = exp(``log_truth``) (B, T)."""
     from scipy.optimize import minimize_scalar
 
+    scored = weight > 0  # an unscored prefix's posterior may be 0: its weight must not meet its infinite log
+    log_truth, weight = log_truth[scored], weight[scored]
+
     def score(contamination: float) -> float:
         kept = np.log1p(-contamination) + log_truth if contamination < 1.0 else -np.inf
         uniform = np.log(contamination / n_classes) if contamination > 0.0 else -np.inf

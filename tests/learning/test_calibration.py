@@ -218,3 +218,19 @@ def test_the_kept_calibration_is_the_fitted_one_where_the_evidence_is_finite():
     values[1, 1, 3] = -np.inf  # the true class's model rules a sample out: no error, a score that ranks last
     score, _, contamination = _calibration(values, codes, sampled)
     assert not np.isfinite(score) and contamination == 0.0
+
+
+def test_an_unscored_prefix_lost_without_bound_changes_nothing():
+    import warnings
+
+    from rrnn_net.learning.bank import fitted_calibration
+
+    codes, values, _, sampled = _random_scores(6, n_sequences=12, lead=1.0, offset_sd=0.0, observed=-1)
+    sampled[0, 0] = False
+    before = fitted_calibration(values, codes, sampled)
+    values[(codes[0] + 1) % 3, 0, 0] += 1e6  # the first, unscored prefix of sequence 0: p(true) underflows to 0 ...
+    values[(codes[0] + 1) % 3, 0, 1] -= 1e6  # ... and the sequence's later prefixes are as before
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0 × inf on the way
+        after = fitted_calibration(values, codes, sampled)
+    assert after == pytest.approx(before, rel=1e-9)
