@@ -678,7 +678,7 @@ def fitted_calibration(values: ArrayLike, codes: ArrayLike, sampled: ArrayLike, 
     without bound: a few such recordings no longer drive β to the lower end
     of :data:`SCALE_BOUNDS`, where every other posterior would be left near
     uniform. The score is never below log(1 / K), which ε = 1 (a uniform
-    posterior) reaches: a bank scoring that carries nothing on these
+    posterior) reaches: a bank that scores no more carries nothing on these
     recordings.
 
     β is searched on a grid of log β (step 0.1) and refined around its best
