@@ -9,7 +9,8 @@ never does), and how often a wrong class got there first. How far a split
 of that size pins the numbers down (nothing refitted): Wilson's 95 %
 interval of the accuracy (``accuracy_95%``); the mean and 95th percentile
 of the ECE a perfectly calibrated classifier with the same posteriors would
-show (``ece_100%_if_calibrated``); and a paired bootstrap interval of the
+show (``ece_100%_if_calibrated``); the ECE's direction, the mean largest
+posterior minus the accuracy (``overconfidence_100%``, < 0: cautious); and a paired bootstrap interval of the
 rRNN's accuracy minus each peer's on the same recordings
 (``accuracy_minus_dtw_95%``). With several seeds they are in each seed's
 row. The
@@ -208,8 +209,9 @@ def sampling_intervals(proba: np.ndarray, truth: np.ndarray, seed: int = 0) -> d
     ``accuracy_95%``: Wilson's 95 % interval of the accuracy (scipy's binomtest). ``ece_100%_if_calibrated``:
     the mean and the 95th percentile of the ECE a perfectly calibrated classifier with these posteriors would
     show, its labels drawn from them (2000 draws): an observed ECE above that percentile is miscalibration
-    this split can see; below it, the ECE is what the split's size alone gives. ``proba`` (n, K) after 100 %
-    of each recording, ``truth`` (n,) class indices.
+    this split can see; below it, the ECE is what the split's size alone gives. ``overconfidence_100%``: the
+    mean largest posterior minus the accuracy, the ECE's direction (> 0 overconfident, < 0 cautious).
+    ``proba`` (n, K) after 100 % of each recording, ``truth`` (n,) class indices.
     """
     from scipy.stats import binomtest
 
@@ -219,7 +221,8 @@ def sampling_intervals(proba: np.ndarray, truth: np.ndarray, seed: int = 0) -> d
     draws = np.minimum((cumulative < rng.random((2000, truth.size, 1))).sum(axis=-1), proba.shape[1] - 1)
     calibrated = [expected_calibration_error(proba, labels) for labels in draws]
     return {"accuracy_95%": [float(interval.low), float(interval.high)],
-            "ece_100%_if_calibrated": [float(np.mean(calibrated)), float(np.quantile(calibrated, 0.95))]}
+            "ece_100%_if_calibrated": [float(np.mean(calibrated)), float(np.quantile(calibrated, 0.95))],
+            "overconfidence_100%": float(np.mean(proba.max(axis=1)) - np.mean(proba.argmax(axis=1) == truth))}
 
 
 def paired_difference_interval(right: np.ndarray, other_right: np.ndarray, seed: int = 0) -> list[float]:

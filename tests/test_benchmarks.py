@@ -103,6 +103,9 @@ def test_recognition_intervals_against_closed_forms():
     # Every confidence is 0.9: the ECE is |accuracy − 0.9|, here 0.05; a calibrated classifier's would be
     # |Binomial(n, 0.9)/n − 0.9|, whose mean is about sqrt(2/π) · sqrt(0.09/n) = 0.0054.
     assert expected_calibration_error(proba, truth) == pytest.approx(0.9 - p)
+    assert intervals["overconfidence_100%"] == pytest.approx(0.9 - p)  # its sign: overconfident
+    cautious = np.where(np.arange(2) == predicted[:, None], 0.6, 0.4)  # 0.6 where 85 % are right
+    assert bench["sampling_intervals"](cautious, truth)["overconfidence_100%"] == pytest.approx(0.6 - p)
     mean, upper = intervals["ece_100%_if_calibrated"]
     assert mean == pytest.approx(np.sqrt(2 / np.pi) * np.sqrt(0.09 / n), rel=0.1) and upper < 0.9 - p
     # Labels drawn from the posteriors themselves: calibrated, so its ECE lies inside that range
