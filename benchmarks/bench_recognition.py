@@ -215,14 +215,15 @@ def sampling_intervals(proba: np.ndarray, truth: np.ndarray, seed: int = 0) -> d
     """
     from scipy.stats import binomtest
 
-    interval = binomtest(int(np.sum(proba.argmax(axis=1) == truth)), truth.size).proportion_ci(method="wilson")
+    right = proba.argmax(axis=1) == truth
+    interval = binomtest(int(np.sum(right)), truth.size).proportion_ci(method="wilson")
     rng = np.random.default_rng(seed)
     cumulative = np.cumsum(proba / proba.sum(axis=1, keepdims=True), axis=1)
     draws = np.minimum((cumulative < rng.random((2000, truth.size, 1))).sum(axis=-1), proba.shape[1] - 1)
     calibrated = [expected_calibration_error(proba, labels) for labels in draws]
     return {"accuracy_95%": [float(interval.low), float(interval.high)],
             "ece_100%_if_calibrated": [float(np.mean(calibrated)), float(np.quantile(calibrated, 0.95))],
-            "overconfidence_100%": float(np.mean(proba.max(axis=1)) - np.mean(proba.argmax(axis=1) == truth))}
+            "overconfidence_100%": float(np.mean(proba.max(axis=1)) - np.mean(right))}
 
 
 def paired_difference_interval(right: np.ndarray, other_right: np.ndarray, seed: int = 0) -> list[float]:
