@@ -84,6 +84,26 @@ def test_recognition(monkeypatch, capsys, tmp_path):
     assert written["environment"]["packages"]["numpy"] == np.__version__
 
 
+def test_the_calibrated_peer_is_minirocket_with_a_temperature_fitted_on_held_out_folds():
+    # Built, not fitted: fitting MiniRocket would compile aeon's numba code cold (see test_recognition).
+    pytest.importorskip("aeon")
+    from sklearn.calibration import CalibratedClassifierCV
+
+    bench = runpy.run_path(str(BENCHMARKS / "bench_recognition.py"))
+    equal = np.zeros((4, 1, 12))
+    plain, calibrated = (bench["peer_classifier"](kind, equal, equal)
+                         for kind in ("minirocket", "minirocket_calibrated"))
+    assert plain.estimator is None  # aeon's own ridge classifier, 0/1 posteriors
+    assert isinstance(calibrated.estimator, CalibratedClassifierCV)
+    # "auto" is True for an estimator that is not frozen: a classifier and temperature per fold, averaged.
+    assert calibrated.estimator.method == "temperature" and calibrated.estimator.ensemble in (True, "auto")
+    assert calibrated.random_state == plain.random_state == 0
+    unequal = [np.zeros((1, 10)), np.zeros((1, 12))]  # aeon's list layout: padded to the longest recording
+    pipeline = bench["peer_classifier"]("minirocket_calibrated", unequal, unequal)
+    (padder,), minirocket = pipeline.transformers, pipeline.classifier
+    assert padder.padded_length == 12 and minirocket.estimator.method == "temperature"
+
+
 def test_recognition_intervals_against_closed_forms():
     from rrnn_net.learning import expected_calibration_error
 
