@@ -532,6 +532,33 @@ def test_phase_channel_evidence_is_the_models_evidence_of_every_phases_samples_a
         RRNNClassifier.from_models(models, classes=[0, 1], phases=3)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("decimation", [1, 2])
+def test_brian2_bank_observes_the_phase_channels_as_the_numpy_fixed_gain_network_does(two_class_data, decimation):
+    """The Brian2 decoder sees what the UKF sees: block means of the phase channels, evidence at each block's end."""
+    from rrnn_net.decimation import block_means, phase_channels
+    from rrnn_net.graph import compile_rrnn, to_matrices
+
+    from .backends.reference import fixed_gain_filter
+
+    models, X, _ = two_class_data  # models of 2 outputs observe 2 phases of one channel
+    models = [model.replace(substeps=4) for model in models]  # a stable Euler step for the network
+    X = X[:3, :1, :48].copy()
+    X[1, 0, 7] = np.nan  # a missing sample: one phase of one observation
+    clf = RRNNClassifier.from_models(models, classes=[0, 1], phases=2, decimation=decimation, decoder="brian2")
+    online = clf.log_evidence_online(X)
+    observations = block_means(phase_channels(np.swapaxes(X, 1, 2), 2), decimation)  # (3, 24 / decimation, 2)
+    per_block = 2 * decimation  # samples of a recording per observation
+    for index, model in enumerate(clf.models_):
+        matrices = to_matrices(compile_rrnn(model, gain_mode="fixed"))
+        increments = fixed_gain_filter(matrices, observations, matrices["step"])["loglik"]
+        # The network leaves out the normaliser −½ log(2π R_jj) of each observed value; the bank adds it.
+        increments = increments + ~np.isnan(observations) @ (-0.5 * np.log(2 * np.pi * np.diag(model.R)))
+        np.testing.assert_allclose(online[:, per_block - 1::per_block, index], np.cumsum(increments, axis=1),
+                                   rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(online[:, :per_block - 1], 0.0)  # no observation complete yet
+
+
 @pytest.mark.parametrize("decimation", [1, 2])
 def test_added_noise_reaches_every_phase_of_its_channel(two_class_data, decimation):
     _, X, _ = two_class_data
