@@ -10,9 +10,9 @@ of that size pins the numbers down (nothing refitted): Wilson's 95 %
 interval of the accuracy (``accuracy_95%``); the mean and 95th percentile
 of the ECE a perfectly calibrated classifier with the same posteriors would
 show (``ece_100%_if_calibrated``); the ECE's direction, the mean largest
-posterior minus the accuracy (``overconfidence_100%``, < 0: cautious); and a paired bootstrap interval of the
-rRNN's accuracy minus each peer's on the same recordings
-(``accuracy_minus_dtw_95%``). With several seeds they are in each seed's
+posterior minus the accuracy (``overconfidence_100%``, < 0: cautious); and
+a paired bootstrap interval of the rRNN's accuracy minus each peer's on the
+same recordings (``accuracy_minus_dtw_95%``). With several seeds they are in each seed's
 row. The
 rRNN bank is :class:`rrnn_net.RRNNClassifier` with its defaults — every
 learning choice it makes is made from the training data (the phases and the
