@@ -36,6 +36,16 @@ brian2_prefs.codegen.runtime.cython.cache_dir = str(private_directory(user_cache
                                                                       root=user_cache_directory()))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Collect the modules holding a slow test first.
+
+    pytest-xdist hands whole modules to the two workers in collection order (``--dist loadscope
+    --no-loadscope-reorder``): a long module handed out last runs while the other worker idles.
+    """
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)  # stable: each group keeps its order
+
+
 def exact_kalman_filter(model: GenerativeRNN, y: np.ndarray, mean0: np.ndarray, cov0: np.ndarray):
     """Textbook Kalman filter of the Euler-discretised *linear* model, one trial, written from scratch.
 

@@ -57,6 +57,7 @@ def test_brian2_against_the_numpy_filter(monkeypatch, capsys, tmp_path):
     assert "fixed gain, N=8: best target numpy runs at" in out
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # two learning steps: banks at chance
 def test_recognition(monkeypatch, capsys, tmp_path):
     # The rRNN bank alone: aeon's peers are numba code, whose cold compilation (about 110 s of CPU) would cost

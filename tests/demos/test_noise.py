@@ -1,12 +1,14 @@
 import json
 
 import numpy as np
+import pytest
 
 from rrnn_net.demos import run_demo
 
 from . import assert_one_line_summary
 
 
+@pytest.mark.slow
 def test_fast_noise_demo(tmp_path):
     metrics = run_demo("noise", tmp_path, seed=0, fast=True)
     assert_one_line_summary("noise", metrics)
