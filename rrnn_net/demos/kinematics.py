@@ -39,6 +39,7 @@ from ..datasets import load_basic_motions
 from ..learning import expected_calibration_error
 from ..recognition import NOISE_LEVELS, RRNNClassifier
 from ..sweep import sweep
+from .banks import bank_options
 from .plotting import CATEGORY_COLORS, COLORS, WIDTH, figure, legend_below, signed, write_metrics
 
 SNR_DB = (20.0, 10.0, 5.0, 0.0, -5.0)
@@ -67,19 +68,15 @@ def run(out_dir: Path, *, seed: int = 0, fast: bool = False) -> dict:
     assert data.sample_rate_hz is not None  # BasicMotions is sampled at 10 Hz
     snr_levels: tuple[float, ...]
     missing_fractions: tuple[float, ...]
-    options: dict[str, int] | None
     if fast:
         n_hidden, noise_seeds, snr_levels, missing_fractions = 6, [seed], FAST_SNR_DB, FAST_MISSING_FRACTIONS
-        options = {"evidence_steps": 40, "conditional_steps": 20, "init_epochs": 30}
     else:
-        n_hidden, noise_seeds, options = 8, [seed, seed + 1, seed + 2], None
+        n_hidden, noise_seeds = 8, [seed, seed + 1, seed + 2]
         snr_levels, missing_fractions = SNR_DB, MISSING_FRACTIONS
 
     start = time.perf_counter()
-    # The full run learns its three banks in worker processes, one per CPU; the fast one (the tests' run) learns
-    # one bank, in the test's own process.
-    rrnn = RRNNClassifier(n_hidden, sample_interval=1.0 / data.sample_rate_hz, seed=seed, fit_options=options,
-                          n_members=1 if fast else 3, n_jobs=None if fast else -1).fit(data.X_train, data.y_train)
+    rrnn = RRNNClassifier(n_hidden, sample_interval=1.0 / data.sample_rate_hz, seed=seed,
+                          **bank_options(fast)).fit(data.X_train, data.y_train)
     rrnn_fit_seconds = time.perf_counter() - start
     reservoir = ReservoirClassifier(RESERVOIR_SIZE, tau=0.2, sample_interval=1.0 / data.sample_rate_hz, washout=10,
                                     seed=seed).fit(data.X_train, data.y_train)

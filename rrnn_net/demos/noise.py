@@ -42,6 +42,7 @@ from ..filters import UKF, ContinuousFilter
 from ..model import GenerativeRNN
 from ..recognition import NOISE_LEVELS, RRNNClassifier
 from ..sweep import sweep
+from .banks import bank_options
 from .plotting import COLORS, WIDTH, figure, legend_below, log_ticks, write_metrics
 
 NOISE_SD = (0.03, 0.1, 0.3, 0.6, 1.0)
@@ -133,11 +134,8 @@ def _recognition_under_noise(seed: int, fast: bool, seeds: list[int], levels: tu
                                        observation_noise=TRAIN_NOISE_SD**2)
               for index, frequency in enumerate(CLASS_FREQUENCIES_HZ)]
     X_train, y_train = class_sequences(models, n_per_class, n_steps, seed=seed + 200)
-    # The fast run (the tests' run) learns one bank with fewer steps; the full run three, in worker processes.
-    options = {"evidence_steps": 40, "conditional_steps": 20, "init_epochs": 30} if fast else None
     bank = RRNNClassifier(4, sample_interval=models[0].sample_interval, tau=models[0].tau, seed=seed,
-                          n_members=1 if fast else 3, fit_options=options,
-                          n_jobs=None if fast else -1).fit(X_train, y_train)
+                          **bank_options(fast)).fit(X_train, y_train)
     reservoir = ReservoirClassifier(100, tau=models[0].tau, sample_interval=models[0].sample_interval, washout=10,
                                     seed=seed).fit(X_train, y_train)
     # The same bank, inferring the sensor noise: by VB per class model, or marginalising a grid of levels.
